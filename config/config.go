@@ -1,0 +1,100 @@
+// Package config reads Muster's settings from flags and environment
+// variables. Every setting has a flag and a MUSTER_ variable; the flag wins.
+// Secrets may also come from a file named by the variable's _FILE twin.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config is everything a running Muster needs to know.
+type Config struct {
+	Addr         string
+	BaseURL      string
+	DatabaseURL  string
+	SMTPURL      string
+	MailFrom     string
+	InviteExpiry time.Duration
+	LogLevel     string
+	ProxyHeader  string
+}
+
+// Secure reports whether Muster is served over TLS, so cookies get Secure.
+func (c Config) Secure() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+// Setting describes one variable for --help and the README.
+type Setting struct {
+	Env, Flag, Default, Help string
+	target                   *string
+}
+
+// Settings lists every setting with its default.
+func (c *Config) Settings() []Setting {
+	return []Setting{
+		{"MUSTER_ADDR", "addr", ":8080", "Address to listen on.", &c.Addr},
+		{"MUSTER_BASE_URL", "base-url", "http://localhost:8080", "Public URL of this Muster, used in links in emails. https:// marks cookies Secure.", &c.BaseURL},
+		{"MUSTER_DATABASE_URL", "database-url", "muster.db", "A SQLite file, or postgres://user@host/db for PostgreSQL.", &c.DatabaseURL},
+		{"MUSTER_SMTP_URL", "smtp-url", "", "smtp://user:pass@host:587 (STARTTLS) or smtps://… ; unset: emails are written to the log.", &c.SMTPURL},
+		{"MUSTER_MAIL_FROM", "mail-from", "Muster <muster@localhost>", "Sender of invitation emails.", &c.MailFrom},
+		{"MUSTER_INVITE_EXPIRY", "invite-expiry", "168h", "How long an invitation link stays valid in new workspaces.", nil},
+		{"MUSTER_LOG_LEVEL", "log-level", "info", "debug, info, warn or error.", &c.LogLevel},
+		{"MUSTER_PROXY_HEADER", "proxy-header", "", "Header holding the client address behind a trusted proxy, e.g. X-Forwarded-For.", &c.ProxyHeader},
+	}
+}
+
+// Load reads flags from args (without the program name) over the environment.
+func Load(name string, args []string) (Config, error) {
+	var c Config
+	var expiry string
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	for _, s := range c.Settings() {
+		def, err := envOr(s.Env, s.Default)
+		if err != nil {
+			return c, err
+		}
+		target := s.target
+		if target == nil {
+			target = &expiry
+		}
+		fs.StringVar(target, s.Flag, def, s.Help+" ("+s.Env+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	d, err := time.ParseDuration(expiry)
+	if err != nil || d < time.Hour {
+		return c, fmt.Errorf("MUSTER_INVITE_EXPIRY: want a duration of at least 1h such as 168h, got %q", expiry)
+	}
+	c.InviteExpiry = d
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return c, fmt.Errorf("MUSTER_BASE_URL: want an http(s) URL such as https://muster.example.com, got %q", c.BaseURL)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return c, fmt.Errorf("MUSTER_LOG_LEVEL: want debug, info, warn or error, got %q", c.LogLevel)
+	}
+	return c, nil
+}
+
+// envOr returns the variable, else the contents of the file its _FILE twin
+// names (Docker and Kubernetes secrets), else def.
+func envOr(key, def string) (string, error) {
+	if v, ok := os.LookupEnv(key); ok {
+		return v, nil
+	}
+	if path, ok := os.LookupEnv(key + "_FILE"); ok {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("%s_FILE: %w", key, err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	return def, nil
+}

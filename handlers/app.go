@@ -1,0 +1,162 @@
+// Package handlers is Muster's web interface: Fiber routes that translate
+// browser requests into domain operations (package models) and render the
+// results as full pages or htmx partials.
+package handlers
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/csrf"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+	"github.com/gofiber/fiber/v2/middleware/helmet"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/template/html/v2"
+
+	"github.com/muster-app/muster/models"
+	"github.com/muster-app/muster/static"
+	"github.com/muster-app/muster/views"
+)
+
+// Options configure the web app.
+type Options struct {
+	Store       *models.Store
+	Logger      *slog.Logger
+	Secure      bool   // served over TLS: cookies get Secure, HSTS is sent
+	ProxyHeader string // trusted header with the client address, if behind a proxy
+}
+
+// Handler holds what every route needs.
+type Handler struct {
+	store *models.Store
+	log   *slog.Logger
+	opts  Options
+}
+
+// New builds the Fiber app with every middleware and route.
+func New(opts Options) *fiber.App {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	h := &Handler{store: opts.Store, log: opts.Logger, opts: opts}
+
+	engine := html.NewFileSystem(http.FS(views.FS), ".html")
+	engine.AddFuncMap(templateFuncs)
+
+	app := fiber.New(fiber.Config{
+		// Without Immutable, strings from FormValue, Params and Query point
+		// into buffers that later requests reuse.
+		Immutable:             true,
+		Views:                 engine,
+		ViewsLayout:           "layouts/base",
+		PassLocalsToViews:     true,
+		ErrorHandler:          h.errorHandler,
+		DisableStartupMessage: true,
+		ProxyHeader:           opts.ProxyHeader,
+		BodyLimit:             4 << 20,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           120 * time.Second,
+	})
+	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
+		h.log.Error("panic", "path", c.Path(), "panic", e)
+	}}))
+	app.Use(helmet.New(helmet.Config{
+		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
+			"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+		ReferrerPolicy:            "same-origin",
+		CrossOriginEmbedderPolicy: "unsafe-none",
+		HSTSMaxAge:                hstsMaxAge(opts.Secure),
+		HSTSExcludeSubdomains:     true,
+	}))
+	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(static.FS), MaxAge: 3600}))
+	app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
+
+	app.Use(h.loadSession)
+	app.Use(csrf.New(csrf.Config{
+		Storage:        opts.Store.KV("csrf:"),
+		CookieName:     "muster_csrf",
+		CookieSameSite: "Lax",
+		CookieSecure:   opts.Secure,
+		CookieHTTPOnly: true,
+		Expiration:     12 * time.Hour,
+		ContextKey:     "csrf",
+		KeyGenerator:   models.NewToken,
+		Extractor:      csrfFromHeaderOrForm,
+		ErrorHandler: func(c *fiber.Ctx, err error) error {
+			return fiber.NewError(fiber.StatusForbidden, "This form has expired. Reload the page and try again.")
+		},
+	}))
+	h.routes(app)
+	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+	return app
+}
+
+func hstsMaxAge(secure bool) int {
+	if secure {
+		return 31536000
+	}
+	return 0
+}
+
+// csrfFromHeaderOrForm takes the token from htmx's header, or from the hidden
+// field of a form sent without JavaScript.
+func csrfFromHeaderOrForm(c *fiber.Ctx) (string, error) {
+	if t := c.Get("X-Csrf-Token"); t != "" {
+		return t, nil
+	}
+	if t := c.FormValue("_csrf"); t != "" {
+		return t, nil
+	}
+	return "", csrf.ErrTokenNotFound
+}
+
+// errorHandler answers htmx requests with a toast and leaves the page as it
+// is; everything else gets a friendly error page.
+func (h *Handler) errorHandler(c *fiber.Ctx, err error) error {
+	code := fiber.StatusInternalServerError
+	msg := "Something went wrong on our side. Please try again; if it keeps happening, tell your administrator."
+	var fe *fiber.Error
+	switch {
+	case errors.As(err, &fe):
+		code = fe.Code
+		if code < 500 {
+			msg = fe.Message
+		}
+	case errors.Is(err, models.ErrNotFound):
+		code = fiber.StatusNotFound
+	}
+	switch code {
+	case fiber.StatusNotFound:
+		if msg == "" || msg == "Not Found" || msg == "Cannot "+c.Method()+" "+c.Path() {
+			msg = "There is nothing at this address. Check the link, or go back to your workspace."
+		}
+	case fiber.StatusForbidden:
+		if msg == "" || msg == "Forbidden" {
+			msg = "You don't have permission to do that. Ask an admin of this workspace if you need access."
+		}
+	case fiber.StatusRequestEntityTooLarge:
+		msg = "That upload is too large."
+	}
+	if code >= 500 {
+		h.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+	}
+	c.Status(code)
+	if isHTMX(c) {
+		toast(c, "error", msg)
+		c.Set("HX-Reswap", "none")
+		return c.SendString(msg)
+	}
+	if strings.HasPrefix(c.Get(fiber.HeaderAccept), "application/json") {
+		return c.JSON(fiber.Map{"error": msg})
+	}
+	if rerr := c.Render("errors/error", fiber.Map{"Title": http.StatusText(code), "Code": code, "Message": msg}); rerr != nil {
+		h.log.Error("render error page", "err", rerr)
+		return c.SendString(msg)
+	}
+	return nil
+}

@@ -1,0 +1,143 @@
+package handlers
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/muster-app/muster/models"
+)
+
+const membersPerPage = 50
+
+// membersView is the members table's state as the URL carries it, so a view
+// can be bookmarked and Back restores it.
+type membersView struct {
+	Q, Status, Role, Sort, Dir, After, Before string
+	Offset                                    int // rows before this page, for "51–100 of …"
+}
+
+func parseMembersView(c *fiber.Ctx) membersView {
+	v := membersView{
+		Q: strings.TrimSpace(c.Query("q")), Status: c.Query("status"), Role: c.Query("role"),
+		Sort: c.Query("sort"), Dir: c.Query("dir"), After: c.Query("after"), Before: c.Query("before"),
+	}
+	if len(v.Q) > 200 {
+		v.Q = v.Q[:200]
+	}
+	switch v.Status {
+	case models.StatusActive, models.StatusInvited, models.StatusDeactivated:
+	default:
+		v.Status = ""
+	}
+	if _, ok := models.MemberSorts[v.Sort]; !ok {
+		v.Sort = "name"
+	}
+	if v.Dir != "desc" {
+		v.Dir = "asc"
+	}
+	v.Offset, _ = strconv.Atoi(c.Query("from"))
+	if v.Offset < 0 || (v.After == "" && v.Before == "") {
+		v.Offset = 0
+	}
+	return v
+}
+
+// url renders the view as a members URL; zero values are left out so URLs stay short.
+func (v membersView) url(slug string) string {
+	q := url.Values{}
+	set := func(k, val, def string) {
+		if val != def {
+			q.Set(k, val)
+		}
+	}
+	set("q", v.Q, "")
+	set("status", v.Status, "")
+	set("role", v.Role, "")
+	set("sort", v.Sort, "name")
+	set("dir", v.Dir, "asc")
+	set("after", v.After, "")
+	set("before", v.Before, "")
+	if v.After != "" || v.Before != "" {
+		set("from", strconv.Itoa(v.Offset), "0")
+	}
+	u := "/w/" + slug + "/members"
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	return u
+}
+
+// sortLink is a column header: where clicking it goes, and how it is sorted now.
+type sortLink struct {
+	URL  string
+	Aria string // "ascending", "descending" or "none"
+}
+
+func (h *Handler) membersIndex(c *fiber.Ctx) error {
+	ws := workspace(c)
+	v := parseMembersView(c)
+	roles, err := h.store.Roles(c.UserContext(), ws.ID)
+	if err != nil {
+		return err
+	}
+	known := false
+	for _, r := range roles {
+		known = known || r.ID == v.Role
+	}
+	if !known {
+		v.Role = ""
+	}
+	pg, err := h.store.ListMembers(c.UserContext(), ws.ID, models.MemberQuery{
+		Search: v.Q, Status: v.Status, RoleID: v.Role, Sort: v.Sort, Desc: v.Dir == "desc",
+		After: v.After, Before: v.Before, Limit: membersPerPage,
+	})
+	if err != nil {
+		return err
+	}
+	if pg.Prev == "" {
+		v.Offset = 0 // the first page, however we got here
+	}
+
+	first := v
+	first.After, first.Before, first.Offset = "", "", 0
+	sorts := map[string]sortLink{}
+	for col := range models.MemberSorts {
+		s := first
+		s.Sort, s.Dir = col, "asc"
+		link := sortLink{Aria: "none"}
+		if v.Sort == col {
+			link.Aria = "ascending"
+			if v.Dir == "desc" {
+				link.Aria = "descending"
+			} else {
+				s.Dir = "desc"
+			}
+		}
+		link.URL = s.url(ws.Slug)
+		sorts[col] = link
+	}
+	data := fiber.Map{
+		"Title": "Members", "View": v, "Page": pg, "Roles": roles, "Sorts": sorts,
+		"FirstRow": v.Offset + 1, "LastRow": v.Offset + len(pg.Members),
+		"Filtered": v.Q != "" || v.Status != "" || v.Role != "",
+		"ClearURL": "/w/" + ws.Slug + "/members",
+	}
+	if pg.Next != "" {
+		n := v
+		n.After, n.Before, n.Offset = pg.Next, "", v.Offset+len(pg.Members)
+		data["NextURL"] = n.url(ws.Slug)
+	}
+	if pg.Prev != "" {
+		p := v
+		p.Before, p.After, p.Offset = pg.Prev, "", max(0, v.Offset-membersPerPage)
+		data["PrevURL"] = p.url(ws.Slug)
+	}
+	if isHTMX(c) && c.Get("HX-Target") == "members-results" {
+		data["Partial"] = true
+		return partial(c, "members/_results", data)
+	}
+	return page(c, "members/index", data)
+}

@@ -1,0 +1,132 @@
+package handlers
+
+import (
+	"errors"
+	"net/url"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/muster-app/muster/models"
+)
+
+const sessionCookie = "muster_session"
+
+// Keys of c.Locals; PassLocalsToViews hands them to every template too.
+const (
+	localAccount    = "Account"
+	localWorkspace  = "Workspace"
+	localMember     = "Member"
+	localPerms      = "Perms"
+	localWorkspaces = "Workspaces"
+)
+
+func account(c *fiber.Ctx) *models.Account {
+	a, _ := c.Locals(localAccount).(*models.Account)
+	return a
+}
+
+func workspace(c *fiber.Ctx) *models.Workspace {
+	w, _ := c.Locals(localWorkspace).(*models.Workspace)
+	return w
+}
+
+func member(c *fiber.Ctx) *models.Member {
+	m, _ := c.Locals(localMember).(*models.Member)
+	return m
+}
+
+func perms(c *fiber.Ctx) models.PermissionSet {
+	p, _ := c.Locals(localPerms).(models.PermissionSet)
+	return p
+}
+
+// loadSession finds who is signed in. A cookie that names no live session
+// (tampered with, expired, signed out elsewhere) is cleared, so the browser
+// is simply signed out.
+func (h *Handler) loadSession(c *fiber.Ctx) error {
+	token := c.Cookies(sessionCookie)
+	if token == "" {
+		return c.Next()
+	}
+	acc, err := h.store.SessionAccount(c.UserContext(), token)
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		h.clearSessionCookie(c)
+	case err != nil:
+		return err
+	default:
+		c.Locals(localAccount, acc)
+	}
+	return c.Next()
+}
+
+func (h *Handler) setSessionCookie(c *fiber.Ctx, token string) {
+	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: token, Path: "/", HTTPOnly: true, SameSite: "Lax",
+		Secure: h.opts.Secure, Expires: time.Now().Add(30 * 24 * time.Hour)})
+}
+
+func (h *Handler) clearSessionCookie(c *fiber.Ctx) {
+	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: "", Path: "/", HTTPOnly: true, SameSite: "Lax",
+		Secure: h.opts.Secure, Expires: time.Unix(1, 0), MaxAge: -1})
+}
+
+// requireAccount sends signed-out visitors to sign in, and back here afterwards.
+func (h *Handler) requireAccount(c *fiber.Ctx) error {
+	if account(c) != nil {
+		return c.Next()
+	}
+	next := c.OriginalURL()
+	if isHTMX(c) {
+		// A partial's URL is no place to come back to; the page is.
+		next = c.Get("HX-Current-URL")
+		if u, err := url.Parse(next); err == nil {
+			next = u.RequestURI()
+		}
+	}
+	return redirect(c, "/signin?next="+url.QueryEscape(next))
+}
+
+// loadWorkspace resolves /w/:slug for the signed-in account. A workspace the
+// account is not in answers 404, as if it did not exist: slugs are not to
+// be probed.
+func (h *Handler) loadWorkspace(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	ws, err := h.store.WorkspaceBySlug(ctx, c.Params("slug"))
+	if err != nil {
+		return err
+	}
+	m, ps, err := h.store.Membership(ctx, ws.ID, account(c).ID)
+	if err != nil {
+		return err
+	}
+	switch m.Status {
+	case models.StatusActive:
+	case models.StatusDeactivated:
+		return fiber.NewError(fiber.StatusForbidden, "Your access to "+ws.Name+" has been deactivated. Ask one of its admins if this is a mistake.")
+	default:
+		return models.ErrNotFound
+	}
+	wss, err := h.store.WorkspacesForAccount(ctx, account(c).ID)
+	if err != nil {
+		return err
+	}
+	if err := h.store.TouchMember(ctx, m); err != nil {
+		return err
+	}
+	c.Locals(localWorkspace, ws)
+	c.Locals(localMember, m)
+	c.Locals(localPerms, ps)
+	c.Locals(localWorkspaces, wss)
+	return c.Next()
+}
+
+// require refuses members whose roles do not grant p.
+func require(p models.Permission) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if !perms(c).Has(p) {
+			return fiber.NewError(fiber.StatusForbidden, "")
+		}
+		return c.Next()
+	}
+}

@@ -1,0 +1,118 @@
+package handlers
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// isHTMX reports whether a request wants a partial: htmx sent it, and it is
+// neither a boosted navigation nor a history restore (those want whole pages).
+func isHTMX(c *fiber.Ctx) bool {
+	return c.Get("HX-Request") == "true" && c.Get("HX-Boosted") != "true" && c.Get("HX-History-Restore-Request") != "true"
+}
+
+// page renders a whole page in the base layout.
+func page(c *fiber.Ctx, name string, data fiber.Map) error {
+	return c.Render(name, data)
+}
+
+// partial renders a template alone; the empty layout skips the base layout.
+func partial(c *fiber.Ctx, name string, data fiber.Map) error {
+	return c.Render(name, data, "")
+}
+
+// toast asks the page to show a message (app.js listens for showToast).
+func toast(c *fiber.Ctx, kind, message string) {
+	trigger(c, "showToast", map[string]string{"kind": kind, "message": message})
+}
+
+// trigger adds an event to the HX-Trigger header, keeping earlier ones.
+func trigger(c *fiber.Ctx, event string, detail any) {
+	events := map[string]any{}
+	if prev := c.GetRespHeader("HX-Trigger"); prev != "" {
+		_ = json.Unmarshal([]byte(prev), &events)
+	}
+	events[event] = detail
+	b, _ := json.Marshal(events)
+	c.Set("HX-Trigger", string(b))
+}
+
+// redirect sends the browser to url: htmx follows HX-Redirect with a full
+// load (used when who is signed in changes), plain requests get a 303.
+func redirect(c *fiber.Ctx, url string) error {
+	if c.Get("HX-Request") == "true" {
+		c.Set("HX-Redirect", url)
+		return c.SendStatus(fiber.StatusNoContent)
+	}
+	return c.Redirect(url, fiber.StatusSeeOther)
+}
+
+var templateFuncs = template.FuncMap{
+	// ago says how long ago t was, in the words people use in a table.
+	"ago": func(t *time.Time) string {
+		if t == nil {
+			return "Never"
+		}
+		d := time.Since(*t)
+		switch {
+		case d < 2*time.Minute:
+			return "Just now"
+		case d < time.Hour:
+			return fmt.Sprintf("%d minutes ago", int(d.Minutes()))
+		case d < 2*time.Hour:
+			return "1 hour ago"
+		case d < 24*time.Hour:
+			return fmt.Sprintf("%d hours ago", int(d.Hours()))
+		case d < 48*time.Hour:
+			return "Yesterday"
+		case d < 60*24*time.Hour:
+			return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+		default:
+			return t.Format("Jan 2, 2006")
+		}
+	},
+	"datetime": func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02 15:04 UTC")
+	},
+	// initials for the avatar: "Ada Lovelace" → "AL".
+	"initials": func(name string) string {
+		var out []rune
+		for _, f := range strings.Fields(name) {
+			out = append(out, []rune(strings.ToUpper(f))[0])
+			if len(out) == 2 {
+				break
+			}
+		}
+		return string(out)
+	},
+	"number": func(n int) string {
+		s := fmt.Sprint(n)
+		for i := len(s) - 3; i > 0; i -= 3 {
+			s = s[:i] + "," + s[i:]
+		}
+		return s
+	},
+	// field gathers what partials/field needs to draw one labelled input.
+	"field": func(name, label, typ string, value any, errs map[string]string, autocomplete, hint string, autofocus bool) map[string]any {
+		v, _ := value.(string)
+		return map[string]any{"Name": name, "Label": label, "Type": typ, "Value": v, "Error": errs[name],
+			"Autocomplete": autocomplete, "Hint": hint, "Autofocus": autofocus}
+	},
+	"sortHead": func(col, label string, sorts map[string]sortLink) map[string]any {
+		return map[string]any{"Label": label, "Link": sorts[col]}
+	},
+	"title": func(s string) string {
+		if s == "" {
+			return s
+		}
+		return strings.ToUpper(s[:1]) + s[1:]
+	},
+}

@@ -1,0 +1,42 @@
+package handlers
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/muster-app/muster/models"
+)
+
+// route is one workspace page or action and the permission it needs. Every
+// route under /w/:slug is declared here, so what each one requires can be
+// read (and tested) in one place.
+type route struct {
+	Method  string
+	Path    string // below /w/:slug
+	Perm    models.Permission
+	Handler fiber.Handler
+}
+
+func (h *Handler) workspaceRoutes() []route {
+	return []route{
+		{fiber.MethodGet, "/members", models.PermViewMembers, h.membersIndex},
+	}
+}
+
+func (h *Handler) routes(app *fiber.App) {
+	app.Get("/", h.home)
+	app.Get("/setup", h.setupForm)
+	app.Post("/setup", h.setup)
+	app.Get("/signin", h.signInForm)
+	app.Post("/signin", h.signIn)
+	app.Post("/signout", h.signOut)
+
+	signedIn := app.Group("", h.requireAccount)
+	signedIn.Get("/workspaces/new", h.newWorkspaceForm)
+	signedIn.Post("/workspaces", h.createWorkspace)
+
+	w := app.Group("/w/:slug", h.requireAccount, h.loadWorkspace)
+	w.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/w/"+c.Params("slug")+"/members", fiber.StatusSeeOther) })
+	for _, r := range h.workspaceRoutes() {
+		w.Add(r.Method, r.Path, require(r.Perm), r.Handler)
+	}
+}

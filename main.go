@@ -1,0 +1,225 @@
+// Muster is a self-hosted team directory: admins invite people and give them
+// roles in the browser, identity providers provision them over SCIM.
+//
+//	muster                  serve (the default)
+//	muster setup ...        create the first workspace and admin from a shell
+//	muster demo ...         fill a workspace with made-up members
+//	muster migrate          bring the database schema up to date and exit
+//
+// Every command reads the same settings; `muster -h` lists them.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/muster-app/muster/config"
+	"github.com/muster-app/muster/handlers"
+	"github.com/muster-app/muster/models"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "muster:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		cfg, err := config.Load("muster", args)
+		if err != nil {
+			return err
+		}
+		return serve(cfg)
+	case "migrate":
+		cfg, err := config.Load("muster migrate", args)
+		if err != nil {
+			return err
+		}
+		db, err := openDB(context.Background(), cfg)
+		if err == nil {
+			db.Close()
+			fmt.Println("database is up to date")
+		}
+		return err
+	case "setup":
+		return setupCmd(args)
+	case "demo":
+		return demoCmd(args)
+	default:
+		return fmt.Errorf("unknown command %q (want serve, setup, demo or migrate)", cmd)
+	}
+}
+
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}
+
+func openDB(ctx context.Context, cfg config.Config) (*bun.DB, error) {
+	db, err := models.Open(cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := models.Migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func openStore(ctx context.Context, cfg config.Config) (*models.Store, error) {
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	store := models.NewStore(db)
+	store.InviteExpiry = cfg.InviteExpiry
+	return store, nil
+}
+
+func serve(cfg config.Config) error {
+	log := newLogger(cfg.LogLevel)
+	slog.SetDefault(log)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.DB().Close()
+	app := handlers.New(handlers.Options{Store: store, Logger: log, Secure: cfg.Secure(), ProxyHeader: cfg.ProxyHeader})
+
+	go purgeLoop(ctx, store, log)
+	errc := make(chan error, 1)
+	go func() { errc <- app.Listen(cfg.Addr) }()
+	db := "SQLite " + cfg.DatabaseURL
+	if models.IsPostgres(cfg.DatabaseURL) {
+		db = "PostgreSQL"
+	}
+	log.Info("Muster is running", "url", cfg.BaseURL, "addr", cfg.Addr, "database", db)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	return app.ShutdownWithTimeout(10 * time.Second)
+}
+
+// purgeLoop deletes expired sessions and tokens every hour.
+func purgeLoop(ctx context.Context, store *models.Store, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if err := store.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("purge expired rows", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// setupCmd is the first run without a browser, for scripted installs. The
+// password comes from MUSTER_SETUP_PASSWORD or standard input, never a flag
+// (flags show up in process lists).
+func setupCmd(args []string) error {
+	fs := flag.NewFlagSet("muster setup", flag.ContinueOnError)
+	wsName := fs.String("workspace", "", "workspace name (required)")
+	name := fs.String("name", "", "admin's name (required)")
+	email := fs.String("email", "", "admin's email (required)")
+	dbURL := fs.String("database-url", "", "database URL (default: MUSTER_DATABASE_URL or muster.db)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load("muster", dbArgs(*dbURL))
+	if err != nil {
+		return err
+	}
+	password, ok := os.LookupEnv("MUSTER_SETUP_PASSWORD")
+	if !ok {
+		fmt.Fprint(os.Stderr, "Password for "+*email+": ")
+		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return fmt.Errorf("read password from standard input: %w", err)
+		}
+		password = strings.TrimRight(line, "\r\n")
+	}
+	ctx := context.Background()
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.DB().Close()
+	_, ws, err := store.Setup(ctx, models.SetupInput{WorkspaceName: *wsName, Name: *name, Email: *email, Password: password})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("Created workspace %q with %s as its Admin.\nSign in at %s/w/%s/members\n", ws.Name, models.NormalizeEmail(*email), cfg.BaseURL, ws.Slug)
+	return nil
+}
+
+func demoCmd(args []string) error {
+	fs := flag.NewFlagSet("muster demo", flag.ContinueOnError)
+	slug := fs.String("workspace", "", "slug of the workspace to fill (required)")
+	n := fs.Int("members", 1000, "how many members to add")
+	seed := fs.Uint64("seed", 1, "random seed: the same seed makes the same people")
+	dbURL := fs.String("database-url", "", "database URL (default: MUSTER_DATABASE_URL or muster.db)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *slug == "" || *n < 1 {
+		return errors.New("usage: muster demo -workspace SLUG [-members N] [-seed S]")
+	}
+	cfg, err := config.Load("muster", dbArgs(*dbURL))
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.DB().Close()
+	ws, err := store.WorkspaceBySlug(ctx, *slug)
+	if err != nil {
+		return fmt.Errorf("workspace %q: %w", *slug, err)
+	}
+	start := time.Now()
+	if err := store.SeedDemo(ctx, ws.ID, *n, *seed); err != nil {
+		return err
+	}
+	fmt.Printf("Added %d members to %s in %s.\n", *n, ws.Name, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func dbArgs(dbURL string) []string {
+	if dbURL == "" {
+		return nil
+	}
+	return []string{"-database-url", dbURL}
+}

@@ -1,0 +1,126 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/alexedwards/argon2id"
+	"github.com/uptrace/bun"
+)
+
+// PasswordParams are the argon2id costs for new hashes. Tests lower them;
+// existing hashes carry their own parameters and keep verifying.
+var PasswordParams = &argon2id.Params{Memory: 64 * 1024, Iterations: 1, Parallelism: 2, SaltLength: 16, KeyLength: 32}
+
+// MinPasswordLength follows NIST SP 800-63B: length matters, composition rules do not.
+const MinPasswordLength = 10
+
+func checkPassword(v validator, field, pw string) {
+	switch {
+	case len(pw) < MinPasswordLength:
+		v.add(field, "Use at least 10 characters.")
+	case len(pw) > 256:
+		v.add(field, "Use at most 256 characters.")
+	}
+}
+
+func hashPassword(pw string) (string, error) { return argon2id.CreateHash(pw, PasswordParams) }
+
+// dummyHash is compared against when an email is unknown, so a wrong email
+// costs as much time as a wrong password and timing does not reveal accounts.
+var dummyHash, _ = argon2id.CreateHash("muster-dummy-password", PasswordParams)
+
+// Sign-in throttling, kept in the database so it holds across replicas.
+const (
+	loginWindow        = 15 * time.Minute
+	maxFailuresPerUser = 5
+	maxFailuresPerIP   = 30
+)
+
+// Authenticate checks an email and password. Failures are counted per
+// account and per client address; past the limit it answers
+// *RateLimitedError without checking the password at all.
+func (s *Store) Authenticate(ctx context.Context, email, password, ip string) (*Account, error) {
+	email = NormalizeEmail(email)
+	keys := map[string]int{"email:" + email: maxFailuresPerUser, "ip:" + ip: maxFailuresPerIP}
+	for key, limit := range keys {
+		if wait := s.lockedOut(ctx, key, limit); wait > 0 {
+			return nil, &RateLimitedError{RetryAfter: wait}
+		}
+	}
+	var acc Account
+	err := s.db.NewSelect().Model(&acc).Where("email = ?", email).Scan(ctx)
+	hash := acc.PasswordHash
+	if err != nil {
+		if err = notFound(err); !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		hash = dummyHash
+	}
+	ok, cerr := argon2id.ComparePasswordAndHash(password, hash)
+	if err != nil || cerr != nil || !ok {
+		for key := range keys {
+			if ferr := s.recordFailure(ctx, key); ferr != nil {
+				return nil, ferr
+			}
+		}
+		return nil, ErrInvalidCredentials
+	}
+	now := s.now()
+	if _, err := s.db.NewUpdate().Model((*Account)(nil)).Set("last_login_at = ?", now).Where("id = ?", acc.ID).Exec(ctx); err != nil {
+		return nil, err
+	}
+	acc.LastLoginAt = &now
+	_, err = s.db.NewDelete().Model((*loginAttempt)(nil)).Where("key = ?", "email:"+email).Exec(ctx)
+	return &acc, err
+}
+
+// lockedOut returns how long key must still wait, or 0.
+func (s *Store) lockedOut(ctx context.Context, key string, limit int) time.Duration {
+	var a loginAttempt
+	if err := s.db.NewSelect().Model(&a).Where("key = ?", key).Scan(ctx); err != nil {
+		return 0
+	}
+	end := a.WindowStart.Add(loginWindow)
+	if a.Failures < limit || !s.now().Before(end) {
+		return 0
+	}
+	return end.Sub(s.now())
+}
+
+func (s *Store) recordFailure(ctx context.Context, key string) error {
+	now := s.now()
+	return s.tx(ctx, func(tx bun.Tx) error {
+		var a loginAttempt
+		err := tx.NewSelect().Model(&a).Where("key = ?", key).Scan(ctx)
+		if err = notFound(err); errors.Is(err, ErrNotFound) {
+			_, err = tx.NewInsert().Model(&loginAttempt{Key: key, Failures: 1, WindowStart: now}).
+				On("CONFLICT (key) DO UPDATE").Set("failures = EXCLUDED.failures, window_start = EXCLUDED.window_start").Exec(ctx)
+			return err
+		} else if err != nil {
+			return err
+		}
+		if !now.Before(a.WindowStart.Add(loginWindow)) {
+			a.Failures, a.WindowStart = 0, now
+		}
+		a.Failures++
+		_, err = tx.NewUpdate().Model(&a).WherePK().Exec(ctx)
+		return err
+	})
+}
+
+// AccountCount tells whether Muster has been set up yet.
+func (s *Store) AccountCount(ctx context.Context) (int, error) {
+	n, err := s.db.NewSelect().Model((*Account)(nil)).Count(ctx)
+	return int(n), err
+}
+
+// AccountByID loads one account.
+func (s *Store) AccountByID(ctx context.Context, id string) (*Account, error) {
+	var acc Account
+	if err := s.db.NewSelect().Model(&acc).Where("id = ?", id).Scan(ctx); err != nil {
+		return nil, notFound(err)
+	}
+	return &acc, nil
+}

@@ -1,0 +1,76 @@
+package models
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// ErrNotFound: the thing asked for does not exist (or is not visible to the caller).
+var ErrNotFound = errors.New("not found")
+
+// ErrInvalidCredentials is the one answer to a wrong email or a wrong
+// password, so sign-in never tells which accounts exist.
+var ErrInvalidCredentials = errors.New("that email and password do not match an account")
+
+// ValidationError carries one message per form field.
+type ValidationError struct {
+	Fields map[string]string
+}
+
+func (e *ValidationError) Error() string {
+	keys := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + ": " + e.Fields[k]
+	}
+	return "invalid input: " + strings.Join(parts, "; ")
+}
+
+// validator collects field errors; err returns nil when there were none.
+type validator map[string]string
+
+func (v validator) add(field, msg string) {
+	if _, ok := v[field]; !ok {
+		v[field] = msg
+	}
+}
+
+func (v validator) err() error {
+	if len(v) == 0 {
+		return nil
+	}
+	return &ValidationError{Fields: v}
+}
+
+// ConflictError: the change collides with existing data (a taken email, a
+// last admin who would be left out).
+type ConflictError struct {
+	Field   string
+	Message string
+}
+
+func (e *ConflictError) Error() string { return e.Message }
+
+// RateLimitedError: too many attempts; try again after RetryAfter.
+type RateLimitedError struct {
+	RetryAfter time.Duration
+}
+
+func (e *RateLimitedError) Error() string {
+	mins := int(e.RetryAfter.Round(time.Minute) / time.Minute)
+	if mins < 1 {
+		mins = 1
+	}
+	unit := "minutes"
+	if mins == 1 {
+		unit = "minute"
+	}
+	return fmt.Sprintf("Too many attempts. Please wait %d %s and try again.", mins, unit)
+}

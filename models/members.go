@@ -1,0 +1,75 @@
+package models
+
+import (
+	"context"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Membership loads acc's member row in a workspace together with the union of
+// its roles' permissions. It is read on every workspace request, so a role
+// change takes effect on the member's next request.
+func (s *Store) Membership(ctx context.Context, wsID, accountID string) (*Member, PermissionSet, error) {
+	var m Member
+	if err := s.db.NewSelect().Model(&m).Where("workspace_id = ? AND account_id = ?", wsID, accountID).Scan(ctx); err != nil {
+		return nil, nil, notFound(err)
+	}
+	if err := s.loadRoles(ctx, s.db, []*Member{&m}); err != nil {
+		return nil, nil, err
+	}
+	perms := PermissionSet{}
+	for _, r := range m.Roles {
+		for _, p := range r.PermissionList() {
+			perms[p] = true
+		}
+	}
+	return &m, perms, nil
+}
+
+// loadRoles fills Roles for each member with one query.
+func (s *Store) loadRoles(ctx context.Context, db bun.IDB, members []*Member) error {
+	if len(members) == 0 {
+		return nil
+	}
+	ids := make([]string, len(members))
+	byID := make(map[string]*Member, len(members))
+	for i, m := range members {
+		ids[i] = m.ID
+		byID[m.ID] = m
+		m.Roles = nil
+	}
+	var rows []struct {
+		MemberID string `bun:"member_id"`
+		Role
+	}
+	err := db.NewSelect().TableExpr("member_roles AS mr").
+		ColumnExpr("mr.member_id").ColumnExpr("r.*").
+		Join("JOIN roles AS r ON r.id = mr.role_id").
+		Where("mr.member_id IN (?)", bun.In(ids)).
+		OrderExpr("CASE r.builtin WHEN 'admin' THEN 0 WHEN 'member' THEN 1 ELSE 2 END, lower(r.name)").
+		Scan(ctx, &rows)
+	if err != nil {
+		return err
+	}
+	for _, row := range rows {
+		if m := byID[row.MemberID]; m != nil {
+			m.Roles = append(m.Roles, row.Role)
+		}
+	}
+	return nil
+}
+
+// lastSeenEvery bounds how often a member's "last seen" is written.
+const lastSeenEvery = 5 * time.Minute
+
+// TouchMember records that m was seen now, at most every few minutes.
+func (s *Store) TouchMember(ctx context.Context, m *Member) error {
+	now := s.now()
+	if m.LastSeenAt != nil && now.Sub(*m.LastSeenAt) < lastSeenEvery {
+		return nil
+	}
+	m.LastSeenAt = &now
+	_, err := s.db.NewUpdate().Model(m).Set("last_seen_at = ?", now).WherePK().Exec(ctx)
+	return err
+}

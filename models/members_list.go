@@ -1,0 +1,202 @@
+package models
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// MemberSorts are the columns the members table sorts by. Each is backed by
+// an index that ends in id, so every page is an index range scan (keyset
+// paging), however deep.
+var MemberSorts = map[string][]string{
+	"name":     {"m.sort_name", "m.id"},
+	"email":    {"m.email", "m.id"},
+	"location": {"m.location", "m.id"},
+	"status":   {"m.status", "m.sort_name", "m.id"},
+	"joined":   {"m.created_at", "m.id"},
+}
+
+// MemberQuery is what the members table asks for: search, filters, sort and
+// a position given by a cursor from an earlier page.
+type MemberQuery struct {
+	Search string
+	Status string // "", or one of the statuses
+	RoleID string
+	Sort   string // a key of MemberSorts; "" is "name"
+	Desc   bool
+	After  string // cursor: the page after this row
+	Before string // cursor: the page before this row
+	Limit  int
+}
+
+// MemberPage is one page of the members table.
+type MemberPage struct {
+	Members []*Member
+	Total   int
+	// Next and Prev are cursors for the neighbouring pages, "" where there is none.
+	Next, Prev string
+}
+
+// cursor is a page boundary: the sort values and id of one row.
+type cursor []string
+
+func encodeCursor(c cursor) string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string, n int) (cursor, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	var c cursor
+	if err != nil || json.Unmarshal(b, &c) != nil || len(c) != n {
+		return nil, false
+	}
+	return c, true
+}
+
+func sortValues(m *Member, cols []string) cursor {
+	c := make(cursor, len(cols))
+	for i, col := range cols {
+		switch col {
+		case "m.sort_name":
+			c[i] = m.SortName
+		case "m.email":
+			c[i] = m.Email
+		case "m.location":
+			c[i] = m.Location
+		case "m.status":
+			c[i] = m.Status
+		case "m.created_at":
+			c[i] = m.CreatedAt.Format(time.RFC3339Nano)
+		case "m.id":
+			c[i] = m.ID
+		}
+	}
+	return c
+}
+
+// cursorArgs turns cursor strings back into typed query arguments (times
+// must be times, so each database compares them as it stored them).
+func cursorArgs(c cursor, cols []string) ([]any, bool) {
+	args := make([]any, len(c))
+	for i, col := range cols {
+		args[i] = c[i]
+		if col == "m.created_at" {
+			t, err := time.Parse(time.RFC3339Nano, c[i])
+			if err != nil {
+				return nil, false
+			}
+			args[i] = t
+		}
+	}
+	return args, true
+}
+
+// likePattern makes a LIKE pattern that matches s anywhere, with LIKE's own
+// wildcards in s escaped.
+func likePattern(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(foldCase(strings.TrimSpace(s))) + "%"
+}
+
+// ListMembers returns one page of a workspace's members. An unknown sort or
+// a malformed cursor falls back to the first page by name rather than
+// failing: both come from URLs people edit and bookmark.
+func (s *Store) ListMembers(ctx context.Context, wsID string, q MemberQuery) (*MemberPage, error) {
+	cols, ok := MemberSorts[q.Sort]
+	if !ok {
+		cols = MemberSorts["name"]
+	}
+	if q.Limit <= 0 || q.Limit > 200 {
+		q.Limit = 50
+	}
+	filter := func(sq *bun.SelectQuery) *bun.SelectQuery {
+		sq = sq.Where("m.workspace_id = ?", wsID)
+		if strings.TrimSpace(q.Search) != "" {
+			sq = sq.Where(`m.search_text LIKE ? ESCAPE '\'`, likePattern(q.Search))
+		}
+		if q.Status != "" {
+			sq = sq.Where("m.status = ?", q.Status)
+		}
+		if q.RoleID != "" {
+			sq = sq.Where("EXISTS (SELECT 1 FROM member_roles AS mr WHERE mr.member_id = m.id AND mr.role_id = ?)", q.RoleID)
+		}
+		return sq
+	}
+
+	page := &MemberPage{}
+	total, err := filter(s.db.NewSelect().Model((*Member)(nil))).Count(ctx)
+	if err != nil {
+		return nil, err
+	}
+	page.Total = int(total)
+
+	// Walking backwards (the page before a cursor) reads in the opposite
+	// order and flips the rows afterwards.
+	backwards := false
+	var bound cursor
+	if c, ok := decodeCursor(q.Before, len(cols)); q.Before != "" && ok {
+		bound, backwards = c, true
+	} else if c, ok := decodeCursor(q.After, len(cols)); q.After != "" && ok {
+		bound = c
+	}
+	desc := q.Desc != backwards
+	sq := filter(s.db.NewSelect().Model(&page.Members))
+	if bound != nil {
+		args, ok := cursorArgs(bound, cols)
+		if ok {
+			op := ">"
+			if desc {
+				op = "<"
+			}
+			sq = sq.Where("("+strings.Join(cols, ", ")+") "+op+" ("+placeholders(len(cols))+")", args...)
+		} else {
+			bound, backwards, desc = nil, false, q.Desc
+		}
+	}
+	dir := " ASC"
+	if desc {
+		dir = " DESC"
+	}
+	for _, col := range cols {
+		sq = sq.OrderExpr(col + dir)
+	}
+	if err := sq.Limit(int64(q.Limit + 1)).Scan(ctx); err != nil {
+		return nil, err
+	}
+	more := len(page.Members) > q.Limit
+	if more {
+		page.Members = page.Members[:q.Limit]
+	}
+	if backwards {
+		for i, j := 0, len(page.Members)-1; i < j; i, j = i+1, j-1 {
+			page.Members[i], page.Members[j] = page.Members[j], page.Members[i]
+		}
+	}
+	if n := len(page.Members); n > 0 {
+		first, last := encodeCursor(sortValues(page.Members[0], cols)), encodeCursor(sortValues(page.Members[n-1], cols))
+		if backwards {
+			page.Next = last
+			if more {
+				page.Prev = first
+			}
+		} else {
+			if more {
+				page.Next = last
+			}
+			if bound != nil {
+				page.Prev = first
+			}
+		}
+	}
+	return page, s.loadRoles(ctx, s.db, page.Members)
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}

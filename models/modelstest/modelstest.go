@@ -1,0 +1,111 @@
+// Package modelstest gives tests a fresh, migrated store on every database
+// Muster supports: SQLite always, PostgreSQL when MUSTER_TEST_POSTGRES_URL is
+// set. Each store is private to its test (its own SQLite file or its own
+// PostgreSQL schema), so tests run independently and in parallel.
+package modelstest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/alexedwards/argon2id"
+
+	"github.com/muster-app/muster/models"
+)
+
+// PostgresEnv names the variable with the PostgreSQL URL for tests.
+const PostgresEnv = "MUSTER_TEST_POSTGRES_URL"
+
+func init() {
+	// Real hashes, cheap parameters: tests hash many passwords.
+	models.PasswordParams = &argon2id.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+}
+
+// Dialects lists the databases tests run on here.
+func Dialects() []string {
+	if os.Getenv(PostgresEnv) != "" {
+		return []string{"sqlite", "postgres"}
+	}
+	return []string{"sqlite"}
+}
+
+// Each runs fn as a subtest on every database, each with a fresh store.
+func Each(t *testing.T, fn func(t *testing.T, s *models.Store)) {
+	t.Helper()
+	for _, d := range Dialects() {
+		t.Run(d, func(t *testing.T) { fn(t, Open(t, d)) })
+	}
+}
+
+// Open returns a fresh migrated store on dialect ("sqlite" or "postgres"),
+// removed when the test ends.
+func Open(t testing.TB, dialect string) *models.Store {
+	t.Helper()
+	ctx := context.Background()
+	var store *models.Store
+	switch dialect {
+	case "sqlite":
+		db, err := models.Open(filepath.Join(t.TempDir(), "muster.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		store = models.NewStore(db)
+	case "postgres":
+		url := os.Getenv(PostgresEnv)
+		if url == "" {
+			t.Skip(PostgresEnv + " is not set")
+		}
+		admin, err := models.Open(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		schema := "test_" + randomHex(8)
+		if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+			t.Fatal(err)
+		}
+		db, err := models.Open(url, models.WithPostgresParams(map[string]any{"search_path": schema}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			db.Close()
+			if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+				t.Errorf("drop test schema: %v", err)
+			}
+			admin.Close()
+		})
+		store = models.NewStore(db)
+	default:
+		t.Fatalf("unknown dialect %q", dialect)
+	}
+	if err := models.Migrate(ctx, store.DB()); err != nil {
+		t.Fatal(err)
+	}
+	return store
+}
+
+// SetUp runs first-time setup with a standard admin, returning its pieces.
+func SetUp(t testing.TB, s *models.Store) (*models.Account, *models.Workspace) {
+	t.Helper()
+	acc, ws, err := s.Setup(context.Background(), models.SetupInput{
+		WorkspaceName: "Acme", Name: "Ada Lovelace", Email: "ada@example.com", Password: AdminPassword,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acc, ws
+}
+
+// AdminPassword is SetUp's admin's password.
+const AdminPassword = "correct horse battery"
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,99 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+)
+
+// Store runs Muster's domain operations against one database.
+type Store struct {
+	db *bun.DB
+	// Now is the clock; tests move it to expire sessions and rate limits.
+	Now func() time.Time
+	// InviteExpiry is how long invitation links last in new workspaces.
+	InviteExpiry time.Duration
+}
+
+// NewStore wraps an open, migrated database.
+func NewStore(db *bun.DB) *Store {
+	return &Store{db: db, Now: time.Now, InviteExpiry: 7 * 24 * time.Hour}
+}
+
+// DB exposes the handle for tests and tools that need raw access.
+func (s *Store) DB() *bun.DB { return s.db }
+
+// IsPostgres tells which dialect the store runs on.
+func (s *Store) IsPostgres() bool { return s.db.Dialect().Name() == dialect.PG }
+
+// now is the store's clock in UTC, cut to microseconds: both databases keep
+// microseconds, so a value read back compares equal to the one written.
+func (s *Store) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
+
+// newID makes a time-ordered UUIDv7.
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// tx runs fn in one transaction: every operation commits all of its writes,
+// audit event included, or none.
+func (s *Store) tx(ctx context.Context, fn func(tx bun.Tx) error) error {
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(tx) })
+}
+
+// Actor is who performs an operation, as the audit log names them.
+type Actor struct {
+	Kind string // "member" or "system"
+	ID   string
+	Name string
+}
+
+// MemberActor names a member as the actor of an operation.
+func MemberActor(m *Member) Actor { return Actor{Kind: "member", ID: m.ID, Name: m.DisplayName} }
+
+// SystemActor is Muster itself or a shell command.
+var SystemActor = Actor{Kind: "system", Name: "Muster"}
+
+// Change is one changed field: before and after.
+type Change [2]any
+
+func (s *Store) audit(ctx context.Context, tx bun.IDB, wsID string, actor Actor, action, targetKind, targetID, targetName string, changes map[string]Change) error {
+	body := "{}"
+	if len(changes) > 0 {
+		b, err := json.Marshal(changes)
+		if err != nil {
+			return err
+		}
+		body = string(b)
+	}
+	ev := &AuditEvent{
+		ID: newID(), WorkspaceID: wsID, ActorKind: actor.Kind, ActorName: actor.Name,
+		Action: action, TargetKind: targetKind, TargetName: targetName, Changes: body, CreatedAt: s.now(),
+	}
+	if actor.ID != "" {
+		ev.ActorID = &actor.ID
+	}
+	if targetID != "" {
+		ev.TargetID = &targetID
+	}
+	_, err := tx.NewInsert().Model(ev).Exec(ctx)
+	return err
+}
+
+// AuditEvents returns a workspace's newest events first (the audit page grows on this).
+func (s *Store) AuditEvents(ctx context.Context, wsID string, limit int) ([]AuditEvent, error) {
+	var evs []AuditEvent
+	err := s.db.NewSelect().Model(&evs).Where("workspace_id = ?", wsID).Order("id DESC").Limit(int64(limit)).Scan(ctx)
+	return evs, err
+}
+
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}

@@ -1,0 +1,75 @@
+// Muster's small amount of browser code: dialogs, toasts and menus. All
+// content comes from the server as htmx partials; this only wires behaviour
+// that HTML alone lacks.
+(function () {
+  "use strict";
+
+  // A <dialog> swapped into #dialog-slot opens as a modal at once, with focus
+  // on the first field that has an error, else the first field.
+  function openDialogs(root) {
+    var dialogs = root.matches && root.matches("dialog") ? [root] : root.querySelectorAll ? root.querySelectorAll("dialog") : [];
+    dialogs.forEach(function (d) {
+      if (d.open || !d.closest("#dialog-slot")) return;
+      d.showModal();
+      var f = d.querySelector("[aria-invalid=true]") || d.querySelector("[autofocus]") || d.querySelector("input:not([type=hidden]), select, textarea");
+      if (f) f.focus();
+      // Esc and Cancel close the dialog; a closed dialog leaves the page.
+      d.addEventListener("close", function () { d.remove(); });
+    });
+  }
+
+  function closeDialogs() {
+    document.querySelectorAll("#dialog-slot dialog").forEach(function (d) { d.close(); });
+  }
+
+  function showToast(kind, message) {
+    var box = document.getElementById("toasts");
+    if (!box || !message) return;
+    var t = document.createElement("div");
+    t.className = "toast " + (kind || "info");
+    t.setAttribute("role", kind === "error" ? "alert" : "status");
+    t.textContent = message;
+    box.appendChild(t);
+    setTimeout(function () { t.classList.add("leaving"); }, kind === "error" ? 7000 : 4000);
+    setTimeout(function () { t.remove(); }, kind === "error" ? 7500 : 4500);
+  }
+
+  document.addEventListener("htmx:load", function (e) { openDialogs(e.target); });
+  document.addEventListener("DOMContentLoaded", function () { openDialogs(document); });
+  document.body && openDialogs(document);
+
+  document.addEventListener("closeDialog", closeDialogs);
+  document.addEventListener("showToast", function (e) { showToast(e.detail.kind, e.detail.message); });
+
+  // Errors the server did not explain with a toast of its own (it always
+  // sends HX-Trigger for its errors) and network failures still get one.
+  document.addEventListener("htmx:responseError", function (e) {
+    var xhr = e.detail.xhr;
+    if (xhr && xhr.getResponseHeader("HX-Trigger")) return;
+    showToast("error", "Something went wrong (" + (xhr ? xhr.status : "?") + "). Please try again.");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    showToast("error", "Muster could not be reached. Check your connection and try again.");
+  });
+
+  document.addEventListener("click", function (e) {
+    var closer = e.target.closest("[data-close-dialog]");
+    if (closer) {
+      var d = closer.closest("dialog");
+      if (d) d.close();
+      return;
+    }
+    // Menus (<details class="menu">) close when you click elsewhere.
+    document.querySelectorAll("details.menu[open]").forEach(function (m) {
+      if (!m.contains(e.target)) m.removeAttribute("open");
+    });
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape") return;
+    document.querySelectorAll("details.menu[open]").forEach(function (m) {
+      m.removeAttribute("open");
+      var s = m.querySelector("summary");
+      if (s) s.focus();
+    });
+  });
+})();
