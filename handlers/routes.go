@@ -30,9 +30,9 @@ func (h *Handler) routes(app *fiber.App) {
 	app.Post("/signin", h.signIn)
 	app.Post("/signout", h.signOut)
 
-	signedIn := app.Group("", h.requireAccount)
-	signedIn.Get("/workspaces/new", h.newWorkspaceForm)
-	signedIn.Post("/workspaces", h.createWorkspace)
+	// Not a Group("", …): a group's middleware would run for every path.
+	app.Get("/workspaces/new", h.requireAccount, h.newWorkspaceForm)
+	app.Post("/workspaces", h.requireAccount, h.createWorkspace)
 
 	w := app.Group("/w/:slug", h.requireAccount, h.loadWorkspace)
 	w.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/w/"+c.Params("slug")+"/members", fiber.StatusSeeOther) })

@@ -110,6 +110,47 @@ func (s *Store) recordFailure(ctx context.Context, key string) error {
 	})
 }
 
+// CreateAccount adds a person who can sign in. Accepting an invitation
+// creates accounts this way; Setup creates the first one.
+func (s *Store) CreateAccount(ctx context.Context, name, email, password string) (*Account, error) {
+	acc, err := s.newAccount(validator{}, name, email, password)
+	if err != nil {
+		return nil, err
+	}
+	err = s.tx(ctx, func(tx bun.Tx) error {
+		if n, err := tx.NewSelect().Model((*Account)(nil)).Where("email = ?", acc.Email).Count(ctx); err != nil {
+			return err
+		} else if n > 0 {
+			return &ConflictError{Field: "email", Message: "An account with this email already exists. Sign in instead."}
+		}
+		_, err := tx.NewInsert().Model(acc).Exec(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return acc, nil
+}
+
+// newAccount validates a new account's fields (adding to v, which may hold
+// errors of other fields already) and hashes its password.
+func (s *Store) newAccount(v validator, name, email, password string) (*Account, error) {
+	name, email = cleanName(name), NormalizeEmail(email)
+	checkName(v, "name", name, "your name", 200)
+	if msg := checkEmail(email); msg != "" {
+		v.add("email", msg)
+	}
+	checkPassword(v, "password", password)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	hash, err := hashPassword(password)
+	if err != nil {
+		return nil, err
+	}
+	return &Account{ID: newID(), Email: email, Name: name, PasswordHash: hash, CreatedAt: s.now()}, nil
+}
+
 // AccountCount tells whether Muster has been set up yet.
 func (s *Store) AccountCount(ctx context.Context) (int, error) {
 	n, err := s.db.NewSelect().Model((*Account)(nil)).Count(ctx)

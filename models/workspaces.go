@@ -23,22 +23,13 @@ var ErrAlreadySetUp = errors.New("Muster is already set up; sign in instead")
 // Setup creates the first account and its workspace, with that account as
 // the workspace's Admin. It refuses once any account exists.
 func (s *Store) Setup(ctx context.Context, in SetupInput) (*Account, *Workspace, error) {
-	in.WorkspaceName, in.Name, in.Email = cleanName(in.WorkspaceName), cleanName(in.Name), NormalizeEmail(in.Email)
+	in.WorkspaceName = cleanName(in.WorkspaceName)
 	v := validator{}
 	checkName(v, "workspace", in.WorkspaceName, "a workspace name", 100)
-	checkName(v, "name", in.Name, "your name", 200)
-	if msg := checkEmail(in.Email); msg != "" {
-		v.add("email", msg)
-	}
-	checkPassword(v, "password", in.Password)
-	if err := v.err(); err != nil {
-		return nil, nil, err
-	}
-	hash, err := hashPassword(in.Password)
+	acc, err := s.newAccount(v, in.Name, in.Email, in.Password)
 	if err != nil {
 		return nil, nil, err
 	}
-	var acc *Account
 	var ws *Workspace
 	err = s.tx(ctx, func(tx bun.Tx) error {
 		// The marker row's primary key makes two racing first runs end with one winner.
@@ -50,7 +41,6 @@ func (s *Store) Setup(ctx context.Context, in SetupInput) (*Account, *Workspace,
 		} else if n > 0 {
 			return ErrAlreadySetUp
 		}
-		acc = &Account{ID: newID(), Email: in.Email, Name: in.Name, PasswordHash: hash, CreatedAt: s.now()}
 		if _, err := tx.NewInsert().Model(acc).Exec(ctx); err != nil {
 			return err
 		}

@@ -5,5 +5,7 @@ package views
 
 import "embed"
 
-//go:embed layouts members auth workspaces errors partials
+// "all:" because go:embed would otherwise skip the "_" partials.
+//
+//go:embed all:layouts all:members all:auth all:workspaces all:errors all:partials
 var FS embed.FS
