@@ -57,6 +57,9 @@ func New(opts Options) *fiber.App {
 		ErrorHandler:          h.errorHandler,
 		DisableStartupMessage: true,
 		ProxyHeader:           opts.ProxyHeader,
+		// With a proxy header, c.IP() must still be one valid address, not
+		// whatever text a client put there.
+		EnableIPValidation: true,
 		BodyLimit:             4 << 20,
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          60 * time.Second,

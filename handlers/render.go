@@ -103,8 +103,10 @@ var templateFuncs = template.FuncMap{
 	// field gathers what partials/field needs to draw one labelled input.
 	"field": func(name, label, typ string, value any, errs map[string]string, autocomplete, hint string, autofocus bool) map[string]any {
 		v, _ := value.(string)
+		// After a failed submit app.js focuses the first field with an
+		// error, so autofocus is only for a fresh form.
 		return map[string]any{"Name": name, "Label": label, "Type": typ, "Value": v, "Error": errs[name],
-			"Autocomplete": autocomplete, "Hint": hint, "Autofocus": autofocus}
+			"Autocomplete": autocomplete, "Hint": hint, "Autofocus": autofocus && len(errs) == 0}
 	},
 	"sortHead": func(col, label string, sorts map[string]sortLink) map[string]any {
 		return map[string]any{"Label": label, "Link": sorts[col]}

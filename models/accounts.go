@@ -43,7 +43,7 @@ const (
 // *RateLimitedError without checking the password at all.
 func (s *Store) Authenticate(ctx context.Context, email, password, ip string) (*Account, error) {
 	email = NormalizeEmail(email)
-	keys := map[string]int{"email:" + email: maxFailuresPerUser, "ip:" + ip: maxFailuresPerIP}
+	keys := map[string]int{"email:" + truncate(email, 254): maxFailuresPerUser, "ip:" + truncate(ip, 64): maxFailuresPerIP}
 	for key, limit := range keys {
 		if wait := s.lockedOut(ctx, key, limit); wait > 0 {
 			return nil, &RateLimitedError{RetryAfter: wait}

@@ -120,6 +120,27 @@ func TestKVStorage(t *testing.T) {
 		if v, _ := s.KV("other:").Get("a"); v != nil {
 			t.Error("prefixes are not separate")
 		}
+		// Setting the same value again within half its lifetime keeps the
+		// expiry (no write); past that, it is pushed forward.
+		now = now.Add(20 * time.Minute)
+		if err := kv.Set("a", []byte("again"), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(45 * time.Minute)
+		if v, _ := kv.Get("a"); v != nil {
+			t.Error("an early refresh moved the expiry")
+		}
+		if err := kv.Set("a", []byte("again"), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(35 * time.Minute)
+		if err := kv.Set("a", []byte("again"), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(40 * time.Minute)
+		if v, _ := kv.Get("a"); string(v) != "again" {
+			t.Errorf("a refresh past half the lifetime did not extend it: %q", v)
+		}
 		now = now.Add(2 * time.Hour)
 		if v, _ := kv.Get("a"); v != nil {
 			t.Error("expired value returned")

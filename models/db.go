@@ -6,11 +6,12 @@ package models
 import (
 	"context"
 	"database/sql"
-	"embed"
+	"errors"
 	"fmt"
 	"net/url"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -18,22 +19,9 @@ import (
 	"github.com/uptrace/bun/driver/pgdriver"
 	"github.com/uptrace/bun/migrate"
 	_ "modernc.org/sqlite" // pure-Go SQLite: one static binary, no cgo
+
+	"github.com/muster-app/muster/models/migrations"
 )
-
-//go:embed migrations/*.sql
-var migrationFiles embed.FS
-
-// OpenOption adjusts how Open connects; tests use it to give each test its
-// own PostgreSQL schema.
-type OpenOption func(*openConfig)
-
-type openConfig struct{ pgParams map[string]any }
-
-// WithPostgresParams sets run-time parameters (for example search_path) on
-// every PostgreSQL connection.
-func WithPostgresParams(params map[string]any) OpenOption {
-	return func(c *openConfig) { c.pgParams = params }
-}
 
 // IsPostgres tells whether a database URL names PostgreSQL.
 func IsPostgres(dbURL string) bool {
@@ -42,17 +30,9 @@ func IsPostgres(dbURL string) bool {
 
 // Open connects to PostgreSQL for postgres:// URLs and to a SQLite file
 // otherwise ("muster.db", "file:/data/muster.db" or "sqlite:///data/muster.db").
-func Open(dbURL string, opts ...OpenOption) (*bun.DB, error) {
-	var cfg openConfig
-	for _, o := range opts {
-		o(&cfg)
-	}
+func Open(dbURL string) (*bun.DB, error) {
 	if IsPostgres(dbURL) {
-		pgOpts := []pgdriver.Option{pgdriver.WithDSN(dbURL)}
-		if cfg.pgParams != nil {
-			pgOpts = append(pgOpts, pgdriver.WithConnParams(cfg.pgParams))
-		}
-		sqldb := sql.OpenDB(pgdriver.NewConnector(pgOpts...))
+		sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dbURL)))
 		sqldb.SetMaxOpenConns(4 * runtime.GOMAXPROCS(0))
 		db := bun.NewDB(sqldb, pgdialect.New())
 		if err := db.Ping(); err != nil {
@@ -86,27 +66,35 @@ func sqliteDSN(dbURL string) string {
 		path, query = path[:i], path[i+1:]
 	}
 	v, _ := url.ParseQuery(query)
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "cache_size(-16000)", "mmap_size(268435456)", "temp_store(MEMORY)"} {
 		v.Add("_pragma", p)
 	}
 	v.Set("_txlock", "immediate")
 	return "file:" + path + "?" + v.Encode()
 }
 
-// Migrate brings the schema up to date. The SQL files are embedded, so the
-// binary alone can create a database; several replicas starting at once are
-// serialised by Bun's migration lock.
+// Migrate brings the schema up to date. The migrations are embedded, so the
+// binary alone can create a database. Replicas starting at once take turns:
+// Bun's lock fails rather than waits, so Migrate retries it for a while.
 func Migrate(ctx context.Context, db *bun.DB) error {
-	migrations := migrate.NewMigrations()
-	if err := migrations.Discover(migrationFiles); err != nil {
-		return err
-	}
-	m := migrate.NewMigrator(db, migrations)
+	m := migrate.NewMigrator(db, migrations.Migrations)
 	if err := m.Init(ctx); err != nil {
 		return fmt.Errorf("init migrations: %w", err)
 	}
-	if err := m.Lock(ctx); err != nil {
-		return fmt.Errorf("lock migrations: %w", err)
+	var err error
+	for wait := 50 * time.Millisecond; ; wait *= 2 {
+		if err = m.Lock(ctx); err == nil {
+			break
+		}
+		if wait > 10*time.Second {
+			return fmt.Errorf("lock migrations (if no other Muster is starting, a crashed one left the lock: "+
+				"delete the row in bun_migration_locks): %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(wait):
+		}
 	}
 	defer m.Unlock(ctx) //nolint:errcheck
 	if _, err := m.Migrate(ctx); err != nil {

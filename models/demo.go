@@ -59,7 +59,7 @@ func (s *Store) SeedDemo(ctx context.Context, wsID string, n int, seed uint64) e
 			created := now.Add(-time.Duration(rng.IntN(3*365*24)) * time.Hour)
 			m := &Member{ID: newID(), WorkspaceID: wsID, GivenName: given, FamilyName: family,
 				DisplayName: given + " " + family, Location: demoPlaces[rng.IntN(len(demoPlaces))],
-				Email:   strings.ToLower(fmt.Sprintf("%s.%s.%s%d@example.com", asciiOnly(given), asciiOnly(family), runTag, i)),
+				Email:   strings.ToLower(fmt.Sprintf("%s.%s.%s-%d@example.com", emailPart(given), emailPart(family), runTag, i)),
 				Version: 1, CreatedAt: created, UpdatedAt: created}
 			m.UserName = m.Email
 			switch p := rng.IntN(100); {
@@ -96,11 +96,5 @@ func (s *Store) SeedDemo(ctx context.Context, wsID string, n int, seed uint64) e
 	})
 }
 
-func asciiOnly(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 128 && r != '-' {
-			return r
-		}
-		return -1
-	}, s)
-}
+// emailPart makes a name fit an email's local part: "Berners-Lee" → "bernerslee".
+func emailPart(s string) string { return nonSlug.ReplaceAllString(strings.ToLower(asciiFold(s)), "") }

@@ -138,7 +138,7 @@ type loginAttempt struct {
 }
 
 type kvEntry struct {
-	bun.BaseModel `bun:"table:kv_entries"`
+	bun.BaseModel `bun:"table:kv_entries,alias:kv"`
 
 	Key       string     `bun:"key,pk"`
 	Value     string     `bun:"value"`

@@ -33,14 +33,23 @@ func (k *KV) Get(key string) ([]byte, error) {
 }
 
 // Set stores val under key; exp 0 keeps it until deleted.
+//
+// The CSRF middleware calls Set on every request to push the token's expiry
+// forward. Rewriting the same value each time would turn every page view
+// into a database write, so an unchanged value is only rewritten once half
+// of its lifetime has passed.
 func (k *KV) Set(key string, val []byte, exp time.Duration) error {
+	now := k.store.now()
 	e := &kvEntry{Key: k.prefix + key, Value: base64.StdEncoding.EncodeToString(val)}
+	refreshBefore := now.Add(100 * 365 * 24 * time.Hour)
 	if exp > 0 {
-		t := k.store.now().Add(exp)
+		t := now.Add(exp)
 		e.ExpiresAt = &t
+		refreshBefore = now.Add(exp / 2)
 	}
 	_, err := k.store.db.NewInsert().Model(e).
 		On("CONFLICT (key) DO UPDATE").Set("value = EXCLUDED.value, expires_at = EXCLUDED.expires_at").
+		Where("kv.value <> EXCLUDED.value OR kv.expires_at IS NULL OR kv.expires_at < ?", refreshBefore).
 		Exec(context.Background())
 	return err
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 )
@@ -20,6 +21,10 @@ var MemberSorts = map[string][]string{
 	"status":   {"m.status", "m.sort_name", "m.id"},
 	"joined":   {"m.created_at", "m.id"},
 }
+
+// searchLookupMax is how many matches a search may have for ListMembers to
+// look them all up and sort them rather than walk the sort index.
+var searchLookupMax = 2000
 
 // MemberQuery is what the members table asks for: search, filters, sort and
 // a position given by a cursor from an earlier page.
@@ -97,11 +102,43 @@ func cursorArgs(c cursor, cols []string) ([]any, bool) {
 	return args, true
 }
 
-// likePattern makes a LIKE pattern that matches s anywhere, with LIKE's own
-// wildcards in s escaped.
-func likePattern(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(foldCase(strings.TrimSpace(s))) + "%"
+// trigramFilter keeps a workspace's members whose name, email or location
+// contains term (case-folded, three characters or more) through SQLite's
+// FTS5 trigram index (see the member_search migration). PostgreSQL's
+// trigram index serves the plain LIKE by itself.
+//
+// With lookup, a unary + hides the workspace index from SQLite's planner,
+// which would otherwise walk a whole workspace and probe every row; it looks
+// the matches up by id instead.
+func (s *Store) trigramFilter(sq *bun.SelectQuery, wsID, term string, lookup bool) *bun.SelectQuery {
+	ws := "m.workspace_id = ?"
+	if lookup {
+		ws = "+" + ws
+	}
+	return sq.Where(ws, wsID).Where(`m.id IN (SELECT r.member_id FROM member_search_rows AS r WHERE r.id IN `+
+		`(SELECT rowid FROM member_search WHERE member_search MATCH ?))`, ftsPhrase(term))
+}
+
+// ftsPhrase quotes term as one FTS5 phrase: with the trigram tokenizer, a
+// phrase matches wherever it occurs as a substring.
+func ftsPhrase(term string) string { return `"` + strings.ReplaceAll(term, `"`, `""`) + `"` }
+
+// StatusCounts returns how many members a workspace has per status, and in
+// all under "". The triggers of the member_counts migration keep these.
+func (s *Store) StatusCounts(ctx context.Context, wsID string) (map[string]int, error) {
+	var rows []struct {
+		Status string `bun:"status"`
+		N      int    `bun:"n"`
+	}
+	if err := s.db.NewSelect().Table("member_counts").Column("status", "n").Where("workspace_id = ?", wsID).Scan(ctx, &rows); err != nil {
+		return nil, err
+	}
+	counts := map[string]int{}
+	for _, r := range rows {
+		counts[r.Status] = r.N
+		counts[""] += r.N
+	}
+	return counts, nil
 }
 
 // ListMembers returns one page of a workspace's members. An unknown sort or
@@ -115,10 +152,20 @@ func (s *Store) ListMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 	if q.Limit <= 0 || q.Limit > 200 {
 		q.Limit = 50
 	}
+	term := foldCase(strings.TrimSpace(q.Search))
+	trigram := term != "" && !s.IsPostgres() && utf8.RuneCountInString(term) >= 3
+	// lookup: find the search's matches first and sort them, instead of
+	// walking the sort index and testing each row (see searchFilter).
+	lookup := false
 	filter := func(sq *bun.SelectQuery) *bun.SelectQuery {
-		sq = sq.Where("m.workspace_id = ?", wsID)
-		if strings.TrimSpace(q.Search) != "" {
-			sq = sq.Where(`m.search_text LIKE ? ESCAPE '\'`, likePattern(q.Search))
+		switch {
+		case trigram:
+			sq = s.trigramFilter(sq, wsID, term, lookup)
+		case term != "":
+			escape := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+			sq = sq.Where("m.workspace_id = ?", wsID).Where(`m.search_text LIKE ? ESCAPE '\'`, "%"+escape.Replace(term)+"%")
+		default:
+			sq = sq.Where("m.workspace_id = ?", wsID)
 		}
 		if q.Status != "" {
 			sq = sq.Where("m.status = ?", q.Status)
@@ -130,11 +177,31 @@ func (s *Store) ListMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 	}
 
 	page := &MemberPage{}
-	total, err := filter(s.db.NewSelect().Model((*Member)(nil))).Count(ctx)
-	if err != nil {
-		return nil, err
+	switch {
+	case term == "" && q.RoleID == "":
+		counts, err := s.StatusCounts(ctx, wsID)
+		if err != nil {
+			return nil, err
+		}
+		page.Total = counts[q.Status]
+	case trigram && q.Status == "" && q.RoleID == "":
+		n, err := s.db.NewSelect().TableExpr("member_search_rows AS r").Where("r.workspace_id = ?", wsID).
+			Where("r.id IN (SELECT rowid FROM member_search WHERE member_search MATCH ?)", ftsPhrase(term)).Count(ctx)
+		if err != nil {
+			return nil, err
+		}
+		page.Total = int(n)
+	default:
+		lookup = trigram
+		n, err := filter(s.db.NewSelect().Model((*Member)(nil))).Count(ctx)
+		if err != nil {
+			return nil, err
+		}
+		page.Total = int(n)
 	}
-	page.Total = int(total)
+	// Few matches: look them up and sort them. Many: walking the sort index
+	// meets a page's worth of them soon.
+	lookup = trigram && page.Total <= searchLookupMax
 
 	// Walking backwards (the page before a cursor) reads in the opposite
 	// order and flips the rows afterwards.

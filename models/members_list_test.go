@@ -108,6 +108,39 @@ func TestListMembersSearchAndFilters(t *testing.T) {
 				}
 			}
 		}
+		// Every search finds exactly the members whose text contains it,
+		// whichever index serves it (short terms scan, longer ones use trigrams).
+		all, allPages := walk(t, s, ws.ID, models.MemberQuery{Limit: 200})
+		texts := map[string]string{}
+		for _, pg := range allPages {
+			for _, m := range pg.Members {
+				texts[m.ID] = m.SearchText
+			}
+		}
+		if len(all) != 301 {
+			t.Fatalf("%d members", len(all))
+		}
+		for _, term := range []string{"a", "lo", "ove", "ada lo", "e.com", "garcía", "@", `x"y`, "zzz", "walk:ove", "walk:.com"} {
+			if t, ok := strings.CutPrefix(term, "walk:"); ok {
+				// Take the plan that walks the sort index, as large workspaces do.
+				restore := models.SetSearchLookupMax(0)
+				defer restore()
+				term = t
+			}
+			want := 0
+			for _, text := range texts {
+				if strings.Contains(text, term) {
+					want++
+				}
+			}
+			pg, err := s.ListMembers(ctx, ws.ID, models.MemberQuery{Search: strings.ToUpper(term)})
+			if err != nil {
+				t.Fatalf("search %q: %v", term, err)
+			}
+			if pg.Total != want {
+				t.Errorf("search %q: total %d, want %d", term, pg.Total, want)
+			}
+		}
 		// LIKE wildcards are plain characters in a search.
 		if pg, _ := s.ListMembers(ctx, ws.ID, models.MemberQuery{Search: "%"}); pg.Total != 0 {
 			t.Errorf("search %% matched %d members", pg.Total)
@@ -147,6 +180,58 @@ func TestListMembersSearchAndFilters(t *testing.T) {
 					t.Errorf("role+status filter returned %s with %+v", m.Status, m.Roles)
 				}
 			}
+		}
+	})
+}
+
+func TestStatusCountsFollowEveryWrite(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		acc, ws := modelstest.SetUp(t, s)
+		if err := s.SeedDemo(ctx, ws.ID, 200, 9); err != nil {
+			t.Fatal(err)
+		}
+		other, err := s.CreateWorkspace(ctx, acc, "Other")
+		if err != nil {
+			t.Fatal(err)
+		}
+		check := func(when string) {
+			t.Helper()
+			counts, err := s.StatusCounts(ctx, ws.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, status := range []string{"", models.StatusActive, models.StatusInvited, models.StatusDeactivated} {
+				q := s.DB().NewSelect().Model((*models.Member)(nil)).Where("workspace_id = ?", ws.ID)
+				if status != "" {
+					q = q.Where("status = ?", status)
+				}
+				n, err := q.Count(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if counts[status] != int(n) {
+					t.Errorf("%s: count[%q] = %d, want %d", when, status, counts[status], n)
+				}
+			}
+		}
+		check("after seeding")
+		// Raw writes, as any future operation might make them.
+		if _, err := s.DB().NewUpdate().Model((*models.Member)(nil)).Set("status = ?", models.StatusDeactivated).
+			Where("workspace_id = ? AND status = ?", ws.ID, models.StatusInvited).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		check("after deactivating the invited")
+		if _, err := s.DB().NewUpdate().Model((*models.Member)(nil)).Set("display_name = 'x'").Where("workspace_id = ?", ws.ID).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		check("after an update that keeps statuses")
+		if _, err := s.DB().NewDelete().Model((*models.Member)(nil)).Where("workspace_id = ? AND status = ?", ws.ID, models.StatusDeactivated).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		check("after deleting the deactivated")
+		if c, _ := s.StatusCounts(ctx, other.ID); c[""] != 1 || c[models.StatusActive] != 1 {
+			t.Errorf("other workspace counts = %v", c)
 		}
 	})
 }

@@ -33,9 +33,7 @@ func HashToken(token string) string {
 func (s *Store) CreateSession(ctx context.Context, accountID, ip, userAgent string) (string, error) {
 	token := NewToken()
 	now := s.now()
-	if len(userAgent) > 300 {
-		userAgent = userAgent[:300]
-	}
+	userAgent, ip = truncate(userAgent, 300), truncate(ip, 64)
 	sess := &Session{ID: HashToken(token), AccountID: accountID, IP: ip, UserAgent: userAgent,
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(sessionIdle)}
 	_, err := s.db.NewInsert().Model(sess).Exec(ctx)

@@ -37,6 +37,17 @@ func checkEmail(email string) string {
 	return ""
 }
 
+// truncate cuts s to at most n bytes without splitting a character.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
 // cleanName trims a person's or workspace's name and folds inner runs of
 // white space, so "  Ada   Lovelace " is stored as "Ada Lovelace".
 func cleanName(s string) string { return strings.Join(strings.Fields(s), " ") }
@@ -54,16 +65,19 @@ func checkName(v validator, field, name, what string, max int) {
 
 var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
 
-// slugify turns a workspace name into its URL part: "Acme, Inc." → "acme-inc".
-func slugify(name string) string {
-	s := norm.NFKD.String(strings.ToLower(name))
-	s = strings.Map(func(r rune) rune {
+// asciiFold drops accents: "García" → "Garcia".
+func asciiFold(s string) string {
+	return strings.Map(func(r rune) rune {
 		if unicode.Is(unicode.Mn, r) {
 			return -1
 		}
 		return r
-	}, s)
-	s = strings.Trim(nonSlug.ReplaceAllString(s, "-"), "-")
+	}, norm.NFKD.String(s))
+}
+
+// slugify turns a workspace name into its URL part: "Acme, Inc." → "acme-inc".
+func slugify(name string) string {
+	s := strings.Trim(nonSlug.ReplaceAllString(asciiFold(strings.ToLower(name)), "-"), "-")
 	if len(s) > 48 {
 		s = strings.TrimRight(s[:48], "-")
 	}

@@ -10,6 +10,8 @@
     var dialogs = root.matches && root.matches("dialog") ? [root] : root.querySelectorAll ? root.querySelectorAll("dialog") : [];
     dialogs.forEach(function (d) {
       if (d.open || !d.closest("#dialog-slot")) return;
+      // The menu item that asked for the dialog has done its job.
+      document.querySelectorAll("details.menu[open]").forEach(function (m) { m.removeAttribute("open"); });
       d.showModal();
       var f = d.querySelector("[aria-invalid=true]") || d.querySelector("[autofocus]") || d.querySelector("input:not([type=hidden]), select, textarea");
       if (f) f.focus();
@@ -34,9 +36,21 @@
     setTimeout(function () { t.remove(); }, kind === "error" ? 7500 : 4500);
   }
 
-  document.addEventListener("htmx:load", function (e) { openDialogs(e.target); });
-  document.addEventListener("DOMContentLoaded", function () { openDialogs(document); });
-  document.body && openDialogs(document);
+  // A page form sent back with errors (setup, sign-in) puts the cursor where
+  // the fixing starts: the first field with an error, or the password after
+  // a failed sign-in.
+  function focusFirstError() {
+    var main = document.getElementById("main");
+    if (!main) return;
+    var f = main.querySelector("[aria-invalid=true]") || (main.querySelector(".alert.error") && main.querySelector("input[type=password]"));
+    if (f) f.focus();
+  }
+
+  document.addEventListener("htmx:load", function (e) {
+    openDialogs(e.target);
+    if (e.target === document.body || e.target.id === "main") focusFirstError();
+  });
+  document.addEventListener("DOMContentLoaded", function () { openDialogs(document); focusFirstError(); });
 
   document.addEventListener("closeDialog", closeDialogs);
   document.addEventListener("showToast", function (e) { showToast(e.detail.kind, e.detail.message); });
@@ -45,7 +59,8 @@
   // sends HX-Trigger for its errors) and network failures still get one.
   document.addEventListener("htmx:responseError", function (e) {
     var xhr = e.detail.xhr;
-    if (xhr && xhr.getResponseHeader("HX-Trigger")) return;
+    // A boosted navigation shows the server's error page instead.
+    if (e.detail.boosted || (xhr && xhr.getResponseHeader("HX-Trigger"))) return;
     showToast("error", "Something went wrong (" + (xhr ? xhr.status : "?") + "). Please try again.");
   });
   document.addEventListener("htmx:sendError", function () {

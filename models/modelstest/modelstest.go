@@ -1,13 +1,14 @@
 // Package modelstest gives tests a fresh, migrated store on every database
 // Muster supports: SQLite always, PostgreSQL when MUSTER_TEST_POSTGRES_URL is
 // set. Each store is private to its test (its own SQLite file or its own
-// PostgreSQL schema), so tests run independently and in parallel.
+// PostgreSQL database), so tests run independently and in parallel.
 package modelstest
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -64,18 +65,25 @@ func Open(t testing.TB, dialect string) *models.Store {
 		if err != nil {
 			t.Fatal(err)
 		}
-		schema := "test_" + randomHex(8)
-		if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		// A database per test: as isolated as it gets, and extensions such
+		// as pg_trgm install into it as they would in production.
+		name := "muster_test_" + randomHex(8)
+		if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
 			t.Fatal(err)
 		}
-		db, err := models.Open(url, models.WithPostgresParams(map[string]any{"search_path": schema}))
+		u, err := neturl.Parse(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.Path = "/" + name
+		db, err := models.Open(u.String())
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() {
 			db.Close()
-			if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-				t.Errorf("drop test schema: %v", err)
+			if _, err := admin.ExecContext(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
+				t.Errorf("drop test database: %v", err)
 			}
 			admin.Close()
 		})
