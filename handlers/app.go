@@ -60,10 +60,10 @@ func New(opts Options) *fiber.App {
 		// With a proxy header, c.IP() must still be one valid address, not
 		// whatever text a client put there.
 		EnableIPValidation: true,
-		BodyLimit:             4 << 20,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          60 * time.Second,
-		IdleTimeout:           120 * time.Second,
+		BodyLimit:          4 << 20,
+		ReadTimeout:        30 * time.Second,
+		WriteTimeout:       60 * time.Second,
+		IdleTimeout:        120 * time.Second,
 	})
 	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
 		h.log.Error("panic", "path", c.Path(), "panic", e)
