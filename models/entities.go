@@ -65,6 +65,12 @@ type Member struct {
 	UpdatedAt   time.Time  `bun:"updated_at"`
 
 	Roles []Role `bun:"-"`
+	// Invite is an invited member's current link, EmailFailed whether its
+	// email could not be delivered; both filled for invited members only.
+	Invite      *Invite `bun:"-"`
+	EmailFailed bool    `bun:"-"`
+	// InviteExpired: invited, and the current link has expired.
+	InviteExpired bool `bun:"-"`
 }
 
 // setDerived fills the columns the members table sorts and searches on, so
@@ -143,4 +149,61 @@ type kvEntry struct {
 	Key       string     `bun:"key,pk"`
 	Value     string     `bun:"value"`
 	ExpiresAt *time.Time `bun:"expires_at"`
+}
+
+// Invite states. An invite is pending until it is accepted, revoked, or
+// superseded by a newer link for the same member; a pending invite past
+// its expiry is expired.
+const (
+	InvitePending    = "pending"
+	InviteAccepted   = "accepted"
+	InviteRevoked    = "revoked"
+	InviteSuperseded = "superseded"
+)
+
+// Invite is one invitation link. Only the SHA-256 of its token is stored.
+type Invite struct {
+	bun.BaseModel `bun:"table:invites,alias:i"`
+
+	ID            string     `bun:"id,pk"`
+	WorkspaceID   string     `bun:"workspace_id"`
+	MemberID      string     `bun:"member_id"`
+	TokenHash     string     `bun:"token_hash"`
+	State         string     `bun:"state"`
+	ExpiresAt     time.Time  `bun:"expires_at"`
+	InvitedByID   *string    `bun:"invited_by_id"`
+	InvitedByName string     `bun:"invited_by_name"`
+	Emailed       bool       `bun:"emailed"`
+	CreatedAt     time.Time  `bun:"created_at"`
+	EndedAt       *time.Time `bun:"ended_at"`
+}
+
+// OutboxMessage is an email waiting to be sent (or sent, or given up on).
+type OutboxMessage struct {
+	bun.BaseModel `bun:"table:outbox,alias:o"`
+
+	ID            string     `bun:"id,pk"`
+	WorkspaceID   *string    `bun:"workspace_id"`
+	InviteID      *string    `bun:"invite_id"`
+	Kind          string     `bun:"kind"` // the template: "invite"
+	ToAddr        string     `bun:"to_addr"`
+	ToName        string     `bun:"to_name"`
+	Payload       string     `bun:"payload"` // JSON for the template
+	Attempts      int        `bun:"attempts"`
+	NextAttemptAt time.Time  `bun:"next_attempt_at"`
+	ClaimedUntil  *time.Time `bun:"claimed_until"`
+	LastError     string     `bun:"last_error"`
+	SentAt        *time.Time `bun:"sent_at"`
+	FailedAt      *time.Time `bun:"failed_at"`
+	CreatedAt     time.Time  `bun:"created_at"`
+}
+
+// InvitePayload is what an invitation email says; the outbox keeps it as JSON.
+type InvitePayload struct {
+	Token         string    `json:"token"`
+	InviteeName   string    `json:"invitee_name"`
+	WorkspaceName string    `json:"workspace_name"`
+	InviterName   string    `json:"inviter_name"`
+	RoleNames     []string  `json:"role_names"`
+	ExpiresAt     time.Time `json:"expires_at"`
 }

@@ -50,17 +50,41 @@ func (v validator) err() error {
 }
 
 // ConflictError: the change collides with existing data (a taken email, a
-// last admin who would be left out).
+// last admin who would be left out). Code says which, so the UI can offer
+// the way out (resend the pending invite, reactivate the member).
 type ConflictError struct {
-	Field   string
-	Message string
+	Field    string
+	Code     string // ConflictMember, ConflictPending, ConflictDeactivated, ConflictLastAdmin, …
+	Message  string
+	MemberID string // the member the conflict is about, where there is one
 }
 
+// Conflict codes.
+const (
+	ConflictMember      = "member"
+	ConflictPending     = "pending"
+	ConflictDeactivated = "deactivated"
+	ConflictLastAdmin   = "last_admin"
+	ConflictState       = "state"
+	ConflictAccount     = "account"
+)
+
 func (e *ConflictError) Error() string { return e.Message }
+
+// isUniqueViolation tells a unique index's refusal from other errors, on
+// either database.
+func isUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "SQLSTATE=23505")
+}
 
 // RateLimitedError: too many attempts; try again after RetryAfter.
 type RateLimitedError struct {
 	RetryAfter time.Duration
+	What       string // what hit the limit; "" for sign-in attempts
 }
 
 func (e *RateLimitedError) Error() string {
@@ -71,6 +95,9 @@ func (e *RateLimitedError) Error() string {
 	unit := "minutes"
 	if mins == 1 {
 		unit = "minute"
+	}
+	if e.What != "" {
+		return fmt.Sprintf("%s Try again in %d %s.", e.What, mins, unit)
 	}
 	return fmt.Sprintf("Too many attempts. Please wait %d %s and try again.", mins, unit)
 }

@@ -60,6 +60,48 @@ func (s *Store) loadRoles(ctx context.Context, db bun.IDB, members []*Member) er
 	return nil
 }
 
+// loadInvites fills the current invitation of each invited member, and
+// whether its email failed for good.
+func (s *Store) loadInvites(ctx context.Context, members []*Member) error {
+	byID := map[string]*Member{}
+	var ids []string
+	for _, m := range members {
+		if m.Status == StatusInvited {
+			byID[m.ID] = m
+			ids = append(ids, m.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	var invites []Invite
+	if err := s.db.NewSelect().Model(&invites).Where("member_id IN (?) AND state = ?", bun.In(ids), InvitePending).Scan(ctx); err != nil {
+		return err
+	}
+	now := s.now()
+	inviteIDs := make([]string, 0, len(invites))
+	byInvite := map[string]*Member{}
+	for i := range invites {
+		m := byID[invites[i].MemberID]
+		m.Invite = &invites[i]
+		m.InviteExpired = !now.Before(invites[i].ExpiresAt)
+		inviteIDs = append(inviteIDs, invites[i].ID)
+		byInvite[invites[i].ID] = m
+	}
+	if len(inviteIDs) == 0 {
+		return nil
+	}
+	var failed []string
+	if err := s.db.NewSelect().Model((*OutboxMessage)(nil)).Column("invite_id").
+		Where("invite_id IN (?) AND failed_at IS NOT NULL", bun.In(inviteIDs)).Scan(ctx, &failed); err != nil {
+		return err
+	}
+	for _, id := range failed {
+		byInvite[id].EmailFailed = true
+	}
+	return nil
+}
+
 // lastSeenEvery bounds how often a member's "last seen" is written.
 const lastSeenEvery = 5 * time.Minute
 

@@ -261,7 +261,10 @@ func (s *Store) ListMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 			}
 		}
 	}
-	return page, s.loadRoles(ctx, s.db, page.Members)
+	if err := s.loadRoles(ctx, s.db, page.Members); err != nil {
+		return nil, err
+	}
+	return page, s.loadInvites(ctx, page.Members)
 }
 
 func placeholders(n int) string {

@@ -1,0 +1,251 @@
+package models
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// InviteInput is what the Invite dialog (and later CSV import) sends.
+type InviteInput struct {
+	Name     string
+	Email    string
+	RoleID   string
+	Location string
+}
+
+// Invite adds a person to a workspace as an invited member with one role,
+// issues their invitation link and queues the email, all in one
+// transaction. It returns the member and the link's token (shown to nobody
+// but the caller: the email carries it).
+func (s *Store) Invite(ctx context.Context, actor Actor, ws *Workspace, in InviteInput) (*Member, string, error) {
+	in.Name, in.Email, in.Location = cleanName(in.Name), NormalizeEmail(in.Email), cleanName(in.Location)
+	v := validator{}
+	checkName(v, "name", in.Name, "a name", 200)
+	if msg := checkEmail(in.Email); msg != "" {
+		v.add("email", msg)
+	}
+	checkLocation(v, in.Location)
+	if in.RoleID == "" {
+		v.add("role", "Choose a role.")
+	}
+	if err := v.err(); err != nil {
+		return nil, "", err
+	}
+	var m *Member
+	var token string
+	err := s.tx(ctx, func(tx bun.Tx) error {
+		role, err := roleInWorkspace(ctx, tx, ws.ID, in.RoleID)
+		if err != nil {
+			return err
+		}
+		if err := s.checkInviteRate(ctx, tx, ws); err != nil {
+			return err
+		}
+		var existing Member
+		err = tx.NewSelect().Model(&existing).Where("workspace_id = ? AND email = ?", ws.ID, in.Email).Scan(ctx)
+		if err == nil {
+			return emailTaken(&existing)
+		} else if err = notFound(err); !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		now := s.now()
+		m = &Member{ID: newID(), WorkspaceID: ws.ID, Email: in.Email, UserName: in.Email, DisplayName: in.Name,
+			Location: in.Location, Status: StatusInvited, Version: 1, CreatedAt: now, UpdatedAt: now, Roles: []Role{*role}}
+		m.setDerived()
+		if _, err := tx.NewInsert().Model(m).Exec(ctx); err != nil {
+			if isUniqueViolation(err) { // a concurrent invite of the same email won
+				return &ConflictError{Field: "email", Code: ConflictPending, Message: in.Email + " has just been invited."}
+			}
+			return err
+		}
+		if _, err := tx.NewInsert().Model(&MemberRole{MemberID: m.ID, RoleID: role.ID}).Exec(ctx); err != nil {
+			return err
+		}
+		if token, _, err = s.issueInvite(ctx, tx, ws, m, actor, true); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, ws.ID, actor, "member.invited", "member", m.ID, m.DisplayName, map[string]Change{
+			"email": {nil, m.Email}, "name": {nil, m.DisplayName}, "roles": {nil, []string{role.Name}}, "location": {nil, m.Location},
+		})
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return m, token, nil
+}
+
+// emailTaken explains why an email cannot be invited again, by the status
+// of the member who has it.
+func emailTaken(m *Member) error {
+	switch m.Status {
+	case StatusActive:
+		return &ConflictError{Field: "email", Code: ConflictMember, MemberID: m.ID,
+			Message: m.DisplayName + " (" + m.Email + ") is already a member of this workspace."}
+	case StatusInvited:
+		return &ConflictError{Field: "email", Code: ConflictPending, MemberID: m.ID,
+			Message: m.Email + " has already been invited and has not joined yet."}
+	default:
+		return &ConflictError{Field: "email", Code: ConflictDeactivated, MemberID: m.ID,
+			Message: m.DisplayName + " (" + m.Email + ") was a member and is deactivated."}
+	}
+}
+
+func checkLocation(v validator, location string) {
+	if len([]rune(location)) > 200 {
+		v.add("location", "Keep the location under 200 characters.")
+	}
+}
+
+// roleInWorkspace loads a role, answering a validation error (not a 404)
+// when it is not one of the workspace's: it came from a form.
+func roleInWorkspace(ctx context.Context, db bun.IDB, wsID, roleID string) (*Role, error) {
+	var r Role
+	if err := db.NewSelect().Model(&r).Where("id = ? AND workspace_id = ?", roleID, wsID).Scan(ctx); err != nil {
+		if errors.Is(notFound(err), ErrNotFound) {
+			return nil, &ValidationError{Fields: map[string]string{"role": "Choose one of this workspace's roles."}}
+		}
+		return nil, err
+	}
+	return &r, nil
+}
+
+// checkInviteRate bounds the invitations (sends and resends) a workspace
+// issues per hour.
+func (s *Store) checkInviteRate(ctx context.Context, tx bun.IDB, ws *Workspace) error {
+	since := s.now().Add(-time.Hour)
+	var times []time.Time
+	err := tx.NewSelect().Model((*Invite)(nil)).Column("created_at").
+		Where("workspace_id = ? AND created_at > ?", ws.ID, since).Order("created_at").Limit(int64(ws.InvitesPerHour)).Scan(ctx, &times)
+	if err != nil {
+		return err
+	}
+	if ws.InvitesPerHour > 0 && len(times) >= ws.InvitesPerHour {
+		return &RateLimitedError{RetryAfter: times[0].Add(time.Hour).Sub(s.now()),
+			What: fmt.Sprintf("This workspace has sent its %d invitations for this hour.", ws.InvitesPerHour)}
+	}
+	return nil
+}
+
+// issueInvite gives m a new invitation link, ending any earlier one (so an
+// old link stops working), and queues the email when asked to.
+func (s *Store) issueInvite(ctx context.Context, tx bun.Tx, ws *Workspace, m *Member, actor Actor, email bool) (string, *Invite, error) {
+	now := s.now()
+	if _, err := tx.NewUpdate().Model((*Invite)(nil)).Set("state = ?", InviteSuperseded).Set("ended_at = ?", now).
+		Where("member_id = ? AND state = ?", m.ID, InvitePending).Exec(ctx); err != nil {
+		return "", nil, err
+	}
+	token := NewToken()
+	inv := &Invite{ID: newID(), WorkspaceID: ws.ID, MemberID: m.ID, TokenHash: HashToken(token), State: InvitePending,
+		ExpiresAt: now.Add(time.Duration(ws.InviteExpiryHours) * time.Hour), InvitedByName: actor.Name, Emailed: email, CreatedAt: now}
+	if actor.Kind == "member" {
+		inv.InvitedByID = &actor.ID
+	}
+	if _, err := tx.NewInsert().Model(inv).Exec(ctx); err != nil {
+		return "", nil, err
+	}
+	if !email {
+		return token, inv, nil
+	}
+	if m.Roles == nil {
+		if err := s.loadRoles(ctx, tx, []*Member{m}); err != nil {
+			return "", nil, err
+		}
+	}
+	roleNames := make([]string, len(m.Roles))
+	for i, r := range m.Roles {
+		roleNames[i] = r.Name
+	}
+	payload, err := json.Marshal(InvitePayload{Token: token, InviteeName: m.DisplayName, WorkspaceName: ws.Name,
+		InviterName: actor.Name, RoleNames: roleNames, ExpiresAt: inv.ExpiresAt})
+	if err != nil {
+		return "", nil, err
+	}
+	wsID, invID := ws.ID, inv.ID
+	msg := &OutboxMessage{ID: newID(), WorkspaceID: &wsID, InviteID: &invID, Kind: "invite", ToAddr: m.Email, ToName: m.DisplayName,
+		Payload: string(payload), NextAttemptAt: now, CreatedAt: now}
+	_, err = tx.NewInsert().Model(msg).Exec(ctx)
+	return token, inv, err
+}
+
+// memberInWorkspace loads one member of ws for a change.
+func memberInWorkspace(ctx context.Context, db bun.IDB, wsID, memberID string) (*Member, error) {
+	var m Member
+	if err := db.NewSelect().Model(&m).Where("id = ? AND workspace_id = ?", memberID, wsID).Scan(ctx); err != nil {
+		return nil, notFound(err)
+	}
+	return &m, nil
+}
+
+// ResendInvite sends an invited member a new link with a new expiry (also
+// after the old one expired); the old link stops working.
+func (s *Store) ResendInvite(ctx context.Context, actor Actor, ws *Workspace, memberID string) (*Member, error) {
+	return s.reissue(ctx, actor, ws, memberID, true, "invite.resent")
+}
+
+// NewInviteLink makes a new link for an invited member without emailing it,
+// for an admin to pass on themselves. Tokens are stored only as hashes, so
+// an earlier link cannot be shown again: the new one replaces it.
+func (s *Store) NewInviteLink(ctx context.Context, actor Actor, ws *Workspace, memberID string) (string, *Invite, error) {
+	var token string
+	var inv *Invite
+	_, err := s.reissueWith(ctx, actor, ws, memberID, false, "invite.link_created", func(t string, i *Invite) { token, inv = t, i })
+	return token, inv, err
+}
+
+func (s *Store) reissue(ctx context.Context, actor Actor, ws *Workspace, memberID string, email bool, action string) (*Member, error) {
+	return s.reissueWith(ctx, actor, ws, memberID, email, action, nil)
+}
+
+func (s *Store) reissueWith(ctx context.Context, actor Actor, ws *Workspace, memberID string, email bool, action string, got func(string, *Invite)) (*Member, error) {
+	var m *Member
+	err := s.tx(ctx, func(tx bun.Tx) error {
+		var err error
+		if m, err = memberInWorkspace(ctx, tx, ws.ID, memberID); err != nil {
+			return err
+		}
+		if m.Status != StatusInvited {
+			return &ConflictError{Code: ConflictState, MemberID: m.ID, Message: m.DisplayName + " is not waiting for an invitation."}
+		}
+		if err := s.checkInviteRate(ctx, tx, ws); err != nil {
+			return err
+		}
+		token, inv, err := s.issueInvite(ctx, tx, ws, m, actor, email)
+		if err != nil {
+			return err
+		}
+		if got != nil {
+			got(token, inv)
+		}
+		return s.audit(ctx, tx, ws.ID, actor, action, "member", m.ID, m.DisplayName, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, s.loadRoles(ctx, s.db, []*Member{m})
+}
+
+// RevokeInvite withdraws an invitation: its link stops working and the
+// invited person leaves the members table.
+func (s *Store) RevokeInvite(ctx context.Context, actor Actor, ws *Workspace, memberID string) (*Member, error) {
+	var m *Member
+	err := s.tx(ctx, func(tx bun.Tx) error {
+		var err error
+		if m, err = memberInWorkspace(ctx, tx, ws.ID, memberID); err != nil {
+			return err
+		}
+		if m.Status != StatusInvited {
+			return &ConflictError{Code: ConflictState, MemberID: m.ID, Message: m.DisplayName + " has no pending invitation."}
+		}
+		if err := s.audit(ctx, tx, ws.ID, actor, "invite.revoked", "member", m.ID, m.DisplayName, map[string]Change{"email": {m.Email, nil}}); err != nil {
+			return err
+		}
+		_, err = tx.NewDelete().Model(m).WherePK().Exec(ctx)
+		return err
+	})
+	return m, err
+}

@@ -1,0 +1,260 @@
+package models
+
+import (
+	"context"
+	"slices"
+
+	"github.com/uptrace/bun"
+)
+
+// UpdateInput is what the Edit dialog changes.
+type UpdateInput struct {
+	Name     string
+	RoleIDs  []string
+	Location string
+}
+
+// UpdateMember changes a member's name, roles and location. The last active
+// Admin of a workspace keeps the Admin role.
+func (s *Store) UpdateMember(ctx context.Context, actor Actor, ws *Workspace, memberID string, in UpdateInput) (*Member, error) {
+	in.Name, in.Location = cleanName(in.Name), cleanName(in.Location)
+	v := validator{}
+	checkName(v, "name", in.Name, "a name", 200)
+	checkLocation(v, in.Location)
+	if len(in.RoleIDs) == 0 {
+		v.add("role", "Choose a role.")
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	var m *Member
+	err := s.tx(ctx, func(tx bun.Tx) error {
+		var err error
+		if m, err = memberInWorkspace(ctx, tx, ws.ID, memberID); err != nil {
+			return err
+		}
+		if err := s.loadRoles(ctx, tx, []*Member{m}); err != nil {
+			return err
+		}
+		roles := make([]Role, 0, len(in.RoleIDs))
+		for _, id := range in.RoleIDs {
+			r, err := roleInWorkspace(ctx, tx, ws.ID, id)
+			if err != nil {
+				return err
+			}
+			if !slices.ContainsFunc(roles, func(x Role) bool { return x.ID == r.ID }) {
+				roles = append(roles, *r)
+			}
+		}
+		hadAdmin, hasAdmin := hasAdminRole(m.Roles), hasAdminRole(roles)
+		if hadAdmin && !hasAdmin {
+			if err := s.guardLastAdmin(ctx, tx, ws, m, "remove the Admin role from"); err != nil {
+				return err
+			}
+		}
+		changes := map[string]Change{}
+		if m.DisplayName != in.Name {
+			changes["name"] = Change{m.DisplayName, in.Name}
+		}
+		if m.Location != in.Location {
+			changes["location"] = Change{m.Location, in.Location}
+		}
+		if before, after := roleNames(m.Roles), roleNames(roles); !slices.Equal(before, after) {
+			changes["roles"] = Change{before, after}
+			if _, err := tx.NewDelete().Model((*MemberRole)(nil)).Where("member_id = ?", m.ID).Exec(ctx); err != nil {
+				return err
+			}
+			links := make([]MemberRole, len(roles))
+			for i, r := range roles {
+				links[i] = MemberRole{MemberID: m.ID, RoleID: r.ID}
+			}
+			if _, err := tx.NewInsert().Model(&links).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		if len(changes) == 0 {
+			return nil
+		}
+		m.DisplayName, m.Location, m.Roles = in.Name, in.Location, roles
+		if err := s.saveMember(ctx, tx, m, "display_name", "location"); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, ws.ID, actor, "member.updated", "member", m.ID, m.DisplayName, changes)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, s.loadRoles(ctx, s.db, []*Member{m})
+}
+
+// saveMember writes the given columns of m with its derived columns, a new
+// version and update time.
+func (s *Store) saveMember(ctx context.Context, tx bun.IDB, m *Member, columns ...string) error {
+	m.setDerived()
+	m.Version++
+	m.UpdatedAt = s.now()
+	columns = append(columns, "sort_name", "search_text", "version", "updated_at")
+	_, err := tx.NewUpdate().Model(m).Column(columns...).WherePK().Exec(ctx)
+	return err
+}
+
+func hasAdminRole(roles []Role) bool {
+	return slices.ContainsFunc(roles, func(r Role) bool { return r.IsAdmin() })
+}
+
+func roleNames(roles []Role) []string {
+	names := make([]string, len(roles))
+	for i, r := range roles {
+		names[i] = r.Name
+	}
+	slices.Sort(names)
+	return names
+}
+
+// guardLastAdmin refuses a change that would leave the workspace without an
+// active Admin: m is active with the Admin role and nobody else is.
+func (s *Store) guardLastAdmin(ctx context.Context, tx bun.IDB, ws *Workspace, m *Member, doing string) error {
+	if m.Status != StatusActive {
+		return nil
+	}
+	if m.Roles == nil {
+		if err := s.loadRoles(ctx, tx, []*Member{m}); err != nil {
+			return err
+		}
+	}
+	if !hasAdminRole(m.Roles) {
+		return nil
+	}
+	others, err := tx.NewSelect().Model((*Member)(nil)).
+		Join("JOIN member_roles AS mr ON mr.member_id = m.id").
+		Join("JOIN roles AS r ON r.id = mr.role_id").
+		Where("m.workspace_id = ? AND m.status = ? AND r.builtin = 'admin' AND m.id <> ?", ws.ID, StatusActive, m.ID).
+		Count(ctx)
+	if err != nil {
+		return err
+	}
+	if others == 0 {
+		return &ConflictError{Field: "role", Code: ConflictLastAdmin, MemberID: m.ID,
+			Message: m.DisplayName + " is the only active Admin of " + ws.Name + ", so you cannot " + doing + " them. Make someone else an Admin first."}
+	}
+	return nil
+}
+
+// Deactivate turns a member's access off at once (every request checks the
+// member's status) and signs their account out everywhere if this was its
+// only workspace. Their data and roles stay, for Reactivate.
+func (s *Store) Deactivate(ctx context.Context, actor Actor, ws *Workspace, memberID string) (*Member, error) {
+	var m *Member
+	err := s.tx(ctx, func(tx bun.Tx) error {
+		var err error
+		if m, err = memberInWorkspace(ctx, tx, ws.ID, memberID); err != nil {
+			return err
+		}
+		if m.Status != StatusActive {
+			return &ConflictError{Code: ConflictState, MemberID: m.ID, Message: m.DisplayName + " is not active."}
+		}
+		if err := s.guardLastAdmin(ctx, tx, ws, m, "deactivate"); err != nil {
+			return err
+		}
+		m.Status = StatusDeactivated
+		if err := s.saveMember(ctx, tx, m, "status"); err != nil {
+			return err
+		}
+		if err := s.endSessionsIfNoWorkspaceLeft(ctx, tx, m); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, ws.ID, actor, "member.deactivated", "member", m.ID, m.DisplayName,
+			map[string]Change{"status": {StatusActive, StatusDeactivated}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, s.loadRoles(ctx, s.db, []*Member{m})
+}
+
+func (s *Store) endSessionsIfNoWorkspaceLeft(ctx context.Context, tx bun.IDB, m *Member) error {
+	if m.AccountID == nil {
+		return nil
+	}
+	n, err := tx.NewSelect().Model((*Member)(nil)).Where("account_id = ? AND status = ?", *m.AccountID, StatusActive).Count(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	_, err = tx.NewDelete().Model((*Session)(nil)).Where("account_id = ?", *m.AccountID).Exec(ctx)
+	return err
+}
+
+// Reactivate gives a deactivated member access again. Someone who never
+// accepted their invitation is invited again, with a new link by email.
+func (s *Store) Reactivate(ctx context.Context, actor Actor, ws *Workspace, memberID string) (*Member, error) {
+	var m *Member
+	err := s.tx(ctx, func(tx bun.Tx) error {
+		var err error
+		if m, err = memberInWorkspace(ctx, tx, ws.ID, memberID); err != nil {
+			return err
+		}
+		if m.Status != StatusDeactivated {
+			return &ConflictError{Code: ConflictState, MemberID: m.ID, Message: m.DisplayName + " is not deactivated."}
+		}
+		m.Status = StatusActive
+		if m.AccountID == nil {
+			m.Status = StatusInvited
+			if err := s.checkInviteRate(ctx, tx, ws); err != nil {
+				return err
+			}
+		}
+		if err := s.saveMember(ctx, tx, m, "status"); err != nil {
+			return err
+		}
+		if m.Status == StatusInvited {
+			if _, _, err := s.issueInvite(ctx, tx, ws, m, actor, true); err != nil {
+				return err
+			}
+		}
+		return s.audit(ctx, tx, ws.ID, actor, "member.reactivated", "member", m.ID, m.DisplayName,
+			map[string]Change{"status": {StatusDeactivated, m.Status}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, s.loadRoles(ctx, s.db, []*Member{m})
+}
+
+// RemoveMember takes a member out of the workspace for good: their roles and
+// invitations go with them; the audit log keeps the record.
+func (s *Store) RemoveMember(ctx context.Context, actor Actor, ws *Workspace, memberID string) (*Member, error) {
+	var m *Member
+	err := s.tx(ctx, func(tx bun.Tx) error {
+		var err error
+		if m, err = memberInWorkspace(ctx, tx, ws.ID, memberID); err != nil {
+			return err
+		}
+		if err := s.loadRoles(ctx, tx, []*Member{m}); err != nil {
+			return err
+		}
+		if err := s.guardLastAdmin(ctx, tx, ws, m, "remove"); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, ws.ID, actor, "member.removed", "member", m.ID, m.DisplayName,
+			map[string]Change{"email": {m.Email, nil}, "roles": {roleNames(m.Roles), nil}}); err != nil {
+			return err
+		}
+		if _, err := tx.NewDelete().Model(m).WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		return s.endSessionsIfNoWorkspaceLeft(ctx, tx, m)
+	})
+	return m, err
+}
+
+// MemberByID loads one member of a workspace with roles and invitation state.
+func (s *Store) MemberByID(ctx context.Context, wsID, memberID string) (*Member, error) {
+	m, err := memberInWorkspace(ctx, s.db, wsID, memberID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.loadRoles(ctx, s.db, []*Member{m}); err != nil {
+		return nil, err
+	}
+	return m, s.loadInvites(ctx, []*Member{m})
+}

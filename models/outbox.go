@@ -1,0 +1,182 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"sort"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// The outbox holds the emails that operations queue in their own
+// transaction; the mail worker claims them, sends them, and marks each sent
+// or failed. A claim is a lease: a worker that dies mid-batch leaves its rows
+// claimed until the lease ends, and then any worker (on any replica) may take
+// them again.
+
+// emptyPayload replaces a message's payload once it no longer needs it: an
+// invitation's payload holds the link's token, which must not linger in the
+// database after the email went out (or was given up on).
+const emptyPayload = "{}"
+
+// maxLastError bounds the error text kept per message.
+const maxLastError = 1000
+
+// outboxDue is the condition for a message that may be claimed now; its
+// three arguments are the current time.
+const outboxDue = "sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)"
+
+// ClaimOutbox claims up to n due messages, oldest due first, for lease: no
+// other caller claims them again until the lease ends or they are marked.
+//
+// It is one UPDATE … RETURNING. On PostgreSQL the inner SELECT locks the rows
+// it picks with FOR UPDATE SKIP LOCKED, so workers on several replicas claim
+// disjoint sets without waiting for each other. SQLite has a single writer,
+// so the statement alone is atomic there.
+func (s *Store) ClaimOutbox(ctx context.Context, n int, lease time.Duration) ([]OutboxMessage, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	now := s.now()
+	// Most polls find nothing: look first with a read, so an idle worker
+	// never takes SQLite's write lock (nor writes anything on PostgreSQL).
+	due, err := s.db.NewSelect().Model((*OutboxMessage)(nil)).Where(outboxDue, now, now).Limit(1).Exists(ctx)
+	if err != nil || !due {
+		return nil, err
+	}
+	lock := ""
+	if s.IsPostgres() {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	var msgs []OutboxMessage
+	err = s.db.NewRaw("UPDATE outbox SET claimed_until = ? WHERE id IN ("+
+		"SELECT id FROM outbox WHERE "+outboxDue+" ORDER BY next_attempt_at, id LIMIT ?"+lock+
+		") RETURNING *", now.Add(lease), now, now, n).Scan(ctx, &msgs)
+	if err != nil && err != sql.ErrNoRows {
+		return nil, err
+	}
+	// RETURNING promises no order.
+	sort.Slice(msgs, func(i, j int) bool {
+		a, b := msgs[i], msgs[j]
+		if !a.NextAttemptAt.Equal(b.NextAttemptAt) {
+			return a.NextAttemptAt.Before(b.NextAttemptAt)
+		}
+		return a.ID < b.ID
+	})
+	return msgs, nil
+}
+
+// ReleaseOutbox gives up claims on messages that were claimed but not
+// attempted (a worker shutting down, or running out of its lease), so they
+// are due again at once instead of when the lease ends.
+func (s *Store) ReleaseOutbox(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.db.NewUpdate().Model((*OutboxMessage)(nil)).
+		Set("claimed_until = NULL").
+		Where("id IN (?) AND sent_at IS NULL AND failed_at IS NULL", bun.In(ids)).
+		Exec(ctx)
+	return err
+}
+
+// MarkOutboxSent records that a message went out and empties its payload.
+func (s *Store) MarkOutboxSent(ctx context.Context, id string) error {
+	res, err := s.db.NewUpdate().Model((*OutboxMessage)(nil)).
+		Set("sent_at = ?", s.now()).
+		Set("claimed_until = NULL").
+		Set("payload = ?", emptyPayload).
+		Where("id = ?", id).
+		Exec(ctx)
+	return affectedOne(res, err)
+}
+
+// MarkOutboxFailed records a failed attempt. With retryAt the message is due
+// again then; without it the failure is permanent: the message is never
+// tried again and its payload is emptied.
+func (s *Store) MarkOutboxFailed(ctx context.Context, id, errText string, retryAt *time.Time) error {
+	q := s.db.NewUpdate().Model((*OutboxMessage)(nil)).
+		Set("attempts = attempts + 1").
+		Set("last_error = ?", truncate(errText, maxLastError)).
+		Set("claimed_until = NULL").
+		Where("id = ?", id)
+	if retryAt == nil {
+		q = q.Set("failed_at = ?", s.now()).Set("payload = ?", emptyPayload)
+	} else {
+		q = q.Set("next_attempt_at = ?", retryAt.UTC().Truncate(time.Microsecond))
+	}
+	res, err := q.Exec(ctx)
+	return affectedOne(res, err)
+}
+
+// RetryOutbox makes a permanently failed message due again, with its
+// attempts counted from zero. Only a message that still has its payload can
+// be sent again; for any other (or an unknown id) it returns ErrNotFound.
+//
+// MarkOutboxFailed empties the payload of every message it gives up on, so a
+// failed invitation is normally sent again by issuing a new link instead.
+func (s *Store) RetryOutbox(ctx context.Context, id string) error {
+	res, err := s.db.NewUpdate().Model((*OutboxMessage)(nil)).
+		Set("failed_at = NULL").
+		Set("attempts = 0").
+		Set("last_error = ''").
+		Set("claimed_until = NULL").
+		Set("next_attempt_at = ?", s.now()).
+		Where("id = ? AND failed_at IS NOT NULL AND sent_at IS NULL AND payload <> ?", id, emptyPayload).
+		Exec(ctx)
+	return affectedOne(res, err)
+}
+
+// OutboxState is where an invitation's email stands.
+type OutboxState struct {
+	Sent     bool // delivered to the mail server
+	Failed   bool // given up on: the link has to reach them another way
+	Pending  bool // not sent yet, and still being tried
+	Attempts int  // failed attempts so far
+	// LastError is the last attempt's error ("" if none failed).
+	LastError string
+	// NextAttemptAt is when a pending message is tried next.
+	NextAttemptAt time.Time
+}
+
+// OutboxStatus reports, for each invite id that has an email, the state of
+// its newest email. Invites without one are absent from the map.
+func (s *Store) OutboxStatus(ctx context.Context, inviteIDs []string) (map[string]OutboxState, error) {
+	out := make(map[string]OutboxState, len(inviteIDs))
+	if len(inviteIDs) == 0 {
+		return out, nil
+	}
+	var rows []OutboxMessage
+	err := s.db.NewSelect().Model(&rows).
+		Column("id", "invite_id", "attempts", "last_error", "next_attempt_at", "sent_at", "failed_at", "created_at").
+		Where("invite_id IN (?)", bun.In(inviteIDs)).
+		Order("created_at", "id").
+		Scan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows { // oldest first: the newest wins
+		st := OutboxState{
+			Sent: r.SentAt != nil, Failed: r.SentAt == nil && r.FailedAt != nil,
+			Attempts: r.Attempts, LastError: r.LastError,
+		}
+		st.Pending = !st.Sent && !st.Failed
+		if st.Pending {
+			st.NextAttemptAt = r.NextAttemptAt
+		}
+		out[*r.InviteID] = st
+	}
+	return out, nil
+}
+
+// affectedOne turns "no row matched" into ErrNotFound.
+func affectedOne(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
