@@ -110,7 +110,7 @@ func serve(cfg config.Config) error {
 		return err
 	}
 	defer store.DB().Close()
-	app := handlers.New(handlers.Options{Store: store, Logger: log, Secure: cfg.Secure(), ProxyHeader: cfg.ProxyHeader})
+	app := handlers.New(handlers.Options{Store: store, Logger: log, BaseURL: cfg.BaseURL, Secure: cfg.Secure(), ProxyHeader: cfg.ProxyHeader})
 
 	go purgeLoop(ctx, store, log)
 	errc := make(chan error, 1)

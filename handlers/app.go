@@ -26,6 +26,7 @@ import (
 type Options struct {
 	Store       *models.Store
 	Logger      *slog.Logger
+	BaseURL     string // public URL, for invitation links; "http://localhost:8080" if empty
 	Secure      bool   // served over TLS: cookies get Secure, HSTS is sent
 	ProxyHeader string // trusted header with the client address, if behind a proxy
 }
@@ -41,6 +42,9 @@ type Handler struct {
 func New(opts Options) *fiber.App {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.BaseURL == "" {
+		opts.BaseURL = "http://localhost:8080"
 	}
 	h := &Handler{store: opts.Store, log: opts.Logger, opts: opts}
 

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/muster-app/muster/models"
 )
 
 // isHTMX reports whether a request wants a partial: htmx sent it, and it is
@@ -107,6 +109,17 @@ var templateFuncs = template.FuncMap{
 		// error, so autofocus is only for a fresh form.
 		return map[string]any{"Name": name, "Label": label, "Type": typ, "Value": v, "Error": errs[name],
 			"Autocomplete": autocomplete, "Hint": hint, "Autofocus": autofocus && len(errs) == 0}
+	},
+	// row hands a member's row what it needs from the page: permissions
+	// for its menu, the workspace for its URLs, and whether it is swapped
+	// in out of band.
+	"row": func(m *models.Member, root map[string]any, oob bool) map[string]any {
+		return map[string]any{"M": m, "Perms": root[localPerms], "Workspace": root[localWorkspace], "OOB": oob}
+	},
+	// roleChoice gathers what members/_role_choice needs; selected is the
+	// set of chosen role ids.
+	"roleChoice": func(typ string, roles []models.Role, selected map[string]bool, errs map[string]string) map[string]any {
+		return map[string]any{"Type": typ, "Roles": roles, "Selected": selected, "Error": errs["role"]}
 	},
 	"sortHead": func(col, label string, sorts map[string]sortLink) map[string]any {
 		return map[string]any{"Label": label, "Link": sorts[col]}

@@ -19,6 +19,17 @@ type route struct {
 func (h *Handler) workspaceRoutes() []route {
 	return []route{
 		{fiber.MethodGet, "/members", models.PermViewMembers, h.membersIndex},
+		{fiber.MethodGet, "/members/invite", models.PermInviteMembers, h.inviteForm},
+		{fiber.MethodPost, "/members/invite", models.PermInviteMembers, h.invite},
+		{fiber.MethodPost, "/members/:id/resend", models.PermInviteMembers, h.resendInvite},
+		{fiber.MethodPost, "/members/:id/link", models.PermInviteMembers, h.inviteLink},
+		{fiber.MethodPost, "/members/:id/revoke", models.PermInviteMembers, h.revokeInvite},
+		{fiber.MethodGet, "/members/:id/edit", models.PermEditMembers, h.editForm},
+		{fiber.MethodPost, "/members/:id/edit", models.PermEditMembers, h.updateMember},
+		{fiber.MethodPost, "/members/:id/deactivate", models.PermRemoveMembers, h.deactivate},
+		{fiber.MethodPost, "/members/:id/reactivate", models.PermRemoveMembers, h.reactivate},
+		{fiber.MethodGet, "/members/:id/remove", models.PermRemoveMembers, h.removeForm},
+		{fiber.MethodPost, "/members/:id/remove", models.PermRemoveMembers, h.remove},
 	}
 }
 
@@ -29,6 +40,8 @@ func (h *Handler) routes(app *fiber.App) {
 	app.Get("/signin", h.signInForm)
 	app.Post("/signin", h.signIn)
 	app.Post("/signout", h.signOut)
+	app.Get("/invite/:token", h.acceptForm)
+	app.Post("/invite/:token", h.accept)
 
 	// Not a Group("", …): a group's middleware would run for every path.
 	app.Get("/workspaces/new", h.requireAccount, h.newWorkspaceForm)

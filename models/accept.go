@@ -49,24 +49,30 @@ func (s *Store) lookupInvite(ctx context.Context, db bun.IDB, token string, lock
 	}
 	if err := q.Scan(ctx); err != nil {
 		if err = notFound(err); errors.Is(err, ErrNotFound) {
-			return d, nil // unknown, or its member was removed (the invite went with it)
+			return d, nil
 		}
 		return nil, err
 	}
 	d.Invite = &inv
+	var ws Workspace
+	if err := db.NewSelect().Model(&ws).Where("id = ?", inv.WorkspaceID).Scan(ctx); err != nil {
+		return nil, err
+	}
+	d.Workspace = &ws
 	m, err := memberInWorkspace(ctx, db, inv.WorkspaceID, inv.MemberID)
-	if err != nil {
+	if errors.Is(err, ErrNotFound) {
+		d.State = LinkRevoked // the member was removed, or the invitation revoked
+		if inv.State == InviteAccepted {
+			d.State = LinkAccepted
+		}
+		return d, nil
+	} else if err != nil {
 		return nil, err
 	}
 	if err := s.loadRoles(ctx, db, []*Member{m}); err != nil {
 		return nil, err
 	}
 	d.Member = m
-	var ws Workspace
-	if err := db.NewSelect().Model(&ws).Where("id = ?", inv.WorkspaceID).Scan(ctx); err != nil {
-		return nil, err
-	}
-	d.Workspace = &ws
 	n, err := db.NewSelect().Model((*Account)(nil)).Where("email = ?", m.Email).Count(ctx)
 	if err != nil {
 		return nil, err

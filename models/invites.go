@@ -135,8 +135,7 @@ func (s *Store) checkInviteRate(ctx context.Context, tx bun.IDB, ws *Workspace) 
 // old link stops working), and queues the email when asked to.
 func (s *Store) issueInvite(ctx context.Context, tx bun.Tx, ws *Workspace, m *Member, actor Actor, email bool) (string, *Invite, error) {
 	now := s.now()
-	if _, err := tx.NewUpdate().Model((*Invite)(nil)).Set("state = ?", InviteSuperseded).Set("ended_at = ?", now).
-		Where("member_id = ? AND state = ?", m.ID, InvitePending).Exec(ctx); err != nil {
+	if err := s.endInvites(ctx, tx, m.ID, InviteSuperseded); err != nil {
 		return "", nil, err
 	}
 	token := NewToken()
@@ -170,6 +169,13 @@ func (s *Store) issueInvite(ctx context.Context, tx bun.Tx, ws *Workspace, m *Me
 		Payload: string(payload), NextAttemptAt: now, CreatedAt: now}
 	_, err = tx.NewInsert().Model(msg).Exec(ctx)
 	return token, inv, err
+}
+
+// endInvites ends a member's pending invitation links with state.
+func (s *Store) endInvites(ctx context.Context, tx bun.IDB, memberID, state string) error {
+	_, err := tx.NewUpdate().Model((*Invite)(nil)).Set("state = ?", state).Set("ended_at = ?", s.now()).
+		Where("member_id = ? AND state = ?", memberID, InvitePending).Exec(ctx)
+	return err
 }
 
 // memberInWorkspace loads one member of ws for a change.
@@ -242,6 +248,9 @@ func (s *Store) RevokeInvite(ctx context.Context, actor Actor, ws *Workspace, me
 			return &ConflictError{Code: ConflictState, MemberID: m.ID, Message: m.DisplayName + " has no pending invitation."}
 		}
 		if err := s.audit(ctx, tx, ws.ID, actor, "invite.revoked", "member", m.ID, m.DisplayName, map[string]Change{"email": {m.Email, nil}}); err != nil {
+			return err
+		}
+		if err := s.endInvites(ctx, tx, m.ID, InviteRevoked); err != nil {
 			return err
 		}
 		_, err = tx.NewDelete().Model(m).WherePK().Exec(ctx)

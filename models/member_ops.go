@@ -239,6 +239,9 @@ func (s *Store) RemoveMember(ctx context.Context, actor Actor, ws *Workspace, me
 			map[string]Change{"email": {m.Email, nil}, "roles": {roleNames(m.Roles), nil}}); err != nil {
 			return err
 		}
+		if err := s.endInvites(ctx, tx, m.ID, InviteRevoked); err != nil {
+			return err
+		}
 		if _, err := tx.NewDelete().Model(m).WherePK().Exec(ctx); err != nil {
 			return err
 		}

@@ -48,6 +48,13 @@
 
   document.addEventListener("htmx:load", function (e) {
     openDialogs(e.target);
+    // A form swapped inside an open dialog (errors, Save and Add Another)
+    // gets the same focus as a fresh dialog.
+    var dlg = e.target.closest && e.target.closest("dialog[open]");
+    if (dlg && e.target.matches("form")) {
+      var f = e.target.querySelector("[aria-invalid=true]") || e.target.querySelector("[autofocus]");
+      if (f) f.focus();
+    }
     if (e.target === document.body || e.target.id === "main") focusFirstError();
   });
   document.addEventListener("DOMContentLoaded", function () { openDialogs(document); focusFirstError(); });
@@ -68,13 +75,29 @@
   });
 
   document.addEventListener("click", function (e) {
+    var copy = e.target.closest("[data-copy]");
+    if (copy) {
+      var input = document.querySelector(copy.getAttribute("data-copy"));
+      input.select();
+      var copied = function () { copy.textContent = "Copied"; showToast("success", "Link copied."); };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(input.value).then(copied, function () { document.execCommand("copy"); copied(); });
+      } else {
+        document.execCommand("copy");
+        copied();
+      }
+      return;
+    }
     var closer = e.target.closest("[data-close-dialog]");
     if (closer) {
       var d = closer.closest("dialog");
       if (d) d.close();
       return;
     }
-    // Menus (<details class="menu">) close when you click elsewhere.
+    // A menu closes once one of its items is chosen…
+    var item = e.target.closest("details.menu [role=menuitem]");
+    if (item) item.closest("details.menu").removeAttribute("open");
+    // …and when you click elsewhere.
     document.querySelectorAll("details.menu[open]").forEach(function (m) {
       if (!m.contains(e.target)) m.removeAttribute("open");
     });

@@ -1,9 +1,11 @@
 -- Invitations: one row per link ever issued. Resending issues a new row and
--- supersedes the old one, so an old link can say exactly why it stopped working.
+-- supersedes the old one, so an old link can say exactly why it stopped
+-- working. member_id has no foreign key on purpose: the row outlives a
+-- revoked or removed member, so their old link says "withdrawn".
 CREATE TABLE invites (
   id VARCHAR(36) PRIMARY KEY,
   workspace_id VARCHAR(36) NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
-  member_id VARCHAR(36) NOT NULL REFERENCES members (id) ON DELETE CASCADE,
+  member_id VARCHAR(36) NOT NULL,
   token_hash VARCHAR(64) NOT NULL,
   state VARCHAR(16) NOT NULL,
   expires_at TIMESTAMPTZ NOT NULL,

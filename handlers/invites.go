@@ -1,0 +1,93 @@
+package handlers
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/muster-app/muster/models"
+)
+
+// inviteForm opens the Invite dialog with the Member role chosen.
+func (h *Handler) inviteForm(c *fiber.Ctx) error {
+	roles, err := h.store.Roles(c.UserContext(), workspace(c).ID)
+	if err != nil {
+		return err
+	}
+	chosen := map[string]bool{}
+	for _, r := range roles {
+		if r.Builtin == "member" {
+			chosen[r.ID] = true
+		}
+	}
+	return partial(c, "members/_invite_dialog", fiber.Map{"Roles": roles, "Form": fiber.Map{"roles": chosen}})
+}
+
+// invite sends an invitation. Save closes the dialog; Save and Add Another
+// answers a fresh form (role and location kept) with a notice. Either way
+// the new row arrives out of band.
+func (h *Handler) invite(c *fiber.Ctx) error {
+	ctx, ws := c.UserContext(), workspace(c)
+	roleIDs, chosen := selectedRoles(c)
+	in := models.InviteInput{Name: c.FormValue("name"), Email: c.FormValue("email"), Location: c.FormValue("location")}
+	if len(roleIDs) > 0 {
+		in.RoleID = roleIDs[0]
+	}
+	m, _, err := h.store.Invite(ctx, actor(c), ws, in)
+	if err != nil {
+		fields, conflict, status, ok := formErrors(err)
+		if !ok {
+			return err
+		}
+		roles, rerr := h.store.Roles(ctx, ws.ID)
+		if rerr != nil {
+			return rerr
+		}
+		c.Status(status)
+		return partial(c, "members/_invite_form", fiber.Map{"Roles": roles, "Errors": fields, "Conflict": conflict,
+			"Form": fiber.Map{"name": in.Name, "email": in.Email, "location": in.Location, "roles": chosen}})
+	}
+	data := fiber.Map{"Member": m, "Inserted": true}
+	if c.FormValue("action") == "another" {
+		roles, err := h.store.Roles(ctx, ws.ID)
+		if err != nil {
+			return err
+		}
+		data["ShowForm"] = true
+		data["Roles"] = roles
+		data["Notice"] = "Invited " + m.DisplayName + ". Add the next person."
+		data["Form"] = fiber.Map{"location": in.Location, "roles": chosen}
+	} else {
+		done(c, "Invited "+m.DisplayName+". They will get an email.")
+	}
+	return partial(c, "members/_invite_response", data)
+}
+
+func (h *Handler) resendInvite(c *fiber.Ctx) error {
+	m, err := h.store.ResendInvite(c.UserContext(), actor(c), workspace(c), c.Params("id"))
+	if err != nil {
+		return domainError(err)
+	}
+	return h.rowChange(c, "Sent a new invitation to "+m.Email+". Earlier links no longer work.", m.ID, false, nil)
+}
+
+// inviteLink shows a new link to pass on by hand (no email is sent).
+func (h *Handler) inviteLink(c *fiber.Ctx) error {
+	ws := workspace(c)
+	token, inv, err := h.store.NewInviteLink(c.UserContext(), actor(c), ws, c.Params("id"))
+	if err != nil {
+		return domainError(err)
+	}
+	m, err := h.store.MemberByID(c.UserContext(), ws.ID, inv.MemberID)
+	if err != nil {
+		return err
+	}
+	return partial(c, "members/_link_dialog", fiber.Map{"Member": m, "Link": h.opts.BaseURL + "/invite/" + token,
+		"Expires": formatDate(inv.ExpiresAt)})
+}
+
+func (h *Handler) revokeInvite(c *fiber.Ctx) error {
+	m, err := h.store.RevokeInvite(c.UserContext(), actor(c), workspace(c), c.Params("id"))
+	if err != nil {
+		return domainError(err)
+	}
+	return h.rowChange(c, "Revoked the invitation for "+m.Email+".", m.ID, true, m)
+}

@@ -1,0 +1,86 @@
+package handlers
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/muster-app/muster/models"
+)
+
+func (h *Handler) editForm(c *fiber.Ctx) error {
+	ws := workspace(c)
+	m, err := h.store.MemberByID(c.UserContext(), ws.ID, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	roles, err := h.store.Roles(c.UserContext(), ws.ID)
+	if err != nil {
+		return err
+	}
+	chosen := map[string]bool{}
+	for _, r := range m.Roles {
+		chosen[r.ID] = true
+	}
+	return partial(c, "members/_edit_dialog", fiber.Map{"Member": m, "Roles": roles,
+		"Form": fiber.Map{"name": m.DisplayName, "location": m.Location, "roles": chosen}})
+}
+
+func (h *Handler) updateMember(c *fiber.Ctx) error {
+	ctx, ws := c.UserContext(), workspace(c)
+	roleIDs, chosen := selectedRoles(c)
+	in := models.UpdateInput{Name: c.FormValue("name"), RoleIDs: roleIDs, Location: c.FormValue("location")}
+	m, err := h.store.UpdateMember(ctx, actor(c), ws, c.Params("id"), in)
+	if err != nil {
+		fields, _, status, ok := formErrors(err)
+		if !ok {
+			return err
+		}
+		current, cerr := h.store.MemberByID(ctx, ws.ID, c.Params("id"))
+		if cerr != nil {
+			return cerr
+		}
+		roles, rerr := h.store.Roles(ctx, ws.ID)
+		if rerr != nil {
+			return rerr
+		}
+		c.Status(status)
+		return partial(c, "members/_edit_dialog", fiber.Map{"Member": current, "Roles": roles, "Errors": fields,
+			"Form": fiber.Map{"name": in.Name, "location": in.Location, "roles": chosen}})
+	}
+	return h.rowChange(c, "Saved "+m.DisplayName+".", m.ID, false, nil)
+}
+
+func (h *Handler) deactivate(c *fiber.Ctx) error {
+	m, err := h.store.Deactivate(c.UserContext(), actor(c), workspace(c), c.Params("id"))
+	if err != nil {
+		return domainError(err)
+	}
+	return h.rowChange(c, "Deactivated "+m.DisplayName+". Their access ended at once.", m.ID, false, nil)
+}
+
+func (h *Handler) reactivate(c *fiber.Ctx) error {
+	m, err := h.store.Reactivate(c.UserContext(), actor(c), workspace(c), c.Params("id"))
+	if err != nil {
+		return domainError(err)
+	}
+	msg := "Reactivated " + m.DisplayName + "."
+	if m.Status == models.StatusInvited {
+		msg = "Invited " + m.DisplayName + " again: they never joined, so they get a new link."
+	}
+	return h.rowChange(c, msg, m.ID, false, nil)
+}
+
+func (h *Handler) removeForm(c *fiber.Ctx) error {
+	m, err := h.store.MemberByID(c.UserContext(), workspace(c).ID, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return partial(c, "members/_remove_dialog", fiber.Map{"Member": m})
+}
+
+func (h *Handler) remove(c *fiber.Ctx) error {
+	m, err := h.store.RemoveMember(c.UserContext(), actor(c), workspace(c), c.Params("id"))
+	if err != nil {
+		return domainError(err)
+	}
+	return h.rowChange(c, "Removed "+m.DisplayName+" from "+workspace(c).Name+".", m.ID, true, m)
+}
