@@ -117,6 +117,9 @@ func roleInWorkspace(ctx context.Context, db bun.IDB, wsID, roleID string) (*Rol
 // checkInviteRate bounds the invitations (sends and resends) a workspace
 // issues per hour.
 func (s *Store) checkInviteRate(ctx context.Context, tx bun.IDB, ws *Workspace) error {
+	if ws.InvitesPerHour <= 0 { // no limit
+		return nil
+	}
 	since := s.now().Add(-time.Hour)
 	var times []time.Time
 	err := tx.NewSelect().Model((*Invite)(nil)).Column("created_at").
@@ -124,7 +127,7 @@ func (s *Store) checkInviteRate(ctx context.Context, tx bun.IDB, ws *Workspace) 
 	if err != nil {
 		return err
 	}
-	if ws.InvitesPerHour > 0 && len(times) >= ws.InvitesPerHour {
+	if len(times) >= ws.InvitesPerHour {
 		return &RateLimitedError{RetryAfter: times[0].Add(time.Hour).Sub(s.now()),
 			What: fmt.Sprintf("This workspace has sent its %d invitations for this hour.", ws.InvitesPerHour)}
 	}
@@ -190,71 +193,45 @@ func memberInWorkspace(ctx context.Context, db bun.IDB, wsID, memberID string) (
 // ResendInvite sends an invited member a new link with a new expiry (also
 // after the old one expired); the old link stops working.
 func (s *Store) ResendInvite(ctx context.Context, actor Actor, ws *Workspace, memberID string) (*Member, error) {
-	return s.reissue(ctx, actor, ws, memberID, true, "invite.resent")
+	m, _, _, err := s.reissue(ctx, actor, ws, memberID, true, "invite.resent")
+	return m, err
 }
 
 // NewInviteLink makes a new link for an invited member without emailing it,
 // for an admin to pass on themselves. Tokens are stored only as hashes, so
 // an earlier link cannot be shown again: the new one replaces it.
 func (s *Store) NewInviteLink(ctx context.Context, actor Actor, ws *Workspace, memberID string) (string, *Invite, error) {
-	var token string
-	var inv *Invite
-	_, err := s.reissueWith(ctx, actor, ws, memberID, false, "invite.link_created", func(t string, i *Invite) { token, inv = t, i })
+	_, token, inv, err := s.reissue(ctx, actor, ws, memberID, false, "invite.link_created")
 	return token, inv, err
 }
 
-func (s *Store) reissue(ctx context.Context, actor Actor, ws *Workspace, memberID string, email bool, action string) (*Member, error) {
-	return s.reissueWith(ctx, actor, ws, memberID, email, action, nil)
-}
-
-func (s *Store) reissueWith(ctx context.Context, actor Actor, ws *Workspace, memberID string, email bool, action string, got func(string, *Invite)) (*Member, error) {
-	var m *Member
-	err := s.tx(ctx, func(tx bun.Tx) error {
-		var err error
-		if m, err = memberInWorkspace(ctx, tx, ws.ID, memberID); err != nil {
-			return err
-		}
-		if m.Status != StatusInvited {
-			return &ConflictError{Code: ConflictState, MemberID: m.ID, Message: m.DisplayName + " is not waiting for an invitation."}
-		}
+func (s *Store) reissue(ctx context.Context, actor Actor, ws *Workspace, memberID string, email bool, action string) (*Member, string, *Invite, error) {
+	var token string
+	var inv *Invite
+	m, err := s.changeMember(ctx, ws, memberID, StatusInvited, " is not waiting for an invitation.", func(tx bun.Tx, m *Member) error {
 		if err := s.checkInviteRate(ctx, tx, ws); err != nil {
 			return err
 		}
-		token, inv, err := s.issueInvite(ctx, tx, ws, m, actor, email)
-		if err != nil {
+		var err error
+		if token, inv, err = s.issueInvite(ctx, tx, ws, m, actor, email); err != nil {
 			return err
-		}
-		if got != nil {
-			got(token, inv)
 		}
 		return s.audit(ctx, tx, ws.ID, actor, action, "member", m.ID, m.DisplayName, nil)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return m, s.loadRoles(ctx, s.db, []*Member{m})
+	return m, token, inv, err
 }
 
 // RevokeInvite withdraws an invitation: its link stops working and the
 // invited person leaves the members table.
 func (s *Store) RevokeInvite(ctx context.Context, actor Actor, ws *Workspace, memberID string) (*Member, error) {
-	var m *Member
-	err := s.tx(ctx, func(tx bun.Tx) error {
-		var err error
-		if m, err = memberInWorkspace(ctx, tx, ws.ID, memberID); err != nil {
-			return err
-		}
-		if m.Status != StatusInvited {
-			return &ConflictError{Code: ConflictState, MemberID: m.ID, Message: m.DisplayName + " has no pending invitation."}
-		}
+	return s.changeMember(ctx, ws, memberID, StatusInvited, " has no pending invitation.", func(tx bun.Tx, m *Member) error {
 		if err := s.audit(ctx, tx, ws.ID, actor, "invite.revoked", "member", m.ID, m.DisplayName, map[string]Change{"email": {m.Email, nil}}); err != nil {
 			return err
 		}
 		if err := s.endInvites(ctx, tx, m.ID, InviteRevoked); err != nil {
 			return err
 		}
-		_, err = tx.NewDelete().Model(m).WherePK().Exec(ctx)
+		_, err := tx.NewDelete().Model(m).WherePK().Exec(ctx)
 		return err
 	})
-	return m, err
 }

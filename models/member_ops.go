@@ -144,15 +144,7 @@ func (s *Store) guardLastAdmin(ctx context.Context, tx bun.IDB, ws *Workspace, m
 // member's status) and signs their account out everywhere if this was its
 // only workspace. Their data and roles stay, for Reactivate.
 func (s *Store) Deactivate(ctx context.Context, actor Actor, ws *Workspace, memberID string) (*Member, error) {
-	var m *Member
-	err := s.tx(ctx, func(tx bun.Tx) error {
-		var err error
-		if m, err = memberInWorkspace(ctx, tx, ws.ID, memberID); err != nil {
-			return err
-		}
-		if m.Status != StatusActive {
-			return &ConflictError{Code: ConflictState, MemberID: m.ID, Message: m.DisplayName + " is not active."}
-		}
+	return s.changeMember(ctx, ws, memberID, StatusActive, " is not active.", func(tx bun.Tx, m *Member) error {
 		if err := s.guardLastAdmin(ctx, tx, ws, m, "deactivate"); err != nil {
 			return err
 		}
@@ -165,6 +157,24 @@ func (s *Store) Deactivate(ctx context.Context, actor Actor, ws *Workspace, memb
 		}
 		return s.audit(ctx, tx, ws.ID, actor, "member.deactivated", "member", m.ID, m.DisplayName,
 			map[string]Change{"status": {StatusActive, StatusDeactivated}})
+	})
+}
+
+// changeMember runs one change to a member of ws in a transaction, after
+// checking the member is in status want ("" takes any status; otherwise
+// wrongState completes the refusal "<name> …"). The member comes back with
+// its roles.
+func (s *Store) changeMember(ctx context.Context, ws *Workspace, memberID, want, wrongState string, fn func(tx bun.Tx, m *Member) error) (*Member, error) {
+	var m *Member
+	err := s.tx(ctx, func(tx bun.Tx) error {
+		var err error
+		if m, err = memberInWorkspace(ctx, tx, ws.ID, memberID); err != nil {
+			return err
+		}
+		if want != "" && m.Status != want {
+			return &ConflictError{Code: ConflictState, MemberID: m.ID, Message: m.DisplayName + wrongState}
+		}
+		return fn(tx, m)
 	})
 	if err != nil {
 		return nil, err
@@ -187,15 +197,7 @@ func (s *Store) endSessionsIfNoWorkspaceLeft(ctx context.Context, tx bun.IDB, m 
 // Reactivate gives a deactivated member access again. Someone who never
 // accepted their invitation is invited again, with a new link by email.
 func (s *Store) Reactivate(ctx context.Context, actor Actor, ws *Workspace, memberID string) (*Member, error) {
-	var m *Member
-	err := s.tx(ctx, func(tx bun.Tx) error {
-		var err error
-		if m, err = memberInWorkspace(ctx, tx, ws.ID, memberID); err != nil {
-			return err
-		}
-		if m.Status != StatusDeactivated {
-			return &ConflictError{Code: ConflictState, MemberID: m.ID, Message: m.DisplayName + " is not deactivated."}
-		}
+	return s.changeMember(ctx, ws, memberID, StatusDeactivated, " is not deactivated.", func(tx bun.Tx, m *Member) error {
 		m.Status = StatusActive
 		if m.AccountID == nil {
 			m.Status = StatusInvited
@@ -214,21 +216,12 @@ func (s *Store) Reactivate(ctx context.Context, actor Actor, ws *Workspace, memb
 		return s.audit(ctx, tx, ws.ID, actor, "member.reactivated", "member", m.ID, m.DisplayName,
 			map[string]Change{"status": {StatusDeactivated, m.Status}})
 	})
-	if err != nil {
-		return nil, err
-	}
-	return m, s.loadRoles(ctx, s.db, []*Member{m})
 }
 
 // RemoveMember takes a member out of the workspace for good: their roles and
 // invitations go with them; the audit log keeps the record.
 func (s *Store) RemoveMember(ctx context.Context, actor Actor, ws *Workspace, memberID string) (*Member, error) {
-	var m *Member
-	err := s.tx(ctx, func(tx bun.Tx) error {
-		var err error
-		if m, err = memberInWorkspace(ctx, tx, ws.ID, memberID); err != nil {
-			return err
-		}
+	return s.changeMember(ctx, ws, memberID, "", "", func(tx bun.Tx, m *Member) error {
 		if err := s.loadRoles(ctx, tx, []*Member{m}); err != nil {
 			return err
 		}
@@ -247,7 +240,6 @@ func (s *Store) RemoveMember(ctx context.Context, actor Actor, ws *Workspace, me
 		}
 		return s.endSessionsIfNoWorkspaceLeft(ctx, tx, m)
 	})
-	return m, err
 }
 
 // MemberByID loads one member of a workspace with roles and invitation state.
