@@ -8,20 +8,22 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
 
 // Config is everything a running Muster needs to know.
 type Config struct {
-	Addr         string
-	BaseURL      string
-	DatabaseURL  string
-	SMTPURL      string
-	MailFrom     string
-	InviteExpiry time.Duration
-	LogLevel     string
-	ProxyHeader  string
+	Addr           string
+	BaseURL        string
+	DatabaseURL    string
+	SMTPURL        string
+	MailFrom       string
+	InviteExpiry   time.Duration
+	InvitesPerHour int
+	LogLevel       string
+	ProxyHeader    string
 }
 
 // Secure reports whether Muster is served over TLS, so cookies get Secure.
@@ -42,6 +44,7 @@ func (c *Config) Settings() []Setting {
 		{"MUSTER_SMTP_URL", "smtp-url", "", "smtp://user:pass@host:587 (STARTTLS) or smtps://… ; unset: emails are written to the log.", &c.SMTPURL},
 		{"MUSTER_MAIL_FROM", "mail-from", "Muster <muster@localhost>", "Sender of invitation emails.", &c.MailFrom},
 		{"MUSTER_INVITE_EXPIRY", "invite-expiry", "168h", "How long an invitation link stays valid in new workspaces.", nil},
+		{"MUSTER_INVITES_PER_HOUR", "invites-per-hour", "100", "How many invitations a new workspace may send per hour.", nil},
 		{"MUSTER_LOG_LEVEL", "log-level", "info", "debug, info, warn or error.", &c.LogLevel},
 		{"MUSTER_PROXY_HEADER", "proxy-header", "", "Header holding the client address behind a trusted proxy, e.g. X-Forwarded-For.", &c.ProxyHeader},
 	}
@@ -50,7 +53,8 @@ func (c *Config) Settings() []Setting {
 // Load reads flags from args (without the program name) over the environment.
 func Load(name string, args []string) (Config, error) {
 	var c Config
-	var expiry string
+	// Settings that are not strings are read as text first and parsed below.
+	numbers := map[string]*string{"MUSTER_INVITE_EXPIRY": new(string), "MUSTER_INVITES_PER_HOUR": new(string)}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	for _, s := range c.Settings() {
 		def, err := envOr(s.Env, s.Default)
@@ -59,18 +63,23 @@ func Load(name string, args []string) (Config, error) {
 		}
 		target := s.target
 		if target == nil {
-			target = &expiry
+			target = numbers[s.Env]
 		}
 		fs.StringVar(target, s.Flag, def, s.Help+" ("+s.Env+")")
 	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
+	expiry := *numbers["MUSTER_INVITE_EXPIRY"]
 	d, err := time.ParseDuration(expiry)
 	if err != nil || d < time.Hour {
 		return c, fmt.Errorf("MUSTER_INVITE_EXPIRY: want a duration of at least 1h such as 168h, got %q", expiry)
 	}
 	c.InviteExpiry = d
+	perHour := *numbers["MUSTER_INVITES_PER_HOUR"]
+	if c.InvitesPerHour, err = strconv.Atoi(perHour); err != nil || c.InvitesPerHour < 1 {
+		return c, fmt.Errorf("MUSTER_INVITES_PER_HOUR: want a whole number of at least 1, got %q", perHour)
+	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return c, fmt.Errorf("MUSTER_BASE_URL: want an http(s) URL such as https://muster.example.com, got %q", c.BaseURL)

@@ -17,13 +17,15 @@ type Store struct {
 	db *bun.DB
 	// Now is the clock; tests move it to expire sessions and rate limits.
 	Now func() time.Time
-	// InviteExpiry is how long invitation links last in new workspaces.
-	InviteExpiry time.Duration
+	// InviteExpiry is how long invitation links last in new workspaces,
+	// InvitesPerHour how many invitations a new workspace may send an hour.
+	InviteExpiry   time.Duration
+	InvitesPerHour int
 }
 
 // NewStore wraps an open, migrated database.
 func NewStore(db *bun.DB) *Store {
-	return &Store{db: db, Now: time.Now, InviteExpiry: 7 * 24 * time.Hour}
+	return &Store{db: db, Now: time.Now, InviteExpiry: 7 * 24 * time.Hour, InvitesPerHour: 100}
 }
 
 // DB exposes the handle for tests and tools that need raw access.

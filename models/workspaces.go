@@ -76,7 +76,7 @@ func (s *Store) createWorkspace(ctx context.Context, tx bun.Tx, acc *Account, na
 		return nil, err
 	}
 	now := s.now()
-	ws := &Workspace{ID: newID(), Name: name, Slug: slug, InviteExpiryHours: int(s.InviteExpiry / time.Hour), InvitesPerHour: 100, CreatedAt: now, UpdatedAt: now}
+	ws := &Workspace{ID: newID(), Name: name, Slug: slug, InviteExpiryHours: int(s.InviteExpiry / time.Hour), InvitesPerHour: s.InvitesPerHour, CreatedAt: now, UpdatedAt: now}
 	if _, err := tx.NewInsert().Model(ws).Exec(ctx); err != nil {
 		return nil, err
 	}
