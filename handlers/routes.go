@@ -53,3 +53,19 @@ func (h *Handler) routes(app *fiber.App) {
 		w.Add(r.Method, r.Path, require(r.Perm), r.Handler)
 	}
 }
+
+// RouteInfo names one workspace route and the permission it needs.
+type RouteInfo struct {
+	Method, Path string
+	Perm         models.Permission
+}
+
+// WorkspaceRoutes lists every route under /w/:slug with its permission, for
+// tests and documentation.
+func WorkspaceRoutes() []RouteInfo {
+	var out []RouteInfo
+	for _, r := range (&Handler{}).workspaceRoutes() {
+		out = append(out, RouteInfo{r.Method, "/w/:slug" + r.Path, r.Perm})
+	}
+	return out
+}
