@@ -26,6 +26,7 @@ import (
 
 	"github.com/muster-app/muster/config"
 	"github.com/muster-app/muster/handlers"
+	"github.com/muster-app/muster/mail"
 	"github.com/muster-app/muster/models"
 )
 
@@ -95,7 +96,7 @@ func openStore(ctx context.Context, cfg config.Config) (*models.Store, error) {
 		return nil, err
 	}
 	store := models.NewStore(db)
-	store.InviteExpiry = cfg.InviteExpiry
+	store.InviteExpiry, store.InvitesPerHour = cfg.InviteExpiry, cfg.InvitesPerHour
 	return store, nil
 }
 
@@ -105,21 +106,33 @@ func serve(cfg config.Config) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	sender, mailVia, err := newSender(cfg, log)
+	if err != nil {
+		return err
+	}
 	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer store.DB().Close()
-	app := handlers.New(handlers.Options{Store: store, Logger: log, BaseURL: cfg.BaseURL, Secure: cfg.Secure(), ProxyHeader: cfg.ProxyHeader})
+	// The outbox worker sends invitation emails. It stops with ctx (on a
+	// signal, or below when serving fails), finishing the email in flight,
+	// before the database closes.
+	worker := &mail.Worker{Store: store, Sender: sender, BaseURL: cfg.BaseURL, Log: log}
+	app := handlers.New(handlers.Options{Store: store, Logger: log, BaseURL: cfg.BaseURL, Secure: cfg.Secure(),
+		ProxyHeader: cfg.ProxyHeader, EmailQueued: worker.Wake})
 
 	go purgeLoop(ctx, store, log)
+	workerDone := make(chan struct{})
+	go func() { defer close(workerDone); worker.Run(ctx) }()
+	defer func() { stop(); <-workerDone }()
 	errc := make(chan error, 1)
 	go func() { errc <- app.Listen(cfg.Addr) }()
 	db := "SQLite " + cfg.DatabaseURL
 	if models.IsPostgres(cfg.DatabaseURL) {
 		db = "PostgreSQL"
 	}
-	log.Info("Muster is running", "url", cfg.BaseURL, "addr", cfg.Addr, "database", db)
+	log.Info("Muster is running", "url", cfg.BaseURL, "addr", cfg.Addr, "database", db, "mail", mailVia)
 	select {
 	case err := <-errc:
 		return err
@@ -127,6 +140,21 @@ func serve(cfg config.Config) error {
 	}
 	log.Info("shutting down")
 	return app.ShutdownWithTimeout(10 * time.Second)
+}
+
+// newSender sends through MUSTER_SMTP_URL, or writes emails to the log when
+// it is unset. It also says how, for the startup log line.
+func newSender(cfg config.Config, log *slog.Logger) (mail.Sender, string, error) {
+	if cfg.SMTPURL == "" {
+		log.Warn("MUSTER_SMTP_URL is not set: emails are written to this log instead of being sent " +
+			"(invitation links can also be copied in the members table)")
+		return mail.LogSender{Log: log}, "log", nil
+	}
+	s, err := mail.NewSMTPSender(cfg.SMTPURL, cfg.MailFrom)
+	if err != nil {
+		return nil, "", err
+	}
+	return s, s.Redacted, nil
 }
 
 // purgeLoop deletes expired sessions and tokens every hour.

@@ -29,6 +29,9 @@ type Options struct {
 	BaseURL     string // public URL, for invitation links; "http://localhost:8080" if empty
 	Secure      bool   // served over TLS: cookies get Secure, HSTS is sent
 	ProxyHeader string // trusted header with the client address, if behind a proxy
+	// EmailQueued is called after a change queued an email, so the outbox
+	// worker sends it now rather than at its next poll. Optional.
+	EmailQueued func()
 }
 
 // Handler holds what every route needs.
@@ -42,6 +45,9 @@ type Handler struct {
 func New(opts Options) *fiber.App {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.EmailQueued == nil {
+		opts.EmailQueued = func() {}
 	}
 	if opts.BaseURL == "" {
 		opts.BaseURL = "http://localhost:8080"

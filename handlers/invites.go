@@ -45,6 +45,7 @@ func (h *Handler) invite(c *fiber.Ctx) error {
 		return partial(c, "members/_invite_form", fiber.Map{"Roles": roles, "Errors": fields, "Conflict": conflict,
 			"Form": fiber.Map{"name": in.Name, "email": in.Email, "location": in.Location, "roles": chosen}})
 	}
+	h.opts.EmailQueued()
 	data := fiber.Map{"Member": m, "Inserted": true}
 	if c.FormValue("action") == "another" {
 		roles, err := h.store.Roles(ctx, ws.ID)
@@ -66,6 +67,7 @@ func (h *Handler) resendInvite(c *fiber.Ctx) error {
 	if err != nil {
 		return domainError(err)
 	}
+	h.opts.EmailQueued()
 	return h.rowChange(c, "Sent a new invitation to "+m.Email+". Earlier links no longer work.", m.ID, false, nil)
 }
 

@@ -64,6 +64,7 @@ func (h *Handler) reactivate(c *fiber.Ctx) error {
 	}
 	msg := "Reactivated " + m.DisplayName + "."
 	if m.Status == models.StatusInvited {
+		h.opts.EmailQueued()
 		msg = "Invited " + m.DisplayName + " again: they never joined, so they get a new link."
 	}
 	return h.rowChange(c, msg, m.ID, false, nil)

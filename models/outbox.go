@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"sort"
 	"time"
 
@@ -53,7 +54,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, n int, lease time.Duration) ([]
 	err = s.db.NewRaw("UPDATE outbox SET claimed_until = ? WHERE id IN ("+
 		"SELECT id FROM outbox WHERE "+outboxDue+" ORDER BY next_attempt_at, id LIMIT ?"+lock+
 		") RETURNING *", now.Add(lease), now, now, n).Scan(ctx, &msgs)
-	if err != nil && err != sql.ErrNoRows {
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
 	// RETURNING promises no order.
@@ -126,6 +127,44 @@ func (s *Store) RetryOutbox(ctx context.Context, id string) error {
 		Where("id = ? AND failed_at IS NOT NULL AND sent_at IS NULL AND payload <> ?", id, emptyPayload).
 		Exec(ctx)
 	return affectedOne(res, err)
+}
+
+// OutboxObsolete tells why a queued message should no longer be sent, or ""
+// if it should. An invitation email is obsolete once its link cannot be
+// used: the invitation was revoked, superseded by a newer link, accepted or
+// deleted (revoked, or the member removed), it expired, or the member is no longer
+// invited. The worker asks just before sending, so an email that waited out
+// a mail server's outage does not arrive with a dead link.
+func (s *Store) OutboxObsolete(ctx context.Context, m *OutboxMessage) (string, error) {
+	if m.Kind != "invite" {
+		return "", nil
+	}
+	const gone = "the invitation no longer exists (revoked, or the member removed)"
+	if m.InviteID == nil {
+		return gone, nil
+	}
+	var row struct {
+		State        string    `bun:"state"`
+		ExpiresAt    time.Time `bun:"expires_at"`
+		MemberStatus string    `bun:"member_status"`
+	}
+	err := s.db.NewSelect().TableExpr("invites AS i").
+		ColumnExpr("i.state, i.expires_at, m.status AS member_status").
+		Join("JOIN members AS m ON m.id = i.member_id").
+		Where("i.id = ?", *m.InviteID).Scan(ctx, &row)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return gone, nil
+	case err != nil:
+		return "", err
+	case row.State != InvitePending:
+		return "the invitation was " + row.State, nil
+	case !s.now().Before(row.ExpiresAt):
+		return "the invitation expired", nil
+	case row.MemberStatus != StatusInvited:
+		return "the member is " + row.MemberStatus, nil
+	}
+	return "", nil
 }
 
 // OutboxState is where an invitation's email stands.
