@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/muster-app/muster/models"
 	"github.com/muster-app/muster/models/modelstest"
@@ -179,4 +180,33 @@ func TestMemberActionsThroughHandlers(t *testing.T) {
 	}
 	// Another workspace's member id is not found here.
 	expectStatus(t, c.post("/w/acme/members/not-an-id/deactivate", nil, hx...), http.StatusNotFound)
+}
+
+// An invitation email that could not be delivered is flagged in its row,
+// where the admin can copy the link instead.
+func TestFailedEmailShowsInTheRow(t *testing.T) {
+	app, store := newApp(t, "sqlite")
+	acc, ws := modelstest.SetUp(t, store)
+	ctx := context.Background()
+	admin, _, _ := store.Membership(ctx, ws.ID, acc.ID)
+	m, _, err := store.Invite(ctx, models.MemberActor(admin), ws, models.InviteInput{Name: "Grace", Email: "grace@example.com", RoleID: memberRoleID(t, store, ws.ID, "Member")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, app)
+	c.signIn("ada@example.com", modelstest.AdminPassword)
+	row := func() string { return c.get("/w/acme/members").Doc.Find("#member-" + m.ID).Text() }
+	if strings.Contains(row(), "Email failed") {
+		t.Fatal("flagged before any failure")
+	}
+	msgs, err := store.ClaimOutbox(ctx, 10, time.Minute)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("claim: %v %d", err, len(msgs))
+	}
+	if err := store.MarkOutboxFailed(ctx, msgs[0].ID, "550 mailbox unavailable", nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(row(), "Email failed") {
+		t.Errorf("row after a permanent failure: %q", row())
+	}
 }
