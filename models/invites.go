@@ -43,6 +43,9 @@ func (s *Store) Invite(ctx context.Context, actor Actor, ws *Workspace, in Invit
 		if err != nil {
 			return err
 		}
+		if err := checkGrantable(actor, []Role{*role}); err != nil {
+			return err
+		}
 		if err := s.checkInviteRate(ctx, tx, ws); err != nil {
 			return err
 		}

@@ -46,6 +46,13 @@ func (s *Store) UpdateMember(ctx context.Context, actor Actor, ws *Workspace, me
 				roles = append(roles, *r)
 			}
 		}
+		// Roles given or taken away must be ones the actor could give.
+		changed := slices.Concat(
+			slices.DeleteFunc(slices.Clone(roles), func(r Role) bool { return slices.ContainsFunc(m.Roles, func(x Role) bool { return x.ID == r.ID }) }),
+			slices.DeleteFunc(slices.Clone(m.Roles), func(r Role) bool { return slices.ContainsFunc(roles, func(x Role) bool { return x.ID == r.ID }) }))
+		if err := checkGrantable(actor, changed); err != nil {
+			return err
+		}
 		hadAdmin, hasAdmin := hasAdminRole(m.Roles), hasAdminRole(roles)
 		if hadAdmin && !hasAdmin {
 			if err := s.guardLastAdmin(ctx, tx, ws, m, "remove the Admin role from"); err != nil {

@@ -52,10 +52,34 @@ type Actor struct {
 	Kind string // "member" or "system"
 	ID   string
 	Name string
+	// Perms are what the actor may grant: nobody hands out a permission
+	// they do not hold. Nil means no such limit (Muster itself, a shell
+	// command, tests of other rules).
+	Perms PermissionSet
 }
 
 // MemberActor names a member as the actor of an operation.
 func MemberActor(m *Member) Actor { return Actor{Kind: "member", ID: m.ID, Name: m.DisplayName} }
+
+// WithPerms limits what the actor may grant to perms.
+func (a Actor) WithPerms(perms PermissionSet) Actor {
+	a.Perms = perms
+	return a
+}
+
+// cannotGrant returns the permissions in ps the actor does not hold.
+func (a Actor) cannotGrant(ps []Permission) []Permission {
+	if a.Perms == nil {
+		return nil
+	}
+	var missing []Permission
+	for _, p := range ps {
+		if !a.Perms.Has(p) {
+			missing = append(missing, p)
+		}
+	}
+	return missing
+}
 
 // SystemActor is Muster itself or a shell command.
 var SystemActor = Actor{Kind: "system", Name: "Muster"}

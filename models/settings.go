@@ -1,0 +1,71 @@
+package models
+
+import (
+	"context"
+	"regexp"
+
+	"github.com/uptrace/bun"
+)
+
+// SettingsInput is what the workspace settings page changes.
+type SettingsInput struct {
+	Name              string
+	Slug              string
+	InviteExpiryHours int
+	InvitesPerHour    int
+}
+
+var slugPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+// UpdateWorkspace changes a workspace's name, URL slug and invitation
+// settings. A changed slug changes every URL of the workspace.
+func (s *Store) UpdateWorkspace(ctx context.Context, actor Actor, ws *Workspace, in SettingsInput) (*Workspace, error) {
+	in.Name = cleanName(in.Name)
+	v := validator{}
+	checkName(v, "name", in.Name, "a workspace name", 100)
+	switch {
+	case !slugPattern.MatchString(in.Slug) || len(in.Slug) > 48:
+		v.add("slug", "Use lower-case letters, digits and single dashes, like acme-inc (at most 48).")
+	case reservedSlugs[in.Slug]:
+		v.add("slug", "“"+in.Slug+"” is reserved; choose another.")
+	}
+	if in.InviteExpiryHours < 1 || in.InviteExpiryHours > 30*24 {
+		v.add("invite_expiry", "Choose between 1 hour and 30 days.")
+	}
+	if in.InvitesPerHour < 1 || in.InvitesPerHour > 100000 {
+		v.add("invites_per_hour", "Choose a number from 1 to 100,000.")
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	updated := *ws
+	err := s.tx(ctx, func(tx bun.Tx) error {
+		changes := map[string]Change{}
+		note := func(field string, before, after any) {
+			if before != after {
+				changes[field] = Change{before, after}
+			}
+		}
+		note("name", ws.Name, in.Name)
+		note("slug", ws.Slug, in.Slug)
+		note("invite_expiry_hours", ws.InviteExpiryHours, in.InviteExpiryHours)
+		note("invites_per_hour", ws.InvitesPerHour, in.InvitesPerHour)
+		if len(changes) == 0 {
+			return nil
+		}
+		updated.Name, updated.Slug, updated.InviteExpiryHours, updated.InvitesPerHour, updated.UpdatedAt =
+			in.Name, in.Slug, in.InviteExpiryHours, in.InvitesPerHour, s.now()
+		if _, err := tx.NewUpdate().Model(&updated).Column("name", "slug", "invite_expiry_hours", "invites_per_hour", "updated_at").
+			WherePK().Exec(ctx); err != nil {
+			if isUniqueViolation(err) {
+				return &ValidationError{Fields: map[string]string{"slug": "Another workspace uses “" + in.Slug + "”."}}
+			}
+			return err
+		}
+		return s.audit(ctx, tx, ws.ID, actor, "workspace.updated", "workspace", ws.ID, updated.Name, changes)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &updated, nil
+}
