@@ -10,8 +10,9 @@ import (
 	"github.com/muster-app/muster/models"
 )
 
-// actor is who the audit log names for this request.
-func actor(c *fiber.Ctx) models.Actor { return models.MemberActor(member(c)) }
+// actor is who the audit log names for this request, limited to granting
+// the permissions they hold.
+func actor(c *fiber.Ctx) models.Actor { return models.MemberActor(member(c)).WithPerms(perms(c)) }
 
 // done closes the open dialog, shows a toast and swaps nothing but the
 // out-of-band rows in the body.

@@ -54,6 +54,16 @@ func redirect(c *fiber.Ctx, url string) error {
 	return c.Redirect(url, fiber.StatusSeeOther)
 }
 
+var actionLabels = map[string]string{
+	"workspace.created": "Created the workspace", "workspace.updated": "Changed workspace settings",
+	"member.joined": "Joined", "member.invited": "Invited", "member.updated": "Edited",
+	"member.deactivated": "Deactivated", "member.reactivated": "Reactivated", "member.removed": "Removed",
+	"invite.resent": "Resent the invitation", "invite.link_created": "Made a new invite link",
+	"invite.revoked": "Revoked the invitation", "invite.accepted": "Accepted the invitation",
+	"role.created": "Created the role", "role.updated": "Edited the role", "role.deleted": "Deleted the role",
+	"demo.seeded": "Added demo members",
+}
+
 var templateFuncs = template.FuncMap{
 	// ago says how long ago t was, in the words people use in a table.
 	"ago": func(t *time.Time) string {
@@ -101,6 +111,24 @@ var templateFuncs = template.FuncMap{
 			s = s[:i] + "," + s[i:]
 		}
 		return s
+	},
+	"sub": func(a, b int) int { return a - b },
+	"ptr": func(t time.Time) *time.Time { return &t },
+	// actionLabel words an audit action for people; unknown ones show as they are.
+	"actionLabel": func(action string) string {
+		if l, ok := actionLabels[action]; ok {
+			return l
+		}
+		return action
+	},
+	// permLabel names a permission as the catalog does.
+	"permLabel": func(p models.Permission) string {
+		for _, info := range models.Catalog {
+			if info.Name == p {
+				return info.Label
+			}
+		}
+		return string(p)
 	},
 	// field gathers what partials/field needs to draw one labelled input.
 	"field": func(name, label, typ string, value any, errs map[string]string, autocomplete, hint string, autofocus bool) map[string]any {

@@ -30,6 +30,17 @@ func (h *Handler) workspaceRoutes() []route {
 		{fiber.MethodPost, "/members/:id/reactivate", models.PermRemoveMembers, h.reactivate},
 		{fiber.MethodGet, "/members/:id/remove", models.PermRemoveMembers, h.removeForm},
 		{fiber.MethodPost, "/members/:id/remove", models.PermRemoveMembers, h.remove},
+		{fiber.MethodGet, "/roles", models.PermManageRoles, h.rolesIndex},
+		{fiber.MethodGet, "/roles/new", models.PermManageRoles, h.roleForm},
+		{fiber.MethodPost, "/roles", models.PermManageRoles, h.saveRole},
+		{fiber.MethodGet, "/roles/:rid/edit", models.PermManageRoles, h.roleForm},
+		{fiber.MethodPost, "/roles/:rid/edit", models.PermManageRoles, h.saveRole},
+		{fiber.MethodGet, "/roles/:rid/delete", models.PermManageRoles, h.deleteRoleForm},
+		{fiber.MethodPost, "/roles/:rid/delete", models.PermManageRoles, h.deleteRole},
+		{fiber.MethodGet, "/audit", models.PermViewAudit, h.auditIndex},
+		{fiber.MethodGet, "/audit.csv", models.PermViewAudit, h.auditCSV},
+		{fiber.MethodGet, "/settings", models.PermManageWorkspace, h.settingsForm},
+		{fiber.MethodPost, "/settings", models.PermManageWorkspace, h.saveSettings},
 	}
 }
 

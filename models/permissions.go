@@ -20,20 +20,21 @@ const (
 // PermissionInfo describes a permission for the people choosing it.
 type PermissionInfo struct {
 	Name        Permission
+	Group       string
 	Label       string
 	Description string
 }
 
 // Catalog lists every permission in the order the UI shows them.
 var Catalog = []PermissionInfo{
-	{PermViewMembers, "View members", "See the members table and each member's roles and status."},
-	{PermInviteMembers, "Invite members", "Invite people by email, resend and revoke invitations."},
-	{PermEditMembers, "Edit members", "Change a member's name, roles and location."},
-	{PermRemoveMembers, "Deactivate and remove members", "Turn a member's access off or remove them from the workspace."},
-	{PermManageRoles, "Manage roles", "Create, change and delete roles."},
-	{PermManageSCIM, "Manage SCIM tokens", "Connect identity providers such as Okta and Entra ID."},
-	{PermViewAudit, "View audit log", "Read who changed what in this workspace."},
-	{PermManageWorkspace, "Manage workspace settings", "Rename the workspace and change its settings."},
+	{PermViewMembers, "Members", "View members", "See the members table and each member's roles and status."},
+	{PermInviteMembers, "Members", "Invite members", "Invite people by email, resend and revoke invitations."},
+	{PermEditMembers, "Members", "Edit members", "Change a member's name, roles and location."},
+	{PermRemoveMembers, "Members", "Deactivate and remove members", "Turn a member's access off or remove them from the workspace."},
+	{PermManageRoles, "Administration", "Manage roles", "Create, change and delete roles."},
+	{PermManageSCIM, "Administration", "Manage SCIM tokens", "Connect identity providers such as Okta and Entra ID."},
+	{PermViewAudit, "Administration", "View audit log", "Read who changed what in this workspace."},
+	{PermManageWorkspace, "Administration", "Manage workspace settings", "Rename the workspace and change its settings."},
 }
 
 // AllPermissions is every permission in the catalog; the Admin role holds them all.
