@@ -146,8 +146,18 @@ var templateFuncs = template.FuncMap{
 	},
 	// roleChoice gathers what members/_role_choice needs; selected is the
 	// set of chosen role ids.
-	"roleChoice": func(typ string, roles []models.Role, selected map[string]bool, errs map[string]string) map[string]any {
-		return map[string]any{"Type": typ, "Roles": roles, "Selected": selected, "Error": errs["role"]}
+	// Roles with a permission the viewer lacks are shown but cannot be
+	// chosen (the server refuses them anyway).
+	"roleChoice": func(typ string, roles []models.Role, selected map[string]bool, errs map[string]string, viewer models.PermissionSet) map[string]any {
+		locked := map[string]bool{}
+		for _, r := range roles {
+			for _, p := range r.PermissionList() {
+				if !viewer.Has(p) {
+					locked[r.ID] = true
+				}
+			}
+		}
+		return map[string]any{"Type": typ, "Roles": roles, "Selected": selected, "Error": errs["role"], "Locked": locked}
 	},
 	"sortHead": func(col, label string, sorts map[string]sortLink) map[string]any {
 		return map[string]any{"Label": label, "Link": sorts[col]}
