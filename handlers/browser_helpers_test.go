@@ -20,12 +20,15 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/muster-app/muster/handlers"
+	"github.com/muster-app/muster/mail"
+	"github.com/muster-app/muster/mail/mailtest"
 	"github.com/muster-app/muster/models"
 	"github.com/muster-app/muster/models/modelstest"
 )
@@ -43,16 +46,38 @@ type browserTest struct {
 	ctx   context.Context // the chromedp tab
 	base  string          // http://127.0.0.1:port
 	store *models.Store
+	label string // names the tab's artifacts when a test has several tabs
+	// mail receives what the outbox worker sends (withMail only).
+	mail *mailtest.Server
+	// clock is how far the store's clock runs ahead of the real one, in
+	// nanoseconds; advanceClock moves it while the server runs.
+	clock *atomic.Int64
 
 	mu      sync.Mutex
 	console []string // what the page wrote to its console, for failure reports
 }
 
+// browserOption changes what newBrowserTest starts.
+type browserOption func(*browserConfig)
+
+type browserConfig struct {
+	mail bool
+}
+
+// withMail also runs the outbox worker, sending through a real SMTP server
+// on loopback (bt.mail) with links to the app's own address, so
+// invitation emails really go out and their links can be followed.
+func withMail() browserOption { return func(c *browserConfig) { c.mail = true } }
+
 // newBrowserTest starts Muster on a fresh SQLite store and a headless
 // Chromium pointed at it. Everything is torn down when the test ends; if
 // the test failed, a screenshot and the DOM are saved first.
-func newBrowserTest(t *testing.T) *browserTest {
+func newBrowserTest(t *testing.T, options ...browserOption) *browserTest {
 	t.Helper()
+	var cfg browserConfig
+	for _, o := range options {
+		o(&cfg)
+	}
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
 		if os.Getenv("CI") == "" {
@@ -61,14 +86,19 @@ func newBrowserTest(t *testing.T) *browserTest {
 		t.Fatalf("chromium not found and CI is set: %v", err)
 	}
 
-	// The app, exactly as main.go builds it, on a free loopback port.
+	// The app, exactly as main.go builds it, on a free loopback port. The
+	// store's clock is read at request time, so a test moves it through
+	// an atomic offset, never by replacing store.Now while serving.
 	store := modelstest.Open(t, "sqlite")
+	clock := new(atomic.Int64)
+	store.Now = func() time.Time { return time.Now().Add(time.Duration(clock.Load())) }
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	app := handlers.New(handlers.Options{Store: store, Logger: logger})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	base := "http://" + ln.Addr().String()
+	app := handlers.New(handlers.Options{Store: store, Logger: logger, BaseURL: base})
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
 	t.Cleanup(func() {
@@ -108,11 +138,55 @@ func newBrowserTest(t *testing.T) *browserTest {
 		t.Fatalf("start chromium: %v", err)
 	}
 
-	bt := &browserTest{t: t, ctx: ctx, base: "http://" + ln.Addr().String(), store: store}
+	bt := &browserTest{t: t, ctx: ctx, base: base, store: store, clock: clock}
+	if cfg.mail {
+		bt.mail = startMailWorker(t, store, base)
+	}
 	go bt.collectConsole()
 	t.Cleanup(bt.saveArtifactsOnFailure) // runs first: the browser is still up
 	bt.do("set the viewport", chromedp.EmulateViewport(browserWidth, browserHeight))
 	return bt
+}
+
+// startMailWorker runs the outbox worker against a mailtest SMTP server
+// until the test ends (before the store closes: cleanups run last first).
+func startMailWorker(t *testing.T, store *models.Store, base string) *mailtest.Server {
+	t.Helper()
+	srv := mailtest.StartServer(t)
+	sender, err := mail.NewSMTPSender(srv.URL(), "Muster <muster@example.com>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &mail.Worker{Store: store, Sender: sender, BaseURL: base,
+		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		// Nothing in the app wakes the worker, so it polls often.
+		Interval: 50 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return srv
+}
+
+// advanceClock moves the store's clock forward by d, for the server too.
+func (bt *browserTest) advanceClock(d time.Duration) { bt.clock.Add(int64(d)) }
+
+// newPrivateTab opens a tab in a new browser context of the same browser:
+// no cookies shared with bt's tab, like another person's browser. It is
+// closed when the test ends.
+func (bt *browserTest) newPrivateTab(label string) *browserTest {
+	bt.t.Helper()
+	ctx, cancel := chromedp.NewContext(bt.ctx, chromedp.WithNewBrowserContext())
+	if err := chromedp.Do(ctx); err != nil {
+		cancel()
+		bt.t.Fatalf("open a private tab: %v", err)
+	}
+	tab := &browserTest{t: bt.t, ctx: ctx, base: bt.base, store: bt.store, label: label, mail: bt.mail, clock: bt.clock}
+	go tab.collectConsole()
+	bt.t.Cleanup(cancel)
+	bt.t.Cleanup(tab.saveArtifactsOnFailure) // runs before the tab closes
+	tab.do("set the viewport", chromedp.EmulateViewport(browserWidth, browserHeight))
+	return tab
 }
 
 func (bt *browserTest) collectConsole() {
@@ -148,6 +222,9 @@ func (bt *browserTest) saveArtifactsOnFailure() {
 		return
 	}
 	name := regexp.MustCompile(`[^A-Za-z0-9_.-]+`).ReplaceAllString(t.Name(), "_")
+	if bt.label != "" {
+		name += "-" + bt.label
+	}
 	var dir string
 	var err error
 	if root := os.Getenv("MUSTER_TEST_ARTIFACTS"); root != "" {

@@ -404,12 +404,17 @@ func (bt *browserTest) htmxRequests() int {
 }
 
 // expectCleanConsole fails on uncaught exceptions and on errors other than
-// the log lines Chromium writes for the 4xx answers the tests provoke.
-func (bt *browserTest) expectCleanConsole() {
+// the log lines Chromium writes for the 4xx answers the tests provoke: 422
+// always, and the other statuses given (htmx logs those too).
+func (bt *browserTest) expectCleanConsole(alsoStatuses ...int) {
 	bt.t.Helper()
+next:
 	for _, line := range bt.consoleErrors() {
-		if strings.Contains(line, "the server responded with a status of 422") {
-			continue
+		for _, code := range append([]int{422}, alsoStatuses...) {
+			if strings.Contains(line, fmt.Sprintf("the server responded with a status of %d", code)) ||
+				strings.Contains(line, fmt.Sprintf("Response Status Error Code %d ", code)) {
+				continue next
+			}
 		}
 		bt.t.Errorf("browser console: %s", line)
 	}

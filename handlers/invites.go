@@ -46,7 +46,8 @@ func (h *Handler) invite(c *fiber.Ctx) error {
 			"Form": fiber.Map{"name": in.Name, "email": in.Email, "location": in.Location, "roles": chosen}})
 	}
 	h.opts.EmailQueued()
-	data := fiber.Map{"Member": m, "Inserted": true}
+	membersChanged(c)
+	data := fiber.Map{"Member": m, "Inserted": fitsView(c, m)}
 	if c.FormValue("action") == "another" {
 		roles, err := h.store.Roles(ctx, ws.ID)
 		if err != nil {
@@ -82,7 +83,7 @@ func (h *Handler) inviteLink(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return partial(c, "members/_link_dialog", fiber.Map{"Member": m, "Link": h.opts.BaseURL + "/invite/" + token,
+	return partial(c, "members/_link_dialog", fiber.Map{"Member": m, "Updated": true, "Link": h.opts.BaseURL + "/invite/" + token,
 		"Expires": formatDate(inv.ExpiresAt)})
 }
 

@@ -32,8 +32,13 @@ func (h *Handler) rowChange(c *fiber.Ctx, message, memberID string, removed bool
 		}
 	}
 	done(c, message)
-	return partial(c, "members/_row_oob", fiber.Map{"Member": m, "Removed": removed})
+	membersChanged(c)
+	return partial(c, "members/_row_oob", fiber.Map{"Member": m, "Removed": removed || !fitsView(c, m), "Updated": true})
 }
+
+// membersChanged tells the page that who is in the workspace changed, so
+// the count (or an empty state) reloads for the view it shows.
+func membersChanged(c *fiber.Ctx) { trigger(c, "membersChanged", true) }
 
 // domainError turns what the domain layer refused into an HTTP error whose
 // message people can act on (a toast for htmx requests).

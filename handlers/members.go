@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -70,6 +71,24 @@ func (v membersView) url(slug string) string {
 	return u
 }
 
+// fitsView reports whether m belongs in the members view the page shows
+// (htmx tells its URL), so a new or changed row is only swapped in where
+// it fits.
+func fitsView(c *fiber.Ctx, m *models.Member) bool {
+	u, err := url.Parse(c.Get("HX-Current-URL"))
+	if err != nil {
+		return true
+	}
+	q := u.Query()
+	if st := q.Get("status"); st != "" && st != m.Status {
+		return false
+	}
+	if role := q.Get("role"); role != "" && !slices.ContainsFunc(m.Roles, func(r models.Role) bool { return r.ID == role }) {
+		return false
+	}
+	return q.Get("q") == "" || strings.Contains(m.SearchText, strings.ToLower(strings.TrimSpace(q.Get("q"))))
+}
+
 // sortLink is a column header: where clicking it goes, and how it is sorted now.
 type sortLink struct {
 	URL  string
@@ -124,6 +143,8 @@ func (h *Handler) membersIndex(c *fiber.Ctx) error {
 		"FirstRow": v.Offset + 1, "LastRow": v.Offset + len(pg.Members),
 		"Filtered": v.Q != "" || v.Status != "" || v.Role != "",
 		"ClearURL": "/w/" + ws.Slug + "/members",
+		// SelfURL reloads this very view when members change elsewhere on the page.
+		"SelfURL": v.url(ws.Slug),
 	}
 	if pg.Next != "" {
 		n := v

@@ -13,20 +13,51 @@
       // The menu item that asked for the dialog has done its job.
       document.querySelectorAll("details.menu[open]").forEach(function (m) { m.removeAttribute("open"); });
       d.showModal();
+      raiseToasts(); // toasts shown before the dialog stay on top of it
       var f = d.querySelector("[aria-invalid=true]") || d.querySelector("[autofocus]") || d.querySelector("input:not([type=hidden]), select, textarea");
       if (f) f.focus();
       // Esc and Cancel close the dialog; a closed dialog leaves the page.
-      d.addEventListener("close", function () { d.remove(); });
+      d.addEventListener("close", function () { d.remove(); restoreFocus(); });
     });
+  }
+
+  // After an action from a row's menu (or its dialog), keyboard focus goes
+  // back to that row's menu, or to the search box when the row is gone,
+  // instead of falling back to the top of the page.
+  var lastRowId = null;
+  function restoreFocus() {
+    if (!lastRowId) return;
+    setTimeout(function () {
+      var a = document.activeElement;
+      if (a && a !== document.body && document.contains(a) && !a.closest("dialog")) return;
+      if (document.querySelector("#dialog-slot dialog[open]")) return;
+      var target = document.querySelector("#" + lastRowId + " .row-menu summary") || document.getElementById("member-search");
+      if (target) target.focus();
+    }, 0);
   }
 
   function closeDialogs() {
     document.querySelectorAll("#dialog-slot dialog").forEach(function (d) { d.close(); });
   }
 
+  // The toasts' box is a popover: the browser keeps it in the top layer, so
+  // a toast is not hidden behind a modal dialog's backdrop (the Copy
+  // button's "Link copied.", an error while a dialog is open). A popover
+  // stacks above the dialogs opened before it, so it is shown again after
+  // each dialog and before each toast.
+  function raiseToasts() {
+    var box = document.getElementById("toasts");
+    if (!box || !box.showPopover || !box.hasAttribute("popover")) return;
+    try {
+      if (box.matches(":popover-open")) box.hidePopover();
+      box.showPopover();
+    } catch (err) { /* a toast behind a dialog beats no toast */ }
+  }
+
   function showToast(kind, message) {
     var box = document.getElementById("toasts");
     if (!box || !message) return;
+    raiseToasts();
     var t = document.createElement("div");
     t.className = "toast " + (kind || "info");
     t.setAttribute("role", kind === "error" ? "alert" : "status");
@@ -55,11 +86,15 @@
       var f = e.target.querySelector("[aria-invalid=true]") || e.target.querySelector("[autofocus]");
       if (f) f.focus();
     }
-    if (e.target === document.body || e.target.id === "main") focusFirstError();
+    if (e.target === document.body || e.target.id === "main") {
+      raiseToasts(); // shown from the start, so screen readers know the live region
+      focusFirstError();
+    }
   });
-  document.addEventListener("DOMContentLoaded", function () { openDialogs(document); focusFirstError(); });
+  document.addEventListener("DOMContentLoaded", function () { raiseToasts(); openDialogs(document); focusFirstError(); });
 
   document.addEventListener("closeDialog", closeDialogs);
+  document.addEventListener("htmx:afterSettle", restoreFocus);
   document.addEventListener("showToast", function (e) { showToast(e.detail.kind, e.detail.message); });
 
   // Errors the server did not explain with a toast of its own (it always
@@ -96,7 +131,11 @@
     }
     // A menu closes once one of its items is chosen…
     var item = e.target.closest("details.menu [role=menuitem]");
-    if (item) item.closest("details.menu").removeAttribute("open");
+    if (item) {
+      item.closest("details.menu").removeAttribute("open");
+      var row = item.closest("tr[id]");
+      lastRowId = row ? row.id : null;
+    }
     // …and when you click elsewhere.
     document.querySelectorAll("details.menu[open]").forEach(function (m) {
       if (!m.contains(e.target)) m.removeAttribute("open");
