@@ -207,3 +207,63 @@ type InvitePayload struct {
 	RoleNames     []string  `json:"role_names"`
 	ExpiresAt     time.Time `json:"expires_at"`
 }
+
+// Import statuses.
+const (
+	ImportPreview   = "preview"
+	ImportRunning   = "running"
+	ImportDone      = "done"
+	ImportCancelled = "cancelled"
+)
+
+// Import is one CSV upload or pasted list: previewed, then run.
+type Import struct {
+	bun.BaseModel `bun:"table:imports,alias:im"`
+
+	ID            string     `bun:"id,pk"`
+	WorkspaceID   string     `bun:"workspace_id"`
+	CreatedByID   *string    `bun:"created_by_id"`
+	CreatedByName string     `bun:"created_by_name"`
+	Source        string     `bun:"source"`
+	Status        string     `bun:"status"`
+	ResendPending bool       `bun:"resend_pending"`
+	Reactivate    bool       `bun:"reactivate"`
+	Total         int        `bun:"total"`
+	Processed     int        `bun:"processed"`
+	Invited       int        `bun:"invited"`
+	Resent        int        `bun:"resent"`
+	Reactivated   int        `bun:"reactivated"`
+	Skipped       int        `bun:"skipped"`
+	Failed        int        `bun:"failed"`
+	ClaimedUntil  *time.Time `bun:"claimed_until"`
+	CreatedAt     time.Time  `bun:"created_at"`
+	StartedAt     *time.Time `bun:"started_at"`
+	FinishedAt    *time.Time `bun:"finished_at"`
+}
+
+// Percent is how far a running import has come, for its progress bar.
+func (im *Import) Percent() int {
+	if im.Total == 0 {
+		return 100
+	}
+	return im.Processed * 100 / im.Total
+}
+
+// ImportRow is one person of an import: what the preview found, and what
+// running it did.
+type ImportRow struct {
+	bun.BaseModel `bun:"table:import_rows,alias:ir"`
+
+	ImportID      string  `bun:"import_id,pk"`
+	Line          int     `bun:"line,pk"`
+	Email         string  `bun:"email"`
+	Name          string  `bun:"name"`
+	RoleName      string  `bun:"role_name"`
+	Location      string  `bun:"location"`
+	RoleID        *string `bun:"role_id"`
+	MemberID      *string `bun:"member_id"`
+	Outcome       string  `bun:"outcome"`
+	Message       string  `bun:"message"`
+	Result        string  `bun:"result"`
+	ResultMessage string  `bun:"result_message"`
+}

@@ -6,3 +6,6 @@ func SetSearchLookupMax(n int) (restore func()) {
 	searchLookupMax = n
 	return func() { searchLookupMax = old }
 }
+
+// ImportLeaseForTest is how long a worker holds a running import.
+const ImportLeaseForTest = importLease

@@ -60,21 +60,12 @@ func (s *Store) Invite(ctx context.Context, actor Actor, ws *Workspace, in Invit
 		m = &Member{ID: newID(), WorkspaceID: ws.ID, Email: in.Email, UserName: in.Email, DisplayName: in.Name,
 			Location: in.Location, Status: StatusInvited, Version: 1, CreatedAt: now, UpdatedAt: now, Roles: []Role{*role}}
 		m.setDerived()
-		if _, err := tx.NewInsert().Model(m).Exec(ctx); err != nil {
-			if isUniqueViolation(err) { // a concurrent invite of the same email won
-				return &ConflictError{Field: "email", Code: ConflictPending, Message: in.Email + " has just been invited."}
-			}
+		tokens, err := s.insertInvited(ctx, tx, actor, ws, []*Member{m})
+		if err != nil {
 			return err
 		}
-		if _, err := tx.NewInsert().Model(&MemberRole{MemberID: m.ID, RoleID: role.ID}).Exec(ctx); err != nil {
-			return err
-		}
-		if token, _, err = s.issueInvite(ctx, tx, ws, m, actor, true); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, ws.ID, actor, "member.invited", "member", m.ID, m.DisplayName, map[string]Change{
-			"email": {nil, m.Email}, "name": {nil, m.DisplayName}, "roles": {nil, []string{role.Name}}, "location": {nil, m.Location},
-		})
+		token = tokens[0]
+		return nil
 	})
 	if err != nil {
 		return nil, "", err
@@ -140,41 +131,92 @@ func (s *Store) checkInviteRate(ctx context.Context, tx bun.IDB, ws *Workspace) 
 // issueInvite gives m a new invitation link, ending any earlier one (so an
 // old link stops working), and queues the email when asked to.
 func (s *Store) issueInvite(ctx context.Context, tx bun.Tx, ws *Workspace, m *Member, actor Actor, email bool) (string, *Invite, error) {
-	now := s.now()
 	if err := s.endInvites(ctx, tx, m.ID, InviteSuperseded); err != nil {
 		return "", nil, err
 	}
+	if email && m.Roles == nil {
+		if err := s.loadRoles(ctx, tx, []*Member{m}); err != nil {
+			return "", nil, err
+		}
+	}
+	token, inv, msg, err := s.inviteRecords(ws, m, actor, email)
+	if err != nil {
+		return "", nil, err
+	}
+	if _, err := tx.NewInsert().Model(inv).Exec(ctx); err != nil {
+		return "", nil, err
+	}
+	if msg != nil {
+		_, err = tx.NewInsert().Model(msg).Exec(ctx)
+	}
+	return token, inv, err
+}
+
+// inviteRecords builds a new link for m (with its roles loaded) and, when
+// asked, the email that carries it, for one insert or a batch.
+func (s *Store) inviteRecords(ws *Workspace, m *Member, actor Actor, email bool) (string, *Invite, *OutboxMessage, error) {
+	now := s.now()
 	token := NewToken()
 	inv := &Invite{ID: newID(), WorkspaceID: ws.ID, MemberID: m.ID, TokenHash: HashToken(token), State: InvitePending,
 		ExpiresAt: now.Add(time.Duration(ws.InviteExpiryHours) * time.Hour), InvitedByName: actor.Name, Emailed: email, CreatedAt: now}
 	if actor.Kind == "member" {
 		inv.InvitedByID = &actor.ID
 	}
-	if _, err := tx.NewInsert().Model(inv).Exec(ctx); err != nil {
-		return "", nil, err
-	}
 	if !email {
-		return token, inv, nil
-	}
-	if m.Roles == nil {
-		if err := s.loadRoles(ctx, tx, []*Member{m}); err != nil {
-			return "", nil, err
-		}
-	}
-	roleNames := make([]string, len(m.Roles))
-	for i, r := range m.Roles {
-		roleNames[i] = r.Name
+		return token, inv, nil, nil
 	}
 	payload, err := json.Marshal(InvitePayload{Token: token, InviteeName: m.DisplayName, WorkspaceName: ws.Name,
-		InviterName: actor.Name, RoleNames: roleNames, ExpiresAt: inv.ExpiresAt})
+		InviterName: actor.Name, RoleNames: roleNames(m.Roles), ExpiresAt: inv.ExpiresAt})
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	wsID, invID := ws.ID, inv.ID
 	msg := &OutboxMessage{ID: newID(), WorkspaceID: &wsID, InviteID: &invID, Kind: "invite", ToAddr: m.Email, ToName: m.DisplayName,
 		Payload: string(payload), NextAttemptAt: now, CreatedAt: now}
-	_, err = tx.NewInsert().Model(msg).Exec(ctx)
-	return token, inv, err
+	return token, inv, msg, nil
+}
+
+// insertInvited writes new invited members (each with its Roles set), their
+// roles, links, emails and audit events, a few statements for the whole
+// batch. It returns each member's token, in order.
+func (s *Store) insertInvited(ctx context.Context, tx bun.Tx, actor Actor, ws *Workspace, members []*Member) ([]string, error) {
+	if len(members) == 0 {
+		return nil, nil
+	}
+	var links []MemberRole
+	var invites []*Invite
+	var msgs []*OutboxMessage
+	var events []*AuditEvent
+	tokens := make([]string, len(members))
+	for i, m := range members {
+		for _, r := range m.Roles {
+			links = append(links, MemberRole{MemberID: m.ID, RoleID: r.ID})
+		}
+		token, inv, msg, err := s.inviteRecords(ws, m, actor, true)
+		if err != nil {
+			return nil, err
+		}
+		tokens[i] = token
+		invites, msgs = append(invites, inv), append(msgs, msg)
+		ev, err := s.auditEvent(ws.ID, actor, "member.invited", "member", m.ID, m.DisplayName, map[string]Change{
+			"email": {nil, m.Email}, "name": {nil, m.DisplayName}, "roles": {nil, roleNames(m.Roles)}, "location": {nil, m.Location}})
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, ev)
+	}
+	if _, err := tx.NewInsert().Model(&members).Exec(ctx); err != nil {
+		if isUniqueViolation(err) { // a concurrent invite of the same email won
+			return nil, &ConflictError{Field: "email", Code: ConflictPending, Message: "Someone with this email has just been invited."}
+		}
+		return nil, err
+	}
+	for _, batch := range []any{&links, &invites, &msgs, &events} {
+		if _, err := tx.NewInsert().Model(batch).Exec(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return tokens, nil
 }
 
 // endInvites ends a member's pending invitation links with state.
@@ -216,12 +258,19 @@ func (s *Store) reissue(ctx context.Context, actor Actor, ws *Workspace, memberI
 			return err
 		}
 		var err error
-		if token, inv, err = s.issueInvite(ctx, tx, ws, m, actor, email); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, ws.ID, actor, action, "member", m.ID, m.DisplayName, nil)
+		token, inv, err = s.reissueTx(ctx, tx, actor, ws, m, email, action)
+		return err
 	})
 	return m, token, inv, err
+}
+
+// reissueTx gives an invited member a new link (emailed or not) and records it.
+func (s *Store) reissueTx(ctx context.Context, tx bun.Tx, actor Actor, ws *Workspace, m *Member, email bool, action string) (string, *Invite, error) {
+	token, inv, err := s.issueInvite(ctx, tx, ws, m, actor, email)
+	if err != nil {
+		return "", nil, err
+	}
+	return token, inv, s.audit(ctx, tx, ws.ID, actor, action, "member", m.ID, m.DisplayName, nil)
 }
 
 // RevokeInvite withdraws an invitation: its link stops working and the

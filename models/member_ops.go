@@ -205,24 +205,30 @@ func (s *Store) endSessionsIfNoWorkspaceLeft(ctx context.Context, tx bun.IDB, m 
 // accepted their invitation is invited again, with a new link by email.
 func (s *Store) Reactivate(ctx context.Context, actor Actor, ws *Workspace, memberID string) (*Member, error) {
 	return s.changeMember(ctx, ws, memberID, StatusDeactivated, " is not deactivated.", func(tx bun.Tx, m *Member) error {
-		m.Status = StatusActive
 		if m.AccountID == nil {
-			m.Status = StatusInvited
 			if err := s.checkInviteRate(ctx, tx, ws); err != nil {
 				return err
 			}
 		}
-		if err := s.saveMember(ctx, tx, m, "status"); err != nil {
+		return s.reactivateTx(ctx, tx, actor, ws, m)
+	})
+}
+
+func (s *Store) reactivateTx(ctx context.Context, tx bun.Tx, actor Actor, ws *Workspace, m *Member) error {
+	m.Status = StatusActive
+	if m.AccountID == nil {
+		m.Status = StatusInvited
+	}
+	if err := s.saveMember(ctx, tx, m, "status"); err != nil {
+		return err
+	}
+	if m.Status == StatusInvited {
+		if _, _, err := s.issueInvite(ctx, tx, ws, m, actor, true); err != nil {
 			return err
 		}
-		if m.Status == StatusInvited {
-			if _, _, err := s.issueInvite(ctx, tx, ws, m, actor, true); err != nil {
-				return err
-			}
-		}
-		return s.audit(ctx, tx, ws.ID, actor, "member.reactivated", "member", m.ID, m.DisplayName,
-			map[string]Change{"status": {StatusDeactivated, m.Status}})
-	})
+	}
+	return s.audit(ctx, tx, ws.ID, actor, "member.reactivated", "member", m.ID, m.DisplayName,
+		map[string]Change{"status": {StatusDeactivated, m.Status}})
 }
 
 // RemoveMember takes a member out of the workspace for good: their roles and

@@ -88,11 +88,21 @@ var SystemActor = Actor{Kind: "system", Name: "Muster"}
 type Change [2]any
 
 func (s *Store) audit(ctx context.Context, tx bun.IDB, wsID string, actor Actor, action, targetKind, targetID, targetName string, changes map[string]Change) error {
+	ev, err := s.auditEvent(wsID, actor, action, targetKind, targetID, targetName, changes)
+	if err != nil {
+		return err
+	}
+	_, err = tx.NewInsert().Model(ev).Exec(ctx)
+	return err
+}
+
+// auditEvent builds an audit event for audit, or for a batch insert.
+func (s *Store) auditEvent(wsID string, actor Actor, action, targetKind, targetID, targetName string, changes map[string]Change) (*AuditEvent, error) {
 	body := "{}"
 	if len(changes) > 0 {
 		b, err := json.Marshal(changes)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		body = string(b)
 	}
@@ -106,8 +116,7 @@ func (s *Store) audit(ctx context.Context, tx bun.IDB, wsID string, actor Actor,
 	if targetID != "" {
 		ev.TargetID = &targetID
 	}
-	_, err := tx.NewInsert().Model(ev).Exec(ctx)
-	return err
+	return ev, nil
 }
 
 // AuditEvents returns a workspace's newest events first (the audit page grows on this).
