@@ -299,19 +299,23 @@ func (s *Store) importBatch(ctx context.Context, tx bun.Tx, importID string, bat
 	}
 	var newMembers []*Member
 	now := s.now()
+	roles := map[string]*Role{}
 	for _, r := range rows {
 		m := current[r.Email]
 		switch {
 		case r.Outcome == OutcomeInvalid || r.Outcome == OutcomeUnknownRole || r.Outcome == OutcomeDuplicate:
 			r.Result, r.ResultMessage = ResultFailed, r.Message
 		case r.Outcome == OutcomeInvite && m == nil:
-			role, err := roleByIDTx(ctx, tx, ws.ID, *r.RoleID)
-			if err != nil {
-				if errors.Is(err, ErrNotFound) {
+			role := roles[*r.RoleID]
+			if role == nil {
+				var err error
+				if role, err = roleByIDTx(ctx, tx, ws.ID, *r.RoleID); errors.Is(err, ErrNotFound) {
 					r.Result, r.ResultMessage = ResultFailed, "The role "+r.RoleName+" was deleted before the import ran."
 					continue
+				} else if err != nil {
+					return err
 				}
-				return err
+				roles[role.ID] = role
 			}
 			nm := &Member{ID: newID(), WorkspaceID: ws.ID, Email: r.Email, UserName: r.Email, DisplayName: r.Name, Location: r.Location,
 				Status: StatusInvited, Version: 1, CreatedAt: now, UpdatedAt: now, Roles: []Role{*role}}
@@ -351,9 +355,9 @@ func (s *Store) importBatch(ctx context.Context, tx bun.Tx, importID string, bat
 		default:
 			im.Failed++
 		}
-		if _, err := tx.NewUpdate().Model(r).Column("result", "result_message", "member_id").WherePK().Exec(ctx); err != nil {
-			return err
-		}
+	}
+	if _, err := tx.NewUpdate().Model(&rows).Column("result", "result_message", "member_id").Bulk().Exec(ctx); err != nil {
+		return err
 	}
 	im.Processed += len(rows)
 	_, err = tx.NewUpdate().Model(&im).Column("processed", "invited", "resent", "reactivated", "skipped", "failed").WherePK().Exec(ctx)
