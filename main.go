@@ -118,9 +118,12 @@ func serve(cfg config.Config) error {
 	// The outbox worker sends invitation emails. It stops with ctx (on a
 	// signal, or below when serving fails), finishing the email in flight,
 	// before the database closes.
-	worker := &mail.Worker{Store: store, Sender: sender, BaseURL: cfg.BaseURL, Log: log}
+	worker := &mail.Worker{Store: store, Sender: sender, BaseURL: cfg.BaseURL, Log: log,
+		MinGap: time.Minute / time.Duration(cfg.MailPerMinute)}
+	imports := models.NewImportRunner(store, log)
 	app := handlers.New(handlers.Options{Store: store, Logger: log, BaseURL: cfg.BaseURL, Secure: cfg.Secure(),
-		ProxyHeader: cfg.ProxyHeader, EmailQueued: worker.Wake})
+		ProxyHeader: cfg.ProxyHeader, EmailQueued: worker.Wake, ImportStarted: imports.Wake})
+	go imports.Run(ctx, worker.Wake)
 
 	go purgeLoop(ctx, store, log)
 	workerDone := make(chan struct{})

@@ -32,6 +32,9 @@ type Options struct {
 	// EmailQueued is called after a change queued an email, so the outbox
 	// worker sends it now rather than at its next poll. Optional.
 	EmailQueued func()
+	// ImportStarted is called when an import is confirmed, so the import
+	// job starts now rather than at its next poll. Optional.
+	ImportStarted func()
 }
 
 // Handler holds what every route needs.
@@ -48,6 +51,9 @@ func New(opts Options) *fiber.App {
 	}
 	if opts.EmailQueued == nil {
 		opts.EmailQueued = func() {}
+	}
+	if opts.ImportStarted == nil {
+		opts.ImportStarted = func() {}
 	}
 	if opts.BaseURL == "" {
 		opts.BaseURL = "http://localhost:8080"
@@ -70,7 +76,7 @@ func New(opts Options) *fiber.App {
 		// With a proxy header, c.IP() must still be one valid address, not
 		// whatever text a client put there.
 		EnableIPValidation: true,
-		BodyLimit:          4 << 20,
+		BodyLimit:          8 << 20, // a 5 MB CSV upload and its form
 		ReadTimeout:        30 * time.Second,
 		WriteTimeout:       60 * time.Second,
 		IdleTimeout:        120 * time.Second,

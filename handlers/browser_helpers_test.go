@@ -98,7 +98,14 @@ func newBrowserTest(t *testing.T, options ...browserOption) *browserTest {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	app := handlers.New(handlers.Options{Store: store, Logger: logger, BaseURL: base})
+	// The import job runs as in main.go, in small batches so that a test
+	// sees the progress bar move.
+	imports := models.NewImportRunner(store, logger)
+	imports.Batch = 40
+	app := handlers.New(handlers.Options{Store: store, Logger: logger, BaseURL: base, ImportStarted: imports.Wake})
+	runCtx, stopRunner := context.WithCancel(context.Background())
+	runnerDone := make(chan struct{})
+	go func() { defer close(runnerDone); imports.Run(runCtx, func() {}) }()
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
 	t.Cleanup(func() {
@@ -108,6 +115,8 @@ func newBrowserTest(t *testing.T, options ...browserOption) *browserTest {
 		if err := <-served; err != nil && !errors.Is(err, net.ErrClosed) {
 			t.Errorf("serve: %v", err)
 		}
+		stopRunner()
+		<-runnerDone
 	})
 
 	// The browser. Its profile directory is made before the browser's

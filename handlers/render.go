@@ -54,6 +54,25 @@ func redirect(c *fiber.Ctx, url string) error {
 	return c.Redirect(url, fiber.StatusSeeOther)
 }
 
+type outcomeInfo struct{ Key, Label string }
+
+// importOutcomes words what an import's preview found, in the order shown.
+var importOutcomes = []outcomeInfo{
+	{models.OutcomeInvite, "will be invited"}, {models.OutcomePending, "already invited"},
+	{models.OutcomeDeactivated, "deactivated"}, {models.OutcomeMember, "already members (skipped)"},
+	{models.OutcomeInvalid, "invalid"}, {models.OutcomeUnknownRole, "unknown role"},
+	{models.OutcomeDuplicate, "duplicates in the file"},
+}
+
+func outcomeLabel(key string) string {
+	for _, o := range importOutcomes {
+		if o.Key == key {
+			return o.Label
+		}
+	}
+	return key
+}
+
 var actionLabels = map[string]string{
 	"workspace.created": "Created the workspace", "workspace.updated": "Changed workspace settings",
 	"member.joined": "Joined", "member.invited": "Invited", "member.updated": "Edited",
@@ -61,7 +80,7 @@ var actionLabels = map[string]string{
 	"invite.resent": "Resent the invitation", "invite.link_created": "Made a new invite link",
 	"invite.revoked": "Revoked the invitation", "invite.accepted": "Accepted the invitation",
 	"role.created": "Created the role", "role.updated": "Edited the role", "role.deleted": "Deleted the role",
-	"demo.seeded": "Added demo members",
+	"demo.seeded": "Added demo members", "import.started": "Started an import", "import.completed": "Finished an import",
 }
 
 var templateFuncs = template.FuncMap{
@@ -113,6 +132,17 @@ var templateFuncs = template.FuncMap{
 		return s
 	},
 	"sub": func(a, b int) int { return a - b },
+	"outcomes":     func() []outcomeInfo { return importOutcomes },
+	"outcomeLabel": outcomeLabel,
+	// canGive: may the viewer give this role (hold all its permissions)?
+	"canGive": func(viewer models.PermissionSet, r models.Role) bool {
+		for _, p := range r.PermissionList() {
+			if !viewer.Has(p) {
+				return false
+			}
+		}
+		return true
+	},
 	"ptr": func(t time.Time) *time.Time { return &t },
 	// actionLabel words an audit action for people; unknown ones show as they are.
 	"actionLabel": func(action string) string {
