@@ -131,7 +131,7 @@ var templateFuncs = template.FuncMap{
 		}
 		return s
 	},
-	"sub": func(a, b int) int { return a - b },
+	"sub":          func(a, b int) int { return a - b },
 	"outcomes":     func() []outcomeInfo { return importOutcomes },
 	"outcomeLabel": outcomeLabel,
 	// canGive: may the viewer give this role (hold all its permissions)?
