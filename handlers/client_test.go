@@ -112,3 +112,15 @@ func expectStatus(t testing.TB, res *response, want int) {
 }
 
 func location(res *response) string { return res.Header.Get("Location") }
+
+// signedInAdmin starts the app on dialect with the standard workspace and
+// returns a client signed in as its admin, on the members page.
+func signedInAdmin(t *testing.T, dialect string) (*fiber.App, *models.Store, *models.Workspace, *client) {
+	t.Helper()
+	app, store := newApp(t, dialect)
+	_, ws := modelstest.SetUp(t, store)
+	c := newClient(t, app)
+	c.signIn("ada@example.com", modelstest.AdminPassword)
+	c.get("/w/acme/members")
+	return app, store, ws, c
+}

@@ -47,11 +47,7 @@ func (c *client) upload(target, filename, content string, fields map[string]stri
 func TestImportThroughTheDialog(t *testing.T) {
 	for _, d := range modelstest.Dialects() {
 		t.Run(d, func(t *testing.T) {
-			app, store := newApp(t, d)
-			_, ws := modelstest.SetUp(t, store)
-			c := newClient(t, app)
-			c.signIn("ada@example.com", modelstest.AdminPassword)
-			c.get("/w/acme/members")
+			_, store, ws, c := signedInAdmin(t, d)
 			hx := []string{"HX-Request", "true"}
 			dlg := c.get("/w/acme/members/import", hx...)
 			if dlg.Doc.Find("#import-dialog input[type=file]").Length() != 1 {

@@ -30,11 +30,7 @@ func memberRoleID(t *testing.T, s *models.Store, wsID, name string) string {
 func TestInviteDialogFlow(t *testing.T) {
 	for _, d := range modelstest.Dialects() {
 		t.Run(d, func(t *testing.T) {
-			app, store := newApp(t, d)
-			_, ws := modelstest.SetUp(t, store)
-			c := newClient(t, app)
-			c.signIn("ada@example.com", modelstest.AdminPassword)
-			c.get("/w/acme/members")
+			_, store, ws, c := signedInAdmin(t, d)
 			hx := []string{"HX-Request", "true"}
 			member := memberRoleID(t, store, ws.ID, "Member")
 

@@ -12,10 +12,7 @@ import (
 func TestRolesAuditAndSettingsPages(t *testing.T) {
 	for _, d := range modelstest.Dialects() {
 		t.Run(d, func(t *testing.T) {
-			app, store := newApp(t, d)
-			_, ws := modelstest.SetUp(t, store)
-			c := newClient(t, app)
-			c.signIn("ada@example.com", modelstest.AdminPassword)
+			_, store, ws, c := signedInAdmin(t, d)
 			hx := []string{"HX-Request", "true"}
 
 			page := c.get("/w/acme/roles")

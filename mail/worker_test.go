@@ -19,30 +19,6 @@ import (
 
 const baseURL = "http://muster.test:8080"
 
-// fakeClock is a store clock the test moves.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func useFakeClock(s *models.Store) *fakeClock {
-	c := &fakeClock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
-	s.Now = c.Now
-	return c
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // queueInvite invites a person through the Invite operation, which queues
 // the email, and returns the invite's and the email's ids and the token.
 func queueInvite(t *testing.T, s *models.Store, to, name string) (inviteID, outboxID, token string) {
@@ -186,7 +162,7 @@ func TestWorkerSendsInviteOverSMTP(t *testing.T) {
 func TestWorkerRetriesWithBackoffThenGivesUp(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
-		clock := useFakeClock(s)
+		clock := modelstest.FakeClock(s)
 		srv := mailtest.StartServer(t)
 		w := &mail.Worker{Store: s, Sender: newSMTPSender(t, srv.URL()), BaseURL: baseURL, Log: quietLog(t),
 			MaxAttempts: 3, Backoff: func(n int) time.Duration { return time.Duration(n) * time.Minute }}
@@ -272,7 +248,7 @@ func (f *fakeSender) Send(ctx context.Context, m mail.Message) error {
 func TestWorkerRecoversAfterTemporaryFailure(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
-		clock := useFakeClock(s)
+		clock := modelstest.FakeClock(s)
 		sender := &fakeSender{fail: []error{errors.New("dial tcp 127.0.0.1:25: connection refused")}}
 		w := &mail.Worker{Store: s, Sender: sender, BaseURL: baseURL, Log: quietLog(t)}
 		_, outboxID, token := queueInvite(t, s, "grace@example.com", "Grace Hopper")
@@ -296,7 +272,7 @@ func TestWorkerRecoversAfterTemporaryFailure(t *testing.T) {
 func TestWorkerGivesUpAtOnceOnPermanentErrors(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
-		useFakeClock(s)
+		modelstest.FakeClock(s)
 		sender := &fakeSender{fail: []error{mail.Permanent(errors.New("recipient address: no"))}}
 		w := &mail.Worker{Store: s, Sender: sender, BaseURL: baseURL, Log: quietLog(t)}
 		_, bad, _ := queueInvite(t, s, "grace@example.com", "Grace Hopper")
@@ -322,7 +298,7 @@ func TestWorkerReleasesUnattemptedClaimsWhenStopped(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		useFakeClock(s)
+		modelstest.FakeClock(s)
 		sender := &fakeSender{hook: cancel} // shut down during the first send
 		w := &mail.Worker{Store: s, Sender: sender, BaseURL: baseURL, Log: quietLog(t)}
 		var ids []string
@@ -395,7 +371,7 @@ func TestLogSenderWritesTheLink(t *testing.T) {
 func TestWorkerSkipsEmailsWhoseLinkIsDead(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
-		clock := useFakeClock(s)
+		clock := modelstest.FakeClock(s)
 		sender := &fakeSender{}
 		w := &mail.Worker{Store: s, Sender: sender, BaseURL: baseURL, Log: quietLog(t)}
 		oldInvite, oldEmail, _ := queueInvite(t, s, "grace@example.com", "Grace Hopper")

@@ -15,30 +15,6 @@ import (
 	"github.com/muster-app/muster/models/modelstest"
 )
 
-// fakeClock sets the store's clock to a fixed time that the test moves.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func useFakeClock(s *models.Store) *fakeClock {
-	c := &fakeClock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
-	s.Now = c.Now
-	return c
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // addOutbox inserts a message as an operation would queue it.
 func addOutbox(t *testing.T, s *models.Store, wsID string, due time.Time, inviteID *string) *models.OutboxMessage {
 	t.Helper()
@@ -78,7 +54,7 @@ func claimIDs(t *testing.T, s *models.Store, n int, lease time.Duration) []strin
 func TestClaimOutboxDueTimeAndLease(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, s *models.Store) {
 		_, ws := modelstest.SetUp(t, s)
-		clock := useFakeClock(s)
+		clock := modelstest.FakeClock(s)
 		t0 := clock.Now()
 		late := addOutbox(t, s, ws.ID, t0.Add(time.Minute), nil)
 		now := addOutbox(t, s, ws.ID, t0, nil)
@@ -176,7 +152,7 @@ func TestMarkOutboxSentEmptiesPayload(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
 		_, ws := modelstest.SetUp(t, s)
-		clock := useFakeClock(s)
+		clock := modelstest.FakeClock(s)
 		msg := addOutbox(t, s, ws.ID, clock.Now(), nil)
 		if got := claimIDs(t, s, 10, time.Minute); len(got) != 1 {
 			t.Fatalf("claimed %v", got)
@@ -203,7 +179,7 @@ func TestMarkOutboxFailedRetryAndPermanent(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
 		_, ws := modelstest.SetUp(t, s)
-		clock := useFakeClock(s)
+		clock := modelstest.FakeClock(s)
 		msg := addOutbox(t, s, ws.ID, clock.Now(), nil)
 		claimIDs(t, s, 10, time.Hour)
 
@@ -256,7 +232,7 @@ func TestRetryOutbox(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
 		_, ws := modelstest.SetUp(t, s)
-		clock := useFakeClock(s)
+		clock := modelstest.FakeClock(s)
 		msg := addOutbox(t, s, ws.ID, clock.Now(), nil)
 		// Failed but with its payload (as a message given up on by an older
 		// version, or by hand).
@@ -290,7 +266,7 @@ func TestOutboxStatus(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
 		acc, ws := modelstest.SetUp(t, s)
-		clock := useFakeClock(s)
+		clock := modelstest.FakeClock(s)
 		admin, _, err := s.Membership(ctx, ws.ID, acc.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -358,7 +334,7 @@ func TestOutboxObsolete(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
 		acc, ws := modelstest.SetUp(t, s)
-		clock := useFakeClock(s)
+		clock := modelstest.FakeClock(s)
 		admin, _, err := s.Membership(ctx, ws.ID, acc.ID)
 		if err != nil {
 			t.Fatal(err)

@@ -11,7 +11,9 @@ import (
 	neturl "net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/alexedwards/argon2id"
 
@@ -116,4 +118,32 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// Clock is a store clock a test moves by hand; safe to read from servers
+// and workers running in other goroutines.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// FakeClock sets s's clock to a fixed time and returns it to move.
+func FakeClock(s *models.Store) *Clock {
+	c := &Clock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
+	s.Now = c.Now
+	return c
+}
+
+// Now is the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Add moves the clock forward by d.
+func (c *Clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
 }
