@@ -77,7 +77,7 @@ func (h *Handler) importPreview(c *fiber.Ctx) error {
 	}
 	inputs := make([]models.ImportInput, len(rows))
 	for i, r := range rows {
-		inputs[i] = models.ImportInput{Line: r.Line, Email: r.Email, Name: r.Name, Role: r.Role, Location: r.Location}
+		inputs[i] = models.ImportInput{Line: r.Line, Email: r.Email, Name: r.Name, Role: r.Role, Location: r.Location, TooLong: r.TooLong}
 	}
 	p, err := h.store.PreviewImport(c.UserContext(), actor(c), workspace(c), source, inputs, c.FormValue("role"))
 	if err != nil {
@@ -135,7 +135,7 @@ func (h *Handler) importFailedCSV(c *fiber.Ctx) error {
 	w := csv.NewWriter(c.Response().BodyWriter())
 	w.Write([]string{"email", "name", "role", "location", "line", "reason"})
 	for _, r := range rows {
-		w.Write([]string{csvSafe(r.Email), csvSafe(r.Name), csvSafe(r.RoleName), csvSafe(r.Location), strconv.Itoa(r.Line), r.ResultMessage})
+		w.Write([]string{csvSafe(r.Email), csvSafe(r.Name), csvSafe(r.RoleName), csvSafe(r.Location), strconv.Itoa(r.Line), csvSafe(r.ResultMessage)})
 	}
 	w.Flush()
 	return w.Error()

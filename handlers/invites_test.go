@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -204,5 +205,24 @@ func TestFailedEmailShowsInTheRow(t *testing.T) {
 	}
 	if !strings.Contains(row(), "Email failed") {
 		t.Errorf("row after a permanent failure: %q", row())
+	}
+}
+
+// Toast texts travel in a header, which browsers read as Latin-1: every
+// non-ASCII letter must arrive escaped.
+func TestToastsKeepAccents(t *testing.T) {
+	_, store, ws, c := signedInAdmin(t, "sqlite")
+	res := c.post("/w/acme/members/invite", url.Values{"name": {"José Núñez 🚀"}, "email": {"jose@example.com"}, "role": {memberRoleID(t, store, ws.ID, "Member")}}, "HX-Request", "true")
+	h := res.Header.Get("HX-Trigger")
+	for _, b := range []byte(h) {
+		if b >= 0x80 {
+			t.Fatalf("HX-Trigger has raw non-ASCII bytes: %q", h)
+		}
+	}
+	var events struct {
+		ShowToast struct{ Message string } `json:"showToast"`
+	}
+	if err := json.Unmarshal([]byte(h), &events); err != nil || !strings.Contains(events.ShowToast.Message, "José Núñez 🚀") {
+		t.Errorf("toast = %v (%v)", events, err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"strings"
 	"time"
+	"unicode/utf16"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -41,7 +42,25 @@ func trigger(c *fiber.Ctx, event string, detail any) {
 	}
 	events[event] = detail
 	b, _ := json.Marshal(events)
-	c.Set("HX-Trigger", string(b))
+	c.Set("HX-Trigger", asciiJSON(b))
+}
+
+// asciiJSON escapes every non-ASCII character of JSON as \uXXXX: browsers
+// read header values as Latin-1, so "José" would arrive as "JosÃ©".
+func asciiJSON(b []byte) string {
+	var sb strings.Builder
+	for _, r := range string(b) {
+		switch {
+		case r < 0x80:
+			sb.WriteRune(r)
+		case r > 0xFFFF:
+			r1, r2 := utf16.EncodeRune(r)
+			fmt.Fprintf(&sb, "\\u%04x\\u%04x", r1, r2)
+		default:
+			fmt.Fprintf(&sb, "\\u%04x", r)
+		}
+	}
+	return sb.String()
 }
 
 // redirect sends the browser to url: htmx follows HX-Redirect with a full
@@ -52,6 +71,17 @@ func redirect(c *fiber.Ctx, url string) error {
 		return c.SendStatus(fiber.StatusNoContent)
 	}
 	return c.Redirect(url, fiber.StatusSeeOther)
+}
+
+func canGiveAll(viewer models.PermissionSet, roles []models.Role) bool {
+	for _, r := range roles {
+		for _, p := range r.PermissionList() {
+			if !viewer.Has(p) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 type outcomeInfo struct{ Key, Label string }
@@ -135,14 +165,9 @@ var templateFuncs = template.FuncMap{
 	"outcomes":     func() []outcomeInfo { return importOutcomes },
 	"outcomeLabel": outcomeLabel,
 	// canGive: may the viewer give this role (hold all its permissions)?
-	"canGive": func(viewer models.PermissionSet, r models.Role) bool {
-		for _, p := range r.PermissionList() {
-			if !viewer.Has(p) {
-				return false
-			}
-		}
-		return true
-	},
+	"canGive": func(viewer models.PermissionSet, r models.Role) bool { return canGiveAll(viewer, []models.Role{r}) },
+	// canGiveAll: may the viewer give (or take away) all these roles?
+	"canGiveAll": canGiveAll,
 	"ptr": func(t time.Time) *time.Time { return &t },
 	// actionLabel words an audit action for people; unknown ones show as they are.
 	"actionLabel": func(action string) string {

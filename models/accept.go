@@ -126,6 +126,9 @@ func (s *Store) AcceptInvite(ctx context.Context, token string, in AcceptInput) 
 	var acc *Account
 	var ws *Workspace
 	err = s.tx(ctx, func(tx bun.Tx) error {
+		if err := s.lockWorkspace(ctx, tx, first.Workspace.ID); err != nil {
+			return err
+		}
 		d, err := s.lookupInvite(ctx, tx, token, true)
 		if err != nil {
 			return err
@@ -146,6 +149,10 @@ func (s *Store) AcceptInvite(ctx context.Context, token string, in AcceptInput) 
 					Message: "There is already an account for " + m.Email + ". Sign in to accept."}
 			}
 			if _, err := tx.NewInsert().Model(newAcc).Exec(ctx); err != nil {
+				if isUniqueViolation(err) { // created a moment ago by another invitation
+					return &ConflictError{Code: ConflictAccount, Field: "password",
+						Message: "There is already an account for " + m.Email + ". Open the link again and sign in to accept."}
+				}
 				return err
 			}
 			acc = newAcc

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"unicode"
+	"unicode/utf8"
 	"strings"
 	"time"
 
@@ -34,6 +36,7 @@ const (
 type ImportInput struct {
 	Line                        int
 	Email, Name, Role, Location string
+	TooLong                     bool // a cell was longer than the parser keeps
 }
 
 // PreviewResult is a stored preview with its counts per outcome.
@@ -92,6 +95,8 @@ func (s *Store) PreviewImport(ctx context.Context, actor Actor, ws *Workspace, s
 			}
 		}
 		switch m := existing[email]; {
+		case in.TooLong:
+			row.Outcome, row.Message = OutcomeInvalid, "A cell in this row is too long (over 1,000 characters)."
 		case checkEmail(email) != "":
 			row.Outcome, row.Message = OutcomeInvalid, checkEmail(email)
 		case seen[email] != 0:
@@ -150,7 +155,8 @@ func nameFromEmail(email string) string {
 	local := email[:max(strings.IndexByte(email, '@'), 0)]
 	parts := strings.FieldsFunc(local, func(r rune) bool { return r == '.' || r == '_' || r == '-' || r == '+' })
 	for i, p := range parts {
-		parts[i] = strings.ToUpper(p[:1]) + p[1:]
+		r, size := utf8.DecodeRuneInString(p)
+		parts[i] = string(unicode.ToUpper(r)) + p[size:]
 	}
 	if len(parts) == 0 {
 		return email
@@ -216,6 +222,12 @@ func (s *Store) StartImport(ctx context.Context, actor Actor, ws *Workspace, id 
 		if im.Status != ImportPreview {
 			return &ConflictError{Code: ConflictState, Message: "This import has already been started."}
 		}
+		if im.CreatedByID != nil && actor.Kind == "member" && *im.CreatedByID != actor.ID {
+			return &ConflictError{Code: ConflictState, Message: "Only the person who uploaded this file can start its import."}
+		}
+		if err := s.checkImportGrants(ctx, tx, actor, im, reactivate); err != nil {
+			return err
+		}
 		now := s.now()
 		im.Status, im.ResendPending, im.Reactivate, im.StartedAt = ImportRunning, resendPending, reactivate, &now
 		if _, err := tx.NewUpdate().Model(im).Column("status", "resend_pending", "reactivate", "started_at").WherePK().Exec(ctx); err != nil {
@@ -224,6 +236,37 @@ func (s *Store) StartImport(ctx context.Context, actor Actor, ws *Workspace, id 
 		return s.audit(ctx, tx, ws.ID, actor, "import.started", "import", im.ID, im.Source, map[string]Change{"rows": {nil, im.Total}})
 	})
 	return im, err
+}
+
+// checkImportGrants re-checks, with the actor's permissions now, the roles
+// the import would give: those of its new rows and, when reactivating,
+// those of the deactivated members (which needs the right to reactivate).
+func (s *Store) checkImportGrants(ctx context.Context, tx bun.Tx, actor Actor, im *Import, reactivate bool) error {
+	if actor.Perms == nil {
+		return nil
+	}
+	if reactivate && !actor.Perms.Has(PermRemoveMembers) {
+		return &ConflictError{Code: ConflictState, Message: "Reactivating members needs the permission to deactivate and remove members."}
+	}
+	var roles []Role
+	err := tx.NewSelect().Model(&roles).Where("id IN (?)", tx.NewSelect().Model((*ImportRow)(nil)).Column("role_id").
+		Where("import_id = ? AND outcome = ?", im.ID, OutcomeInvite)).Scan(ctx)
+	if err != nil {
+		return err
+	}
+	if reactivate {
+		var held []Role
+		if err := tx.NewSelect().Model(&held).Join("JOIN member_roles AS mr ON mr.role_id = r.id").
+			Where("mr.member_id IN (?)", tx.NewSelect().Model((*ImportRow)(nil)).Column("member_id").
+				Where("import_id = ? AND outcome = ?", im.ID, OutcomeDeactivated)).Scan(ctx); err != nil {
+			return err
+		}
+		roles = append(roles, held...)
+	}
+	if err := checkGrantable(actor, roles); err != nil {
+		return &ConflictError{Code: ConflictState, Message: "This import gives or restores a role whose permissions you don't have."}
+	}
+	return nil
 }
 
 // importLease is how long a worker owns a running import between batches;
@@ -260,6 +303,9 @@ func (s *Store) ProcessImports(ctx context.Context, batch int) (bool, error) {
 func (s *Store) importBatch(ctx context.Context, tx bun.Tx, importID string, batch int) error {
 	var im Import
 	if err := tx.NewSelect().Model(&im).Where("id = ?", importID).Scan(ctx); err != nil {
+		return err
+	}
+	if err := s.lockWorkspace(ctx, tx, im.WorkspaceID); err != nil {
 		return err
 	}
 	var ws Workspace

@@ -36,13 +36,14 @@ func TestImportPreviewAndRun(t *testing.T) {
 			{Line: 6, Email: "not-an-email", Name: "X"},
 			{Line: 7, Email: "x@example.com", Role: "Astronaut"},
 			{Line: 8, Email: "Grace@example.com", Name: "Grace again"},
+			{Line: 9, Email: "long@example.com", Name: "Cut short", TooLong: true},
 		}
 		p, err := s.PreviewImport(f.ctx, f.actor, f.ws, "people.csv", inputs, f.roles["Member"].ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := map[string]int{models.OutcomeInvite: 2, models.OutcomeMember: 1, models.OutcomePending: 1,
-			models.OutcomeInvalid: 1, models.OutcomeUnknownRole: 1, models.OutcomeDuplicate: 1}
+			models.OutcomeInvalid: 2, models.OutcomeUnknownRole: 1, models.OutcomeDuplicate: 1}
 		for k, v := range want {
 			if p.Counts[k] != v {
 				t.Errorf("count %s = %d, want %d (all: %v)", k, p.Counts[k], v, p.Counts)
@@ -57,7 +58,7 @@ func TestImportPreviewAndRun(t *testing.T) {
 		}
 		runImport(t, f, p.Import.ID, 3)
 		im, _ := s.ImportByID(f.ctx, f.ws.ID, p.Import.ID)
-		if im.Status != models.ImportDone || im.Invited != 2 || im.Resent != 1 || im.Skipped != 1 || im.Failed != 3 || im.Processed != 7 {
+		if im.Status != models.ImportDone || im.Invited != 2 || im.Resent != 1 || im.Skipped != 1 || im.Failed != 4 || im.Processed != 8 {
 			t.Errorf("import = %+v", im)
 		}
 		alan, _, err := s.Invite(f.ctx, f.actor, f.ws, models.InviteInput{Name: "A", Email: "alan.turing@example.com", RoleID: f.roles["Member"].ID})
@@ -76,7 +77,7 @@ func TestImportPreviewAndRun(t *testing.T) {
 			t.Error("Pat has no current invite after the resend")
 		}
 		failed, _ := s.FailedImportRows(f.ctx, p.Import.ID)
-		if len(failed) != 3 || failed[0].Line != 6 || failed[0].ResultMessage == "" {
+		if len(failed) != 4 || failed[0].Line != 6 || failed[0].ResultMessage == "" {
 			t.Errorf("failed rows = %+v", failed)
 		}
 		evs, _ := s.ListAudit(f.ctx, f.ws.ID, models.AuditQuery{Action: "import.completed"})

@@ -29,6 +29,9 @@ func (s *Store) UpdateMember(ctx context.Context, actor Actor, ws *Workspace, me
 	}
 	var m *Member
 	err := s.tx(ctx, func(tx bun.Tx) error {
+		if err := s.lockWorkspace(ctx, tx, ws.ID); err != nil {
+			return err
+		}
 		var err error
 		if m, err = memberInWorkspace(ctx, tx, ws.ID, memberID); err != nil {
 			return err
@@ -152,6 +155,12 @@ func (s *Store) guardLastAdmin(ctx context.Context, tx bun.IDB, ws *Workspace, m
 // only workspace. Their data and roles stay, for Reactivate.
 func (s *Store) Deactivate(ctx context.Context, actor Actor, ws *Workspace, memberID string) (*Member, error) {
 	return s.changeMember(ctx, ws, memberID, StatusActive, " is not active.", func(tx bun.Tx, m *Member) error {
+		if err := s.loadRoles(ctx, tx, []*Member{m}); err != nil {
+			return err
+		}
+		if err := checkRemovable(actor, m); err != nil {
+			return err
+		}
 		if err := s.guardLastAdmin(ctx, tx, ws, m, "deactivate"); err != nil {
 			return err
 		}
@@ -174,6 +183,9 @@ func (s *Store) Deactivate(ctx context.Context, actor Actor, ws *Workspace, memb
 func (s *Store) changeMember(ctx context.Context, ws *Workspace, memberID, want, wrongState string, fn func(tx bun.Tx, m *Member) error) (*Member, error) {
 	var m *Member
 	err := s.tx(ctx, func(tx bun.Tx) error {
+		if err := s.lockWorkspace(ctx, tx, ws.ID); err != nil {
+			return err
+		}
 		var err error
 		if m, err = memberInWorkspace(ctx, tx, ws.ID, memberID); err != nil {
 			return err
@@ -187,6 +199,29 @@ func (s *Store) changeMember(ctx context.Context, ws *Workspace, memberID, want,
 		return nil, err
 	}
 	return m, s.loadRoles(ctx, s.db, []*Member{m})
+}
+
+// lockWorkspace serialises changes to a workspace's members on PostgreSQL,
+// where two transactions could otherwise each see the other's Admin still
+// active and both step down, or act on a member's stale status. SQLite's
+// writers already take turns (BEGIN IMMEDIATE).
+func (s *Store) lockWorkspace(ctx context.Context, tx bun.Tx, wsID string) error {
+	if !s.IsPostgres() {
+		return nil
+	}
+	_, err := tx.NewSelect().Model((*Workspace)(nil)).Column("id").Where("id = ?", wsID).For("UPDATE").Exec(ctx)
+	return err
+}
+
+// checkRemovable refuses to deactivate, reactivate or remove someone whose
+// roles the actor could not give: nobody takes away (or restores) powers
+// they do not hold themselves.
+func checkRemovable(actor Actor, m *Member) error {
+	if err := checkGrantable(actor, m.Roles); err != nil {
+		return &ConflictError{Code: ConflictState, MemberID: m.ID, Message: m.DisplayName +
+			" holds a role with permissions you don't have, so only someone who has them can change their access."}
+	}
+	return nil
 }
 
 func (s *Store) endSessionsIfNoWorkspaceLeft(ctx context.Context, tx bun.IDB, m *Member) error {
@@ -205,6 +240,12 @@ func (s *Store) endSessionsIfNoWorkspaceLeft(ctx context.Context, tx bun.IDB, m 
 // accepted their invitation is invited again, with a new link by email.
 func (s *Store) Reactivate(ctx context.Context, actor Actor, ws *Workspace, memberID string) (*Member, error) {
 	return s.changeMember(ctx, ws, memberID, StatusDeactivated, " is not deactivated.", func(tx bun.Tx, m *Member) error {
+		if err := s.loadRoles(ctx, tx, []*Member{m}); err != nil {
+			return err
+		}
+		if err := checkRemovable(actor, m); err != nil {
+			return err
+		}
 		if m.AccountID == nil {
 			if err := s.checkInviteRate(ctx, tx, ws); err != nil {
 				return err
@@ -236,6 +277,9 @@ func (s *Store) reactivateTx(ctx context.Context, tx bun.Tx, actor Actor, ws *Wo
 func (s *Store) RemoveMember(ctx context.Context, actor Actor, ws *Workspace, memberID string) (*Member, error) {
 	return s.changeMember(ctx, ws, memberID, "", "", func(tx bun.Tx, m *Member) error {
 		if err := s.loadRoles(ctx, tx, []*Member{m}); err != nil {
+			return err
+		}
+		if err := checkRemovable(actor, m); err != nil {
 			return err
 		}
 		if err := s.guardLastAdmin(ctx, tx, ws, m, "remove"); err != nil {

@@ -107,8 +107,8 @@ func (s *Store) auditEvent(wsID string, actor Actor, action, targetKind, targetI
 		body = string(b)
 	}
 	ev := &AuditEvent{
-		ID: newID(), WorkspaceID: wsID, ActorKind: actor.Kind, ActorName: actor.Name,
-		Action: action, TargetKind: targetKind, TargetName: targetName, Changes: body, CreatedAt: s.now(),
+		ID: newID(), WorkspaceID: wsID, ActorKind: actor.Kind, ActorName: truncate(actor.Name, 200),
+		Action: action, TargetKind: targetKind, TargetName: truncate(targetName, 200), Changes: body, CreatedAt: s.now(),
 	}
 	if actor.ID != "" {
 		ev.ActorID = &actor.ID

@@ -94,6 +94,13 @@
   document.addEventListener("DOMContentLoaded", function () { raiseToasts(); openDialogs(document); focusFirstError(); });
 
   document.addEventListener("closeDialog", closeDialogs);
+  // An import adds people behind its dialog: reload the table for the view
+  // the address bar shows now (search, filters, page), not the one the page
+  // was first loaded with.
+  document.addEventListener("membersRefresh", function () {
+    if (!document.getElementById("members-results") || !window.htmx) return;
+    htmx.ajax("GET", location.pathname + location.search, {target: "#members-results", swap: "innerHTML", headers: {"HX-Target": "members-results"}});
+  });
   document.addEventListener("htmx:afterSettle", restoreFocus);
   document.addEventListener("showToast", function (e) { showToast(e.detail.kind, e.detail.message); });
 

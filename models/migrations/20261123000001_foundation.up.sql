@@ -37,7 +37,7 @@ CREATE TABLE members (
   status VARCHAR(16) NOT NULL,
   external_id VARCHAR(255) NULL,
   scim_managed BOOLEAN NOT NULL DEFAULT FALSE,
-  sort_name VARCHAR(200) NOT NULL,
+  sort_name TEXT NOT NULL,
   search_text TEXT NOT NULL,
   version INTEGER NOT NULL DEFAULT 1,
   last_seen_at TIMESTAMPTZ NULL,
