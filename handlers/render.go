@@ -168,7 +168,7 @@ var templateFuncs = template.FuncMap{
 	"canGive": func(viewer models.PermissionSet, r models.Role) bool { return canGiveAll(viewer, []models.Role{r}) },
 	// canGiveAll: may the viewer give (or take away) all these roles?
 	"canGiveAll": canGiveAll,
-	"ptr": func(t time.Time) *time.Time { return &t },
+	"ptr":        func(t time.Time) *time.Time { return &t },
 	// actionLabel words an audit action for people; unknown ones show as they are.
 	"actionLabel": func(action string) string {
 		if l, ok := actionLabels[action]; ok {

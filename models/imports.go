@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"unicode"
-	"unicode/utf8"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 )
