@@ -2,7 +2,9 @@ package handlers_test
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"testing"
 
@@ -49,9 +51,22 @@ func BenchmarkMembersPage(b *testing.B) {
 			if res := c.get(target, "HX-Request", "true", "HX-Target", "members-results"); res.StatusCode != http.StatusOK || res.Doc.Find("#members-rows tr").Length() == 0 {
 				b.Fatalf("%s: status %d, no rows", target, res.StatusCode)
 			}
+			// The loop sends raw requests and discards the bodies: the
+			// test client's HTML parsing is not the server's time.
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				c.get(target, "HX-Request", "true", "HX-Target", "members-results")
+				req := httptest.NewRequest(http.MethodGet, target, nil)
+				req.Header.Set("HX-Request", "true")
+				req.Header.Set("HX-Target", "members-results")
+				for name, value := range c.cookies {
+					req.AddCookie(&http.Cookie{Name: name, Value: value})
+				}
+				res, err := app.Test(req, -1)
+				if err != nil || res.StatusCode != http.StatusOK {
+					b.Fatalf("%s: %v %v", target, err, res)
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
 			}
 		})
 	}

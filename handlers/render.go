@@ -114,46 +114,9 @@ var actionLabels = map[string]string{
 }
 
 var templateFuncs = template.FuncMap{
-	// ago says how long ago t was, in the words people use in a table.
-	"ago": func(t *time.Time) string {
-		if t == nil {
-			return "Never"
-		}
-		d := time.Since(*t)
-		switch {
-		case d < 2*time.Minute:
-			return "Just now"
-		case d < time.Hour:
-			return fmt.Sprintf("%d minutes ago", int(d.Minutes()))
-		case d < 2*time.Hour:
-			return "1 hour ago"
-		case d < 24*time.Hour:
-			return fmt.Sprintf("%d hours ago", int(d.Hours()))
-		case d < 48*time.Hour:
-			return "Yesterday"
-		case d < 60*24*time.Hour:
-			return fmt.Sprintf("%d days ago", int(d.Hours()/24))
-		default:
-			return t.Format("Jan 2, 2006")
-		}
-	},
-	"datetime": func(t *time.Time) string {
-		if t == nil {
-			return ""
-		}
-		return t.UTC().Format("2006-01-02 15:04 UTC")
-	},
-	// initials for the avatar: "Ada Lovelace" → "AL".
-	"initials": func(name string) string {
-		var out []rune
-		for _, f := range strings.Fields(name) {
-			out = append(out, []rune(strings.ToUpper(f))[0])
-			if len(out) == 2 {
-				break
-			}
-		}
-		return string(out)
-	},
+	"ago":      ago,
+	"datetime": datetime,
+	"initials": initials,
 	"number": func(n int) string {
 		s := fmt.Sprint(n)
 		for i := len(s) - 3; i > 0; i -= 3 {
@@ -196,8 +159,10 @@ var templateFuncs = template.FuncMap{
 	// row hands a member's row what it needs from the page: permissions
 	// for its menu, the workspace for its URLs, and whether it is swapped
 	// in out of band.
-	"row": func(m *models.Member, root map[string]any, oob bool) map[string]any {
-		return map[string]any{"M": m, "Perms": root[localPerms], "Workspace": root[localWorkspace], "OOB": oob}
+	"row": func(m *models.Member, root map[string]any, oob bool) memberRow {
+		perms, _ := root[localPerms].(models.PermissionSet)
+		ws, _ := root[localWorkspace].(*models.Workspace)
+		return newMemberRow(m, perms, ws, oob)
 	},
 	// roleChoice gathers what members/_role_choice needs; selected is the
 	// set of chosen role ids.
@@ -217,10 +182,55 @@ var templateFuncs = template.FuncMap{
 	"sortHead": func(col, label string, sorts map[string]sortLink) map[string]any {
 		return map[string]any{"Label": label, "Link": sorts[col]}
 	},
-	"title": func(s string) string {
-		if s == "" {
-			return s
+	"title": title,
+}
+
+// ago says how long ago t was, in the words people use in a table.
+func ago(t *time.Time) string {
+	if t == nil {
+		return "Never"
+	}
+	d := time.Since(*t)
+	switch {
+	case d < 2*time.Minute:
+		return "Just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%d minutes ago", int(d.Minutes()))
+	case d < 2*time.Hour:
+		return "1 hour ago"
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%d hours ago", int(d.Hours()))
+	case d < 48*time.Hour:
+		return "Yesterday"
+	case d < 60*24*time.Hour:
+		return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+	default:
+		return t.Format("Jan 2, 2006")
+	}
+}
+
+func datetime(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+// initials for the avatar: "Ada Lovelace" → "AL".
+func initials(name string) string {
+	var out []rune
+	for _, f := range strings.Fields(name) {
+		out = append(out, []rune(strings.ToUpper(f))[0])
+		if len(out) == 2 {
+			break
 		}
-		return strings.ToUpper(s[:1]) + s[1:]
-	},
+	}
+	return string(out)
+}
+
+func title(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
