@@ -256,9 +256,6 @@ func (s *Store) reissue(ctx context.Context, actor Actor, ws *Workspace, memberI
 	m, err := s.changeMember(ctx, ws, memberID, StatusInvited, " is not waiting for an invitation.", func(tx bun.Tx, m *Member) error {
 		// A link is the invited person's roles: only someone who could give
 		// those roles may hand one out.
-		if err := s.loadRoles(ctx, tx, []*Member{m}); err != nil {
-			return err
-		}
 		if err := checkGrantable(actor, m.Roles); err != nil {
 			return &ConflictError{Code: ConflictState, MemberID: m.ID, Message: m.DisplayName +
 				" was invited with a role whose permissions you don't have, so you can't send their invitation."}

@@ -155,9 +155,6 @@ func (s *Store) guardLastAdmin(ctx context.Context, tx bun.IDB, ws *Workspace, m
 // only workspace. Their data and roles stay, for Reactivate.
 func (s *Store) Deactivate(ctx context.Context, actor Actor, ws *Workspace, memberID string) (*Member, error) {
 	return s.changeMember(ctx, ws, memberID, StatusActive, " is not active.", func(tx bun.Tx, m *Member) error {
-		if err := s.loadRoles(ctx, tx, []*Member{m}); err != nil {
-			return err
-		}
 		if err := checkRemovable(actor, m); err != nil {
 			return err
 		}
@@ -178,8 +175,8 @@ func (s *Store) Deactivate(ctx context.Context, actor Actor, ws *Workspace, memb
 
 // changeMember runs one change to a member of ws in a transaction, after
 // checking the member is in status want ("" takes any status; otherwise
-// wrongState completes the refusal "<name> …"). The member comes back with
-// its roles.
+// wrongState completes the refusal "<name> …"). fn gets the member with its
+// roles.
 func (s *Store) changeMember(ctx context.Context, ws *Workspace, memberID, want, wrongState string, fn func(tx bun.Tx, m *Member) error) (*Member, error) {
 	var m *Member
 	err := s.tx(ctx, func(tx bun.Tx) error {
@@ -193,12 +190,15 @@ func (s *Store) changeMember(ctx context.Context, ws *Workspace, memberID, want,
 		if want != "" && m.Status != want {
 			return &ConflictError{Code: ConflictState, MemberID: m.ID, Message: m.DisplayName + wrongState}
 		}
+		if err := s.loadRoles(ctx, tx, []*Member{m}); err != nil {
+			return err
+		}
 		return fn(tx, m)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return m, s.loadRoles(ctx, s.db, []*Member{m})
+	return m, nil
 }
 
 // lockWorkspace serialises changes to a workspace's members on PostgreSQL,
@@ -240,9 +240,6 @@ func (s *Store) endSessionsIfNoWorkspaceLeft(ctx context.Context, tx bun.IDB, m 
 // accepted their invitation is invited again, with a new link by email.
 func (s *Store) Reactivate(ctx context.Context, actor Actor, ws *Workspace, memberID string) (*Member, error) {
 	return s.changeMember(ctx, ws, memberID, StatusDeactivated, " is not deactivated.", func(tx bun.Tx, m *Member) error {
-		if err := s.loadRoles(ctx, tx, []*Member{m}); err != nil {
-			return err
-		}
 		if err := checkRemovable(actor, m); err != nil {
 			return err
 		}
@@ -276,9 +273,6 @@ func (s *Store) reactivateTx(ctx context.Context, tx bun.Tx, actor Actor, ws *Wo
 // invitations go with them; the audit log keeps the record.
 func (s *Store) RemoveMember(ctx context.Context, actor Actor, ws *Workspace, memberID string) (*Member, error) {
 	return s.changeMember(ctx, ws, memberID, "", "", func(tx bun.Tx, m *Member) error {
-		if err := s.loadRoles(ctx, tx, []*Member{m}); err != nil {
-			return err
-		}
 		if err := checkRemovable(actor, m); err != nil {
 			return err
 		}
