@@ -6,16 +6,6 @@ import (
 	"github.com/muster-app/muster/models"
 )
 
-// rowMenu is a row's "…" menu, loaded when it is first opened.
-func (h *Handler) rowMenu(c *fiber.Ctx) error {
-	ws := workspace(c)
-	m, err := h.store.MemberByID(c.UserContext(), ws.ID, c.Params("id"))
-	if err != nil {
-		return err
-	}
-	return c.Render("members/_row_menu", newMemberRow(m, perms(c), ws, false), "")
-}
-
 func (h *Handler) editForm(c *fiber.Ctx) error {
 	ws := workspace(c)
 	m, err := h.store.MemberByID(c.UserContext(), ws.ID, c.Params("id"))

@@ -19,7 +19,6 @@ type route struct {
 func (h *Handler) workspaceRoutes() []route {
 	return []route{
 		{fiber.MethodGet, "/members", models.PermViewMembers, h.membersIndex},
-		{fiber.MethodGet, "/members/:id/menu", models.PermViewMembers, h.rowMenu},
 		{fiber.MethodGet, "/members/invite", models.PermInviteMembers, h.inviteForm},
 		{fiber.MethodPost, "/members/invite", models.PermInviteMembers, h.invite},
 		{fiber.MethodPost, "/members/:id/resend", models.PermInviteMembers, h.resendInvite},
