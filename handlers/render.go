@@ -182,7 +182,6 @@ var templateFuncs = template.FuncMap{
 	"sortHead": func(col, label string, sorts map[string]sortLink) map[string]any {
 		return map[string]any{"Label": label, "Link": sorts[col]}
 	},
-	"title": title,
 }
 
 // ago says how long ago t was, in the words people use in a table.

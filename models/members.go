@@ -91,13 +91,12 @@ func (s *Store) loadInvites(ctx context.Context, members []*Member) error {
 	if len(inviteIDs) == 0 {
 		return nil
 	}
-	var failed []string
-	if err := s.db.NewSelect().Model((*OutboxMessage)(nil)).Column("invite_id").
-		Where("invite_id IN (?) AND failed_at IS NOT NULL", bun.In(inviteIDs)).Scan(ctx, &failed); err != nil {
+	status, err := s.OutboxStatus(ctx, inviteIDs)
+	if err != nil {
 		return err
 	}
-	for _, id := range failed {
-		byInvite[id].EmailFailed = true
+	for id, st := range status {
+		byInvite[id].EmailFailed = st.Failed
 	}
 	return nil
 }

@@ -111,24 +111,6 @@ func (s *Store) MarkOutboxFailed(ctx context.Context, id, errText string, retryA
 	return affectedOne(res, err)
 }
 
-// RetryOutbox makes a permanently failed message due again, with its
-// attempts counted from zero. Only a message that still has its payload can
-// be sent again; for any other (or an unknown id) it returns ErrNotFound.
-//
-// MarkOutboxFailed empties the payload of every message it gives up on, so a
-// failed invitation is normally sent again by issuing a new link instead.
-func (s *Store) RetryOutbox(ctx context.Context, id string) error {
-	res, err := s.db.NewUpdate().Model((*OutboxMessage)(nil)).
-		Set("failed_at = NULL").
-		Set("attempts = 0").
-		Set("last_error = ''").
-		Set("claimed_until = NULL").
-		Set("next_attempt_at = ?", s.now()).
-		Where("id = ? AND failed_at IS NOT NULL AND sent_at IS NULL AND payload <> ?", id, emptyPayload).
-		Exec(ctx)
-	return affectedOne(res, err)
-}
-
 // OutboxObsolete tells why a queued message should no longer be sent, or ""
 // if it should. An invitation email is obsolete once its link cannot be
 // used: the invitation was revoked, superseded by a newer link, accepted or

@@ -218,46 +218,8 @@ func TestMarkOutboxFailedRetryAndPermanent(t *testing.T) {
 		if got := claimIDs(t, s, 10, time.Hour); len(got) != 0 {
 			t.Errorf("a failed message was claimed: %v", got)
 		}
-		// Without its payload it cannot be retried.
-		if err := s.RetryOutbox(ctx, msg.ID); !errors.Is(err, models.ErrNotFound) {
-			t.Errorf("RetryOutbox(emptied) = %v, want ErrNotFound", err)
-		}
 		if err := s.MarkOutboxFailed(ctx, "no-such-id", "x", nil); !errors.Is(err, models.ErrNotFound) {
 			t.Errorf("MarkOutboxFailed(unknown) = %v, want ErrNotFound", err)
-		}
-	})
-}
-
-func TestRetryOutbox(t *testing.T) {
-	modelstest.Each(t, func(t *testing.T, s *models.Store) {
-		ctx := context.Background()
-		_, ws := modelstest.SetUp(t, s)
-		clock := modelstest.FakeClock(s)
-		msg := addOutbox(t, s, ws.ID, clock.Now(), nil)
-		// Failed but with its payload (as a message given up on by an older
-		// version, or by hand).
-		if _, err := s.DB().NewUpdate().Model((*models.OutboxMessage)(nil)).
-			Set("failed_at = ?", clock.Now()).Set("attempts = 6").Set("last_error = 'boom'").
-			Where("id = ?", msg.ID).Exec(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.RetryOutbox(ctx, "no-such-id"); !errors.Is(err, models.ErrNotFound) {
-			t.Errorf("RetryOutbox(unknown) = %v, want ErrNotFound", err)
-		}
-		clock.Add(time.Hour)
-		if err := s.RetryOutbox(ctx, msg.ID); err != nil {
-			t.Fatal(err)
-		}
-		m := getOutbox(t, s, msg.ID)
-		if m.FailedAt != nil || m.Attempts != 0 || m.LastError != "" || !m.NextAttemptAt.Equal(clock.Now()) {
-			t.Errorf("after RetryOutbox: %+v", m)
-		}
-		if got := claimIDs(t, s, 10, time.Minute); len(got) != 1 {
-			t.Errorf("claim after retry = %v, want the message", got)
-		}
-		// Only failed messages are retried.
-		if err := s.RetryOutbox(ctx, msg.ID); !errors.Is(err, models.ErrNotFound) {
-			t.Errorf("RetryOutbox(pending) = %v, want ErrNotFound", err)
 		}
 	})
 }
