@@ -18,10 +18,7 @@ func TestEveryRouteChecksItsPermission(t *testing.T) {
 	ctx := context.Background()
 	acc, ws := modelstest.SetUp(t, store)
 	admin, _, _ := store.Membership(ctx, ws.ID, acc.ID)
-	_, token, err := store.Invite(ctx, models.MemberActor(admin), ws, models.InviteInput{Name: "Grace", Email: "grace@example.com", RoleID: memberRoleID(t, store, ws.ID, "Member")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, token := inviteGrace(t, store, acc, ws)
 	if _, _, err := store.AcceptInvite(ctx, token, models.AcceptInput{Name: "Grace", Password: "a long enough password"}); err != nil {
 		t.Fatal(err)
 	}

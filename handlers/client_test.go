@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -123,4 +124,20 @@ func signedInAdmin(t *testing.T, dialect string) (*fiber.App, *models.Store, *mo
 	c.signIn("ada@example.com", modelstest.AdminPassword)
 	c.get("/w/acme/members")
 	return app, store, ws, c
+}
+
+// inviteGrace has the workspace's admin (acc) invite Grace with the Member
+// role, through the domain layer, and returns her member and link token.
+func inviteGrace(t *testing.T, store *models.Store, acc *models.Account, ws *models.Workspace) (*models.Member, string) {
+	t.Helper()
+	ctx := context.Background()
+	admin, _, err := store.Membership(ctx, ws.ID, acc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, token, err := store.Invite(ctx, models.MemberActor(admin), ws, models.InviteInput{Name: "Grace", Email: "grace@example.com", RoleID: memberRoleID(t, store, ws.ID, "Member")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, token
 }

@@ -83,12 +83,7 @@ func TestInviteDialogFlow(t *testing.T) {
 func TestAcceptInviteByLink(t *testing.T) {
 	app, store := newApp(t, "sqlite")
 	acc, ws := modelstest.SetUp(t, store)
-	ctx := context.Background()
-	admin, _, _ := store.Membership(ctx, ws.ID, acc.ID)
-	m, token, err := store.Invite(ctx, models.MemberActor(admin), ws, models.InviteInput{Name: "Grace", Email: "grace@example.com", RoleID: memberRoleID(t, store, ws.ID, "Member")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, token := inviteGrace(t, store, acc, ws)
 	c := newClient(t, app)
 	page := c.get("/invite/" + token)
 	expectStatus(t, page, 200)
@@ -154,10 +149,7 @@ func TestMemberActionsThroughHandlers(t *testing.T) {
 		t.Errorf("edited row: %s", save.Body)
 	}
 	// Invite, copy a link, revoke.
-	m, _, err := store.Invite(ctx, models.MemberActor(admin), ws, models.InviteInput{Name: "Grace", Email: "grace@example.com", RoleID: memberRoleID(t, store, ws.ID, "Member")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, _ := inviteGrace(t, store, acc, ws)
 	link := c.post("/w/acme/members/"+m.ID+"/link", nil, hx...)
 	href := link.Doc.Find("#invite-link").AttrOr("value", "")
 	if !strings.HasPrefix(href, "http://localhost:8080/invite/") {
@@ -185,11 +177,7 @@ func TestFailedEmailShowsInTheRow(t *testing.T) {
 	app, store := newApp(t, "sqlite")
 	acc, ws := modelstest.SetUp(t, store)
 	ctx := context.Background()
-	admin, _, _ := store.Membership(ctx, ws.ID, acc.ID)
-	m, _, err := store.Invite(ctx, models.MemberActor(admin), ws, models.InviteInput{Name: "Grace", Email: "grace@example.com", RoleID: memberRoleID(t, store, ws.ID, "Member")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, _ := inviteGrace(t, store, acc, ws)
 	c := newClient(t, app)
 	c.signIn("ada@example.com", modelstest.AdminPassword)
 	row := func() string { return c.get("/w/acme/members").Doc.Find("#member-" + m.ID).Text() }

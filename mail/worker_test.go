@@ -74,15 +74,6 @@ func fixture(t *testing.T, s *models.Store) *testFixture {
 	return f
 }
 
-func getOutbox(t *testing.T, s *models.Store, id string) *models.OutboxMessage {
-	t.Helper()
-	var m models.OutboxMessage
-	if err := s.DB().NewSelect().Model(&m).Where("id = ?", id).Scan(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return &m
-}
-
 func newSMTPSender(t *testing.T, url string) *mail.SMTPSender {
 	t.Helper()
 	sender, err := mail.NewSMTPSender(url, "Muster <muster@example.com>")
@@ -140,7 +131,7 @@ func TestWorkerSendsInviteOverSMTP(t *testing.T) {
 		// The worker marks the row after the server took the message.
 		deadline := time.Now().Add(10 * time.Second)
 		var row *models.OutboxMessage
-		for row = getOutbox(t, s, outboxID); row.SentAt == nil && time.Now().Before(deadline); row = getOutbox(t, s, outboxID) {
+		for row = modelstest.Outbox(t, s, outboxID); row.SentAt == nil && time.Now().Before(deadline); row = modelstest.Outbox(t, s, outboxID) {
 			time.Sleep(5 * time.Millisecond)
 		}
 		if row.SentAt == nil || row.Payload != "{}" || row.Attempts != 0 || row.ClaimedUntil != nil {
@@ -173,7 +164,7 @@ func TestWorkerRetriesWithBackoffThenGivesUp(t *testing.T) {
 		if n, err := w.RunOnce(ctx); n != 1 || err != nil {
 			t.Fatalf("RunOnce = %d, %v", n, err)
 		}
-		row := getOutbox(t, s, outboxID)
+		row := modelstest.Outbox(t, s, outboxID)
 		if row.Attempts != 1 || !row.NextAttemptAt.Equal(t0.Add(time.Minute)) || !strings.Contains(row.LastError, "451") ||
 			row.SentAt != nil || row.FailedAt != nil || row.ClaimedUntil != nil || row.Payload == "{}" {
 			t.Fatalf("after the first failure: %+v", row)
@@ -191,7 +182,7 @@ func TestWorkerRetriesWithBackoffThenGivesUp(t *testing.T) {
 		if n, err := w.RunOnce(ctx); n != 1 || err != nil {
 			t.Fatalf("RunOnce = %d, %v", n, err)
 		}
-		row = getOutbox(t, s, outboxID)
+		row = modelstest.Outbox(t, s, outboxID)
 		if row.Attempts != 2 || !row.NextAttemptAt.Equal(t0.Add(3*time.Minute)) || !strings.Contains(row.LastError, "550") || row.FailedAt != nil {
 			t.Fatalf("after the second failure: %+v", row)
 		}
@@ -200,7 +191,7 @@ func TestWorkerRetriesWithBackoffThenGivesUp(t *testing.T) {
 		if n, err := w.RunOnce(ctx); n != 1 || err != nil {
 			t.Fatalf("RunOnce = %d, %v", n, err)
 		}
-		row = getOutbox(t, s, outboxID)
+		row = modelstest.Outbox(t, s, outboxID)
 		if row.Attempts != 3 || row.FailedAt == nil || !row.FailedAt.Equal(clock.Now()) || row.Payload != "{}" || row.SentAt != nil {
 			t.Fatalf("after MaxAttempts failures: %+v", row)
 		}
@@ -253,14 +244,14 @@ func TestWorkerRecoversAfterTemporaryFailure(t *testing.T) {
 		w := &mail.Worker{Store: s, Sender: sender, BaseURL: baseURL, Log: quietLog(t)}
 		_, outboxID, token := queueInvite(t, s, "grace@example.com", "Grace Hopper")
 		w.RunOnce(ctx)
-		if row := getOutbox(t, s, outboxID); row.Attempts != 1 || !row.NextAttemptAt.Equal(clock.Now().Add(30*time.Second)) {
+		if row := modelstest.Outbox(t, s, outboxID); row.Attempts != 1 || !row.NextAttemptAt.Equal(clock.Now().Add(30*time.Second)) {
 			t.Fatalf("after a failure with the default backoff: %+v", row)
 		}
 		clock.Add(30 * time.Second)
 		if n, err := w.RunOnce(ctx); n != 1 || err != nil {
 			t.Fatalf("RunOnce = %d, %v", n, err)
 		}
-		if row := getOutbox(t, s, outboxID); row.SentAt == nil || row.Payload != "{}" || row.Attempts != 1 || row.LastError == "" {
+		if row := modelstest.Outbox(t, s, outboxID); row.SentAt == nil || row.Payload != "{}" || row.Attempts != 1 || row.LastError == "" {
 			t.Errorf("after sending on the second attempt: %+v", row)
 		}
 		if len(sender.sent) != 1 || !strings.Contains(sender.sent[0].Text, baseURL+"/invite/"+token) {
@@ -284,7 +275,7 @@ func TestWorkerGivesUpAtOnceOnPermanentErrors(t *testing.T) {
 			t.Fatalf("RunOnce = %d, %v", n, err)
 		}
 		for id, want := range map[string]string{bad: "recipient address: no", unknown: `no email template for kind "newsletter"`} {
-			if row := getOutbox(t, s, id); row.FailedAt == nil || row.Attempts != 1 || row.LastError != want || row.Payload != "{}" {
+			if row := modelstest.Outbox(t, s, id); row.FailedAt == nil || row.Attempts != 1 || row.LastError != want || row.Payload != "{}" {
 				t.Errorf("after a permanent error: %+v, want last error %q", row, want)
 			}
 		}
@@ -311,7 +302,7 @@ func TestWorkerReleasesUnattemptedClaimsWhenStopped(t *testing.T) {
 		}
 		sent := 0
 		for _, id := range ids {
-			row := getOutbox(t, s, id)
+			row := modelstest.Outbox(t, s, id)
 			if row.SentAt != nil {
 				sent++ // the send in flight is finished and recorded
 			} else if row.ClaimedUntil != nil || row.Attempts != 0 {
@@ -390,7 +381,7 @@ func TestWorkerSkipsEmailsWhoseLinkIsDead(t *testing.T) {
 		if len(sender.sent) != 1 {
 			t.Fatalf("sent %d emails, want only the resent one", len(sender.sent))
 		}
-		row := getOutbox(t, s, oldEmail)
+		row := modelstest.Outbox(t, s, oldEmail)
 		if row.FailedAt == nil || row.LastError != "not sent: the invitation was superseded" || row.Payload != "{}" {
 			t.Errorf("the superseded invitation's email: %+v", row)
 		}

@@ -29,15 +29,6 @@ func addOutbox(t *testing.T, s *models.Store, wsID string, due time.Time, invite
 	return m
 }
 
-func getOutbox(t *testing.T, s *models.Store, id string) *models.OutboxMessage {
-	t.Helper()
-	var m models.OutboxMessage
-	if err := s.DB().NewSelect().Model(&m).Where("id = ?", id).Scan(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return &m
-}
-
 func claimIDs(t *testing.T, s *models.Store, n int, lease time.Duration) []string {
 	t.Helper()
 	msgs, err := s.ClaimOutbox(context.Background(), n, lease)
@@ -66,7 +57,7 @@ func TestClaimOutboxDueTimeAndLease(t *testing.T) {
 		if got := claimIDs(t, s, 10, 5*time.Minute); fmt.Sprint(got) != fmt.Sprint([]string{now.ID}) {
 			t.Fatalf("claim = %v, want only %s (the other due one is leased, the third not due)", got, now.ID)
 		}
-		m := getOutbox(t, s, now.ID)
+		m := modelstest.Outbox(t, s, now.ID)
 		if m.ClaimedUntil == nil || !m.ClaimedUntil.Equal(t0.Add(5*time.Minute)) {
 			t.Errorf("claimed_until = %v, want %v", m.ClaimedUntil, t0.Add(5*time.Minute))
 		}
@@ -161,7 +152,7 @@ func TestMarkOutboxSentEmptiesPayload(t *testing.T) {
 		if err := s.MarkOutboxSent(ctx, msg.ID); err != nil {
 			t.Fatal(err)
 		}
-		m := getOutbox(t, s, msg.ID)
+		m := modelstest.Outbox(t, s, msg.ID)
 		if m.SentAt == nil || !m.SentAt.Equal(clock.Now()) || m.ClaimedUntil != nil || m.Payload != "{}" || m.FailedAt != nil {
 			t.Errorf("after MarkOutboxSent: %+v", m)
 		}
@@ -190,7 +181,7 @@ func TestMarkOutboxFailedRetryAndPermanent(t *testing.T) {
 		if err := s.MarkOutboxFailed(ctx, msg.ID, "451 try later "+long, &retryAt); err != nil {
 			t.Fatal(err)
 		}
-		m := getOutbox(t, s, msg.ID)
+		m := modelstest.Outbox(t, s, msg.ID)
 		if m.Attempts != 1 || !m.NextAttemptAt.Equal(retryAt) || m.ClaimedUntil != nil || m.FailedAt != nil || m.Payload == "{}" {
 			t.Errorf("after a temporary failure: %+v", m)
 		}
@@ -210,7 +201,7 @@ func TestMarkOutboxFailedRetryAndPermanent(t *testing.T) {
 		if err := s.MarkOutboxFailed(ctx, msg.ID, "550 no such user", nil); err != nil {
 			t.Fatal(err)
 		}
-		m = getOutbox(t, s, msg.ID)
+		m = modelstest.Outbox(t, s, msg.ID)
 		if m.Attempts != 2 || m.FailedAt == nil || !m.FailedAt.Equal(clock.Now()) || m.Payload != "{}" || m.LastError != "550 no such user" || m.ClaimedUntil != nil {
 			t.Errorf("after a permanent failure: %+v", m)
 		}

@@ -147,3 +147,13 @@ func (c *Clock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
 }
+
+// Outbox reads one outbox message as it is stored now.
+func Outbox(t testing.TB, s *models.Store, id string) *models.OutboxMessage {
+	t.Helper()
+	var m models.OutboxMessage
+	if err := s.DB().NewSelect().Model(&m).Where("id = ?", id).Scan(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return &m
+}
