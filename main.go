@@ -4,6 +4,7 @@
 //	muster                  serve (the default)
 //	muster setup ...        create the first workspace and admin from a shell
 //	muster demo ...         fill a workspace with made-up members
+//	muster scim-token ...   create, list or revoke a workspace's SCIM tokens
 //	muster migrate          bring the database schema up to date and exit
 //
 // Every command reads the same settings; `muster -h` lists them.
@@ -67,8 +68,10 @@ func run(args []string) error {
 		return setupCmd(args)
 	case "demo":
 		return demoCmd(args)
+	case "scim-token":
+		return scimTokenCmd(args, os.Stdout)
 	default:
-		return fmt.Errorf("unknown command %q (want serve, setup, demo or migrate)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, setup, demo, scim-token or migrate)", cmd)
 	}
 }
 
@@ -122,7 +125,7 @@ func serve(cfg config.Config) error {
 		MinGap: time.Minute / time.Duration(cfg.MailPerMinute)}
 	imports := models.NewImportRunner(store, log)
 	app := handlers.New(handlers.Options{Store: store, Logger: log, BaseURL: cfg.BaseURL, Secure: cfg.Secure(),
-		ProxyHeader: cfg.ProxyHeader, EmailQueued: worker.Wake, ImportStarted: imports.Wake})
+		ProxyHeader: cfg.ProxyHeader, EmailQueued: worker.Wake, ImportStarted: imports.Wake, SCIMRate: cfg.SCIMRate})
 	go imports.Run(ctx, worker.Wake)
 
 	go purgeLoop(ctx, store, log)

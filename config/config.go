@@ -23,6 +23,7 @@ type Config struct {
 	InviteExpiry   time.Duration
 	InvitesPerHour int
 	MailPerMinute  int
+	SCIMRate       float64
 	LogLevel       string
 	ProxyHeader    string
 }
@@ -47,6 +48,7 @@ func (c *Config) Settings() []Setting {
 		{"MUSTER_INVITE_EXPIRY", "invite-expiry", "168h", "How long an invitation link stays valid in new workspaces.", nil},
 		{"MUSTER_INVITES_PER_HOUR", "invites-per-hour", "100", "How many invitations a new workspace may send per hour.", nil},
 		{"MUSTER_MAIL_PER_MINUTE", "mail-per-minute", "600", "At most this many emails a minute, spread evenly (a large import is sent at a steady rate).", nil},
+		{"MUSTER_SCIM_RATE", "scim-rate", "200", "Requests per second one SCIM token may make (bursts of twice that); 0 for no limit.", nil},
 		{"MUSTER_LOG_LEVEL", "log-level", "info", "debug, info, warn or error.", &c.LogLevel},
 		{"MUSTER_PROXY_HEADER", "proxy-header", "", "Header holding the client address behind a trusted proxy, e.g. X-Forwarded-For.", &c.ProxyHeader},
 	}
@@ -56,7 +58,7 @@ func (c *Config) Settings() []Setting {
 func Load(name string, args []string) (Config, error) {
 	var c Config
 	// Settings that are not strings are read as text first and parsed below.
-	numbers := map[string]*string{"MUSTER_INVITE_EXPIRY": new(string), "MUSTER_INVITES_PER_HOUR": new(string), "MUSTER_MAIL_PER_MINUTE": new(string)}
+	numbers := map[string]*string{"MUSTER_INVITE_EXPIRY": new(string), "MUSTER_INVITES_PER_HOUR": new(string), "MUSTER_MAIL_PER_MINUTE": new(string), "MUSTER_SCIM_RATE": new(string)}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	for _, s := range c.Settings() {
 		def, err := envOr(s.Env, s.Default)
@@ -85,6 +87,10 @@ func Load(name string, args []string) (Config, error) {
 	perMinute := *numbers["MUSTER_MAIL_PER_MINUTE"]
 	if c.MailPerMinute, err = strconv.Atoi(perMinute); err != nil || c.MailPerMinute < 1 {
 		return c, fmt.Errorf("MUSTER_MAIL_PER_MINUTE: want a whole number of at least 1, got %q", perMinute)
+	}
+	rate := *numbers["MUSTER_SCIM_RATE"]
+	if c.SCIMRate, err = strconv.ParseFloat(rate, 64); err != nil || c.SCIMRate < 0 {
+		return c, fmt.Errorf("MUSTER_SCIM_RATE: want a number of requests per second (0 for no limit), got %q", rate)
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -18,6 +18,7 @@ import (
 	"github.com/gofiber/template/html/v2"
 
 	"github.com/muster-app/muster/models"
+	"github.com/muster-app/muster/scim"
 	"github.com/muster-app/muster/static"
 	"github.com/muster-app/muster/views"
 )
@@ -35,6 +36,8 @@ type Options struct {
 	// ImportStarted is called when an import is confirmed, so the import
 	// job starts now rather than at its next poll. Optional.
 	ImportStarted func()
+	// SCIMRate bounds each SCIM token's requests per second; 0: no limit.
+	SCIMRate float64
 }
 
 // Handler holds what every route needs.
@@ -76,10 +79,14 @@ func New(opts Options) *fiber.App {
 		// With a proxy header, c.IP() must still be one valid address, not
 		// whatever text a client put there.
 		EnableIPValidation: true,
-		BodyLimit:          8 << 20, // a 5 MB CSV upload and its form
-		ReadTimeout:        30 * time.Second,
-		WriteTimeout:       60 * time.Second,
-		IdleTimeout:        120 * time.Second,
+		BodyLimit:          16 << 20, // above SCIM's maxPayloadSize, which answers in SCIM JSON
+		// Also the longest request line and headers. SCIM filters travel in
+		// the URL: with fasthttp's 4 KiB one long filter got Fiber's HTML
+		// 431 page instead of reaching the SCIM handler and its SCIM JSON.
+		ReadBufferSize: 32 << 10,
+		ReadTimeout:    30 * time.Second,
+		WriteTimeout:   60 * time.Second,
+		IdleTimeout:    120 * time.Second,
 	})
 	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
 		h.log.Error("panic", "path", c.Path(), "panic", e)
@@ -94,9 +101,18 @@ func New(opts Options) *fiber.App {
 	}))
 	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(static.FS), MaxAge: 3600}))
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
+	// SCIM authenticates by bearer token: no session, no CSRF.
+	scim.New(scim.Options{Store: opts.Store, Logger: opts.Logger, BaseURL: opts.BaseURL,
+		RatePerSecond: opts.SCIMRate, Changed: opts.EmailQueued}).Mount(app)
 
 	app.Use(h.loadSession)
 	app.Use(csrf.New(csrf.Config{
+		// A page's poll for changes (every few seconds, changes.go) reads
+		// and renders no form: skipping the middleware spares it the
+		// token's write to storage on every GET.
+		Next: func(c *fiber.Ctx) bool {
+			return c.Method() == fiber.MethodGet && strings.HasPrefix(c.Path(), "/w/") && strings.HasSuffix(c.Path(), "/changes")
+		},
 		Storage:        opts.Store.KV("csrf:"),
 		CookieName:     "muster_csrf",
 		CookieSameSite: "Lax",
@@ -163,6 +179,9 @@ func (h *Handler) errorHandler(c *fiber.Ctx, err error) error {
 	}
 	if code >= 500 {
 		h.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+	}
+	if strings.HasPrefix(c.Path(), scim.Prefix) {
+		return scim.WriteError(c, code, msg)
 	}
 	c.Status(code)
 	if isHTMX(c) {

@@ -77,7 +77,7 @@ func (h *Handler) auditCSV(c *fiber.Ctx) error {
 			for _, ch := range e.ChangeList() {
 				changes = append(changes, ch.Field+": "+ch.Before+" → "+ch.After)
 			}
-			if err := w.Write([]string{e.CreatedAt.UTC().Format(time.RFC3339), csvSafe(e.ActorName), e.Action, csvSafe(e.TargetName), csvSafe(strings.Join(changes, "; "))}); err != nil {
+			if err := w.Write([]string{e.CreatedAt.UTC().Format(time.RFC3339), csvSafe(actorLabel(e.ActorKind, e.ActorName)), e.Action, csvSafe(e.TargetName), csvSafe(strings.Join(changes, "; "))}); err != nil {
 				return err
 			}
 		}

@@ -64,9 +64,9 @@ func TestBrowserFoundationFlow(t *testing.T) {
 	if p := bt.location().Path; p != "/setup" {
 		t.Errorf("after the failed setup the page is %s, want /setup", p)
 	}
-	if id := browserEval[string](bt, `document.activeElement.id`); id != "f-email" {
-		t.Errorf("after the failed setup the focus is on %q, want the email field", id)
-	}
+	// app.js moves focus once the page has loaded; on a busy machine that
+	// can come after the error is already in the DOM.
+	bt.waitTrue("focus on the email field after the failed setup", `document.activeElement && document.activeElement.id === "f-email"`)
 
 	// Step 4: correct the email, type the password again and submit: the
 	// new admin lands on the workspace's members page and is in the table.
@@ -386,14 +386,15 @@ func (bt *browserTest) openNewWorkspaceDialog() {
 	}
 }
 
-// countHTMXRequests starts counting the page's htmx requests afresh.
+// countHTMXRequests starts counting the page's htmx requests afresh (not
+// the change poll's, which runs on its own clock).
 func (bt *browserTest) countHTMXRequests() {
 	bt.t.Helper()
 	bt.do("count htmx requests", chromedp.Evaluate[chromedp.Void](`(() => {
 		window.__musterRequests = [];
 		if (!window.__musterCounting) {
 			window.__musterCounting = true;
-			document.addEventListener("htmx:beforeRequest", e => window.__musterRequests.push(e.detail.requestConfig.path));
+			document.addEventListener("htmx:beforeRequest", e => e.detail.elt.matches("[data-poll]") || window.__musterRequests.push(e.detail.requestConfig.path));
 		}
 	})()`))
 }

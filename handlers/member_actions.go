@@ -20,8 +20,11 @@ func (h *Handler) editForm(c *fiber.Ctx) error {
 	for _, r := range m.Roles {
 		chosen[r.ID] = true
 	}
-	return partial(c, "members/_edit_dialog", fiber.Map{"Member": m, "Roles": roles,
-		"Form": fiber.Map{"name": m.DisplayName, "location": m.Location, "roles": chosen}})
+	data := fiber.Map{"Member": m, "Roles": roles, "Form": fiber.Map{"name": m.DisplayName, "location": m.Location, "roles": chosen}}
+	if m.SCIMManaged {
+		data["Provider"] = h.identityProvider(c)
+	}
+	return partial(c, "members/_edit_dialog", data)
 }
 
 func (h *Handler) updateMember(c *fiber.Ctx) error {
@@ -42,9 +45,16 @@ func (h *Handler) updateMember(c *fiber.Ctx) error {
 		if rerr != nil {
 			return rerr
 		}
+		form := fiber.Map{"name": in.Name, "location": in.Location, "roles": chosen}
+		data := fiber.Map{"Member": current, "Roles": roles, "Errors": fields, "Form": form}
+		if current.SCIMManaged {
+			// Read-only fields show what the identity provider set, not a
+			// change that cannot be fixed from here.
+			form["name"], form["location"] = current.DisplayName, current.Location
+			data["Provider"] = h.identityProvider(c)
+		}
 		c.Status(status)
-		return partial(c, "members/_edit_dialog", fiber.Map{"Member": current, "Roles": roles, "Errors": fields,
-			"Form": fiber.Map{"name": in.Name, "location": in.Location, "roles": chosen}})
+		return partial(c, "members/_edit_dialog", data)
 	}
 	return h.rowChange(c, "Saved "+m.DisplayName+".", m.ID, false, nil)
 }

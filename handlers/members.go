@@ -98,6 +98,13 @@ type sortLink struct {
 func (h *Handler) membersIndex(c *fiber.Ctx) error {
 	ws := workspace(c)
 	v := parseMembersView(c)
+	var poll changesPoll
+	if !isHTMX(c) || c.Get("HX-Target") != "members-results" {
+		var err error
+		if poll, err = h.newChangesPoll(c, "members"); err != nil {
+			return err
+		}
+	}
 	roles, err := h.store.Roles(c.UserContext(), ws.ID)
 	if err != nil {
 		return err
@@ -160,5 +167,6 @@ func (h *Handler) membersIndex(c *fiber.Ctx) error {
 		data["Partial"] = true
 		return partial(c, "members/_results", data)
 	}
+	data["Poll"] = poll
 	return page(c, "members/index", data)
 }

@@ -111,6 +111,16 @@ var actionLabels = map[string]string{
 	"invite.revoked": "Revoked the invitation", "invite.accepted": "Accepted the invitation",
 	"role.created": "Created the role", "role.updated": "Edited the role", "role.deleted": "Deleted the role",
 	"demo.seeded": "Added demo members", "import.started": "Started an import", "import.completed": "Finished an import",
+	"member.provisioned": "Provisioned", "scim_token.created": "Created the SCIM token", "scim_token.revoked": "Revoked the SCIM token",
+}
+
+// actorLabel names who acted in the audit log. A SCIM token acts under the
+// name an admin gave it ("Okta"), which could be mistaken for a person's.
+func actorLabel(kind, name string) string {
+	if kind == "scim_token" {
+		return name + " (SCIM token)"
+	}
+	return name
 }
 
 var templateFuncs = template.FuncMap{
@@ -139,6 +149,7 @@ var templateFuncs = template.FuncMap{
 		}
 		return action
 	},
+	"actorLabel": actorLabel,
 	// permLabel names a permission as the catalog does.
 	"permLabel": func(p models.Permission) string {
 		for _, info := range models.Catalog {
@@ -156,6 +167,12 @@ var templateFuncs = template.FuncMap{
 		return map[string]any{"Name": name, "Label": label, "Type": typ, "Value": v, "Error": errs[name],
 			"Autocomplete": autocomplete, "Hint": hint, "Autofocus": autofocus && len(errs) == 0}
 	},
+	// readonly marks a field's input read-only: shown and sent with the
+	// form, but not editable (a SCIM-managed member's name).
+	"readonly": func(f map[string]any) map[string]any {
+		f["Readonly"] = true
+		return f
+	},
 	// row hands a member's row what it needs from the page: permissions
 	// for its menu, the workspace for its URLs, and whether it is swapped
 	// in out of band.
@@ -163,6 +180,11 @@ var templateFuncs = template.FuncMap{
 		perms, _ := root[localPerms].(models.PermissionSet)
 		ws, _ := root[localWorkspace].(*models.Workspace)
 		return newMemberRow(m, perms, ws, oob)
+	},
+	// tokenRow hands a SCIM token's row the workspace slug for its URLs.
+	"tokenRow": func(t models.SCIMToken, root map[string]any, oob bool) scimTokenRow {
+		ws, _ := root[localWorkspace].(*models.Workspace)
+		return scimTokenRow{T: t, Slug: ws.Slug, OOB: oob}
 	},
 	// roleChoice gathers what members/_role_choice needs; selected is the
 	// set of chosen role ids.

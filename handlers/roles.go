@@ -7,11 +7,24 @@ import (
 )
 
 func (h *Handler) rolesIndex(c *fiber.Ctx) error {
+	// The list alone when it reloads itself (rolesRefresh: a change made
+	// elsewhere, found by the page's poll).
+	if isHTMX(c) && c.Get("HX-Target") == "roles-list" {
+		sums, err := h.store.RoleSummaries(c.UserContext(), workspace(c).ID)
+		if err != nil {
+			return err
+		}
+		return partial(c, "roles/_list", fiber.Map{"Roles": sums})
+	}
+	poll, err := h.newChangesPoll(c, "roles")
+	if err != nil {
+		return err
+	}
 	sums, err := h.store.RoleSummaries(c.UserContext(), workspace(c).ID)
 	if err != nil {
 		return err
 	}
-	return page(c, "roles/index", fiber.Map{"Title": "Roles", "Roles": sums, "Catalog": models.Catalog})
+	return page(c, "roles/index", fiber.Map{"Title": "Roles", "Roles": sums, "Catalog": models.Catalog, "Poll": poll})
 }
 
 // roleForm opens the role dialog: empty for a new role, filled for an edit.

@@ -19,6 +19,7 @@ type route struct {
 func (h *Handler) workspaceRoutes() []route {
 	return []route{
 		{fiber.MethodGet, "/members", models.PermViewMembers, h.membersIndex},
+		{fiber.MethodGet, "/members/changes", models.PermViewMembers, h.membersChanges},
 		{fiber.MethodGet, "/members/invite", models.PermInviteMembers, h.inviteForm},
 		{fiber.MethodPost, "/members/invite", models.PermInviteMembers, h.invite},
 		{fiber.MethodPost, "/members/:id/resend", models.PermInviteMembers, h.resendInvite},
@@ -37,12 +38,18 @@ func (h *Handler) workspaceRoutes() []route {
 		{fiber.MethodGet, "/imports/:iid", models.PermInviteMembers, h.importProgress},
 		{fiber.MethodGet, "/imports/:iid/failed.csv", models.PermInviteMembers, h.importFailedCSV},
 		{fiber.MethodGet, "/roles", models.PermManageRoles, h.rolesIndex},
+		{fiber.MethodGet, "/roles/changes", models.PermManageRoles, h.rolesChanges},
 		{fiber.MethodGet, "/roles/new", models.PermManageRoles, h.roleForm},
 		{fiber.MethodPost, "/roles", models.PermManageRoles, h.saveRole},
 		{fiber.MethodGet, "/roles/:rid/edit", models.PermManageRoles, h.roleForm},
 		{fiber.MethodPost, "/roles/:rid/edit", models.PermManageRoles, h.saveRole},
 		{fiber.MethodGet, "/roles/:rid/delete", models.PermManageRoles, h.deleteRoleForm},
 		{fiber.MethodPost, "/roles/:rid/delete", models.PermManageRoles, h.deleteRole},
+		{fiber.MethodGet, "/scim", models.PermManageSCIM, h.scimIndex},
+		{fiber.MethodGet, "/scim/tokens/new", models.PermManageSCIM, h.scimTokenForm},
+		{fiber.MethodPost, "/scim/tokens", models.PermManageSCIM, h.createSCIMToken},
+		{fiber.MethodGet, "/scim/tokens/:tid/revoke", models.PermManageSCIM, h.revokeSCIMTokenForm},
+		{fiber.MethodPost, "/scim/tokens/:tid/revoke", models.PermManageSCIM, h.revokeSCIMToken},
 		{fiber.MethodGet, "/audit", models.PermViewAudit, h.auditIndex},
 		{fiber.MethodGet, "/audit.csv", models.PermViewAudit, h.auditCSV},
 		{fiber.MethodGet, "/settings", models.PermManageWorkspace, h.settingsForm},
@@ -64,7 +71,7 @@ func (h *Handler) routes(app *fiber.App) {
 	app.Get("/workspaces/new", h.requireAccount, h.newWorkspaceForm)
 	app.Post("/workspaces", h.requireAccount, h.createWorkspace)
 
-	w := app.Group("/w/:slug", h.requireAccount, h.loadWorkspace)
+	w := app.Group("/w/:slug", h.requireAccount, h.loadWorkspace, h.watchChanges)
 	w.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/w/"+c.Params("slug")+"/members", fiber.StatusSeeOther) })
 	for _, r := range h.workspaceRoutes() {
 		w.Add(r.Method, r.Path, require(r.Perm), r.Handler)

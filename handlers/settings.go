@@ -17,7 +17,7 @@ var inviteExpiryChoices = []struct {
 func (h *Handler) settingsForm(c *fiber.Ctx) error {
 	ws := workspace(c)
 	return h.settingsPage(c, fiber.StatusOK, nil, fiber.Map{"name": ws.Name, "slug": ws.Slug,
-		"invite_expiry": strconv.Itoa(ws.InviteExpiryHours), "invites_per_hour": strconv.Itoa(ws.InvitesPerHour)}, "")
+		"invite_expiry": strconv.Itoa(ws.InviteExpiryHours), "invites_per_hour": strconv.Itoa(ws.InvitesPerHour), "scim_invites": ws.SCIMInvites}, "")
 }
 
 func (h *Handler) settingsPage(c *fiber.Ctx, status int, errs map[string]string, form fiber.Map, notice string) error {
@@ -30,9 +30,11 @@ func (h *Handler) saveSettings(c *fiber.Ctx) error {
 	ws := workspace(c)
 	expiry, _ := strconv.Atoi(c.FormValue("invite_expiry"))
 	perHour, _ := strconv.Atoi(c.FormValue("invites_per_hour"))
-	form := fiber.Map{"name": c.FormValue("name"), "slug": c.FormValue("slug"), "invite_expiry": c.FormValue("invite_expiry"), "invites_per_hour": c.FormValue("invites_per_hour")}
+	// An unticked checkbox sends nothing: absent is off.
+	scimInvites := c.FormValue("scim_invites") != ""
+	form := fiber.Map{"name": c.FormValue("name"), "slug": c.FormValue("slug"), "invite_expiry": c.FormValue("invite_expiry"), "invites_per_hour": c.FormValue("invites_per_hour"), "scim_invites": scimInvites}
 	updated, err := h.store.UpdateWorkspace(c.UserContext(), actor(c), ws, models.SettingsInput{
-		Name: c.FormValue("name"), Slug: c.FormValue("slug"), InviteExpiryHours: expiry, InvitesPerHour: perHour})
+		Name: c.FormValue("name"), Slug: c.FormValue("slug"), InviteExpiryHours: expiry, InvitesPerHour: perHour, SCIMInvites: &scimInvites})
 	if err != nil {
 		fields, _, status, ok := formErrors(err)
 		if !ok {

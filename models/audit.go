@@ -55,9 +55,11 @@ func (s *Store) ListAudit(ctx context.Context, wsID string, q AuditQuery) (*Audi
 	return page, nil
 }
 
-// AuditActor is someone who appears as an actor in a workspace's log.
+// AuditActor is someone who appears as an actor in a workspace's log: a
+// member, or a SCIM token (Kind "scim_token", named as the token is).
 type AuditActor struct {
 	ID   string `bun:"actor_id"`
+	Kind string `bun:"actor_kind"`
 	Name string `bun:"actor_name"`
 }
 
@@ -65,7 +67,7 @@ type AuditActor struct {
 // log, for the filter menus.
 func (s *Store) AuditFilters(ctx context.Context, wsID string) ([]AuditActor, []string, error) {
 	var actors []AuditActor
-	if err := s.db.NewSelect().Model((*AuditEvent)(nil)).ColumnExpr("actor_id, max(actor_name) AS actor_name").
+	if err := s.db.NewSelect().Model((*AuditEvent)(nil)).ColumnExpr("actor_id, max(actor_kind) AS actor_kind, max(actor_name) AS actor_name").
 		Where("workspace_id = ? AND actor_id IS NOT NULL", wsID).GroupExpr("actor_id").OrderExpr("actor_name").
 		Limit(500).Scan(ctx, &actors); err != nil {
 		return nil, nil, err

@@ -38,7 +38,7 @@ func (s *Store) SeedDemo(ctx context.Context, wsID string, n int, seed uint64) e
 	now := s.now()
 	for _, dr := range demoRoles {
 		if _, ok := byName[dr.name]; !ok {
-			r := Role{ID: newID(), WorkspaceID: wsID, Name: dr.name, Description: dr.desc,
+			r := Role{ID: newID(), WorkspaceID: wsID, Name: dr.name, Description: dr.desc, Version: 1,
 				Permissions: joinPermissions([]Permission{PermViewMembers}), CreatedAt: now, UpdatedAt: now}
 			if _, err := s.db.NewInsert().Model(&r).Exec(ctx); err != nil {
 				return err

@@ -18,13 +18,15 @@ const (
 type Workspace struct {
 	bun.BaseModel `bun:"table:workspaces,alias:w"`
 
-	ID                string    `bun:"id,pk"`
-	Name              string    `bun:"name"`
-	Slug              string    `bun:"slug"`
-	InviteExpiryHours int       `bun:"invite_expiry_hours"`
-	InvitesPerHour    int       `bun:"invites_per_hour"`
-	CreatedAt         time.Time `bun:"created_at"`
-	UpdatedAt         time.Time `bun:"updated_at"`
+	ID                string `bun:"id,pk"`
+	Name              string `bun:"name"`
+	Slug              string `bun:"slug"`
+	InviteExpiryHours int    `bun:"invite_expiry_hours"`
+	InvitesPerHour    int    `bun:"invites_per_hour"`
+	// SCIMInvites: members an identity provider creates get an invitation email.
+	SCIMInvites bool      `bun:"scim_invites"`
+	CreatedAt   time.Time `bun:"created_at"`
+	UpdatedAt   time.Time `bun:"updated_at"`
 }
 
 // Account is a person who can sign in; it may belong to several workspaces.
@@ -45,24 +47,31 @@ type Account struct {
 type Member struct {
 	bun.BaseModel `bun:"table:members,alias:m"`
 
-	ID          string     `bun:"id,pk"`
-	WorkspaceID string     `bun:"workspace_id"`
-	AccountID   *string    `bun:"account_id"`
-	Email       string     `bun:"email"`
-	UserName    string     `bun:"user_name"`
-	DisplayName string     `bun:"display_name"`
-	GivenName   string     `bun:"given_name"`
-	FamilyName  string     `bun:"family_name"`
-	Location    string     `bun:"location"`
-	Status      string     `bun:"status"`
-	ExternalID  *string    `bun:"external_id"`
-	SCIMManaged bool       `bun:"scim_managed"`
-	SortName    string     `bun:"sort_name"`
-	SearchText  string     `bun:"search_text"`
-	Version     int        `bun:"version"`
-	LastSeenAt  *time.Time `bun:"last_seen_at"`
-	CreatedAt   time.Time  `bun:"created_at"`
-	UpdatedAt   time.Time  `bun:"updated_at"`
+	ID          string  `bun:"id,pk"`
+	WorkspaceID string  `bun:"workspace_id"`
+	AccountID   *string `bun:"account_id"`
+	Email       string  `bun:"email"`
+	UserName    string  `bun:"user_name"`
+	DisplayName string  `bun:"display_name"`
+	GivenName   string  `bun:"given_name"`
+	FamilyName  string  `bun:"family_name"`
+	Location    string  `bun:"location"`
+	Status      string  `bun:"status"`
+	ExternalID  *string `bun:"external_id"`
+	SCIMManaged bool    `bun:"scim_managed"`
+	// SCIM attributes kept for the identity provider.
+	EmailType      string     `bun:"email_type"`
+	Title          string     `bun:"title"`
+	Locale         string     `bun:"locale"`
+	EmployeeNumber string     `bun:"employee_number"`
+	Department     string     `bun:"department"`
+	ManagerID      string     `bun:"manager_id"`
+	SortName       string     `bun:"sort_name"`
+	SearchText     string     `bun:"search_text"`
+	Version        int        `bun:"version"`
+	LastSeenAt     *time.Time `bun:"last_seen_at"`
+	CreatedAt      time.Time  `bun:"created_at"`
+	UpdatedAt      time.Time  `bun:"updated_at"`
 
 	Roles []Role `bun:"-"`
 	// Invite is an invited member's current link, EmailFailed whether its
@@ -76,6 +85,9 @@ type Member struct {
 // setDerived fills the columns the members table sorts and searches on, so
 // both databases can use plain indexes and LIKE on lower-case text.
 func (m *Member) setDerived() {
+	if m.EmailType == "" {
+		m.EmailType = "work"
+	}
 	m.SortName = foldCase(m.DisplayName)
 	m.SearchText = foldCase(m.DisplayName + " " + m.Email + " " + m.Location)
 }
@@ -91,6 +103,7 @@ type Role struct {
 	Permissions string    `bun:"permissions"` // space-separated Permission names
 	Builtin     string    `bun:"builtin"`     // "admin", "member" or ""
 	ExternalID  *string   `bun:"external_id"`
+	Version     int       `bun:"version"`
 	CreatedAt   time.Time `bun:"created_at"`
 	UpdatedAt   time.Time `bun:"updated_at"`
 }
@@ -124,7 +137,7 @@ type AuditEvent struct {
 
 	ID          string    `bun:"id,pk"`
 	WorkspaceID string    `bun:"workspace_id"`
-	ActorKind   string    `bun:"actor_kind"` // "member", "system"; later "scim_token"
+	ActorKind   string    `bun:"actor_kind"` // "member", "system" or "scim_token"
 	ActorID     *string   `bun:"actor_id"`
 	ActorName   string    `bun:"actor_name"`
 	Action      string    `bun:"action"`

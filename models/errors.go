@@ -101,3 +101,13 @@ func (e *RateLimitedError) Error() string {
 	}
 	return fmt.Sprintf("Too many attempts. Please wait %d %s and try again.", mins, unit)
 }
+
+// PreconditionFailedError: the caller changed a resource it last saw at an
+// older version (SCIM If-Match); it should read it again.
+type PreconditionFailedError struct {
+	Version int // the current version
+}
+
+func (e *PreconditionFailedError) Error() string {
+	return fmt.Sprintf("the resource has changed since you read it (it is now at version %d)", e.Version)
+}

@@ -139,6 +139,12 @@ func (s *Store) issueInvite(ctx context.Context, tx bun.Tx, ws *Workspace, m *Me
 			return "", nil, err
 		}
 	}
+	return s.insertInvite(ctx, tx, ws, m, actor, email)
+}
+
+// insertInvite writes a new link for m (with its roles loaded) and, when
+// asked, its email; the member must have no pending link.
+func (s *Store) insertInvite(ctx context.Context, tx bun.IDB, ws *Workspace, m *Member, actor Actor, email bool) (string, *Invite, error) {
 	token, inv, msg, err := s.inviteRecords(ws, m, actor, email)
 	if err != nil {
 		return "", nil, err

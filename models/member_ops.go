@@ -14,8 +14,13 @@ type UpdateInput struct {
 	Location string
 }
 
+// managedByIdP refuses a change to a field a SCIM-managed member's identity
+// provider owns.
+const managedByIdP = "Managed by your identity provider: change it there."
+
 // UpdateMember changes a member's name, roles and location. The last active
-// Admin of a workspace keeps the Admin role.
+// Admin of a workspace keeps the Admin role; a SCIM-managed member's name and
+// location cannot change here.
 func (s *Store) UpdateMember(ctx context.Context, actor Actor, ws *Workspace, memberID string, in UpdateInput) (*Member, error) {
 	in.Name, in.Location = cleanName(in.Name), cleanName(in.Location)
 	v := validator{}
@@ -38,6 +43,23 @@ func (s *Store) UpdateMember(ctx context.Context, actor Actor, ws *Workspace, me
 		}
 		if err := s.loadRoles(ctx, tx, []*Member{m}); err != nil {
 			return err
+		}
+		// The identity provider owns a SCIM-managed member's name and
+		// location: a change made here would be overwritten by its next
+		// push, so it is refused. The same values (as the dialog sends them
+		// back) are no change; roles stay editable.
+		if m.SCIMManaged {
+			mv := validator{}
+			if in.Name != cleanName(m.DisplayName) {
+				mv.add("name", managedByIdP)
+			}
+			if in.Location != cleanName(m.Location) {
+				mv.add("location", managedByIdP)
+			}
+			if err := mv.err(); err != nil {
+				return err
+			}
+			in.Name, in.Location = m.DisplayName, m.Location
 		}
 		roles := make([]Role, 0, len(in.RoleIDs))
 		for _, id := range in.RoleIDs {
@@ -273,24 +295,28 @@ func (s *Store) reactivateTx(ctx context.Context, tx bun.Tx, actor Actor, ws *Wo
 // invitations go with them; the audit log keeps the record.
 func (s *Store) RemoveMember(ctx context.Context, actor Actor, ws *Workspace, memberID string) (*Member, error) {
 	return s.changeMember(ctx, ws, memberID, "", "", func(tx bun.Tx, m *Member) error {
-		if err := checkRemovable(actor, m); err != nil {
-			return err
-		}
-		if err := s.guardLastAdmin(ctx, tx, ws, m, "remove"); err != nil {
-			return err
-		}
-		if err := s.audit(ctx, tx, ws.ID, actor, "member.removed", "member", m.ID, m.DisplayName,
-			map[string]Change{"email": {m.Email, nil}, "roles": {roleNames(m.Roles), nil}}); err != nil {
-			return err
-		}
-		if err := s.endInvites(ctx, tx, m.ID, InviteRevoked); err != nil {
-			return err
-		}
-		if _, err := tx.NewDelete().Model(m).WherePK().Exec(ctx); err != nil {
-			return err
-		}
-		return s.endSessionsIfNoWorkspaceLeft(ctx, tx, m)
+		return s.removeTx(ctx, tx, actor, ws, m)
 	})
+}
+
+func (s *Store) removeTx(ctx context.Context, tx bun.Tx, actor Actor, ws *Workspace, m *Member) error {
+	if err := checkRemovable(actor, m); err != nil {
+		return err
+	}
+	if err := s.guardLastAdmin(ctx, tx, ws, m, "remove"); err != nil {
+		return err
+	}
+	if err := s.audit(ctx, tx, ws.ID, actor, "member.removed", "member", m.ID, m.DisplayName,
+		map[string]Change{"email": {m.Email, nil}, "roles": {roleNames(m.Roles), nil}}); err != nil {
+		return err
+	}
+	if err := s.endInvites(ctx, tx, m.ID, InviteRevoked); err != nil {
+		return err
+	}
+	if _, err := tx.NewDelete().Model(m).WherePK().Exec(ctx); err != nil {
+		return err
+	}
+	return s.endSessionsIfNoWorkspaceLeft(ctx, tx, m)
 }
 
 // MemberByID loads one member of a workspace with roles and invitation state.

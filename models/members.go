@@ -27,6 +27,9 @@ func (s *Store) Membership(ctx context.Context, wsID, accountID string) (*Member
 	return &m, perms, nil
 }
 
+// roleOrder lists a member's roles Admin first, then Member, then by name.
+const roleOrder = "CASE r.builtin WHEN 'admin' THEN 0 WHEN 'member' THEN 1 ELSE 2 END, lower(r.name)"
+
 // loadRoles fills Roles for each member with one query.
 func (s *Store) loadRoles(ctx context.Context, db bun.IDB, members []*Member) error {
 	if len(members) == 0 {
@@ -43,12 +46,22 @@ func (s *Store) loadRoles(ctx context.Context, db bun.IDB, members []*Member) er
 		MemberID string `bun:"member_id"`
 		Role
 	}
+	if len(ids) == 1 && db == bun.IDB(s.db) { // one member: the common case, prepared
+		if err := s.queryPrepared(ctx, &rows, `SELECT mr.member_id, r.* FROM member_roles AS mr JOIN roles AS r ON r.id = mr.role_id
+			WHERE mr.member_id = ? ORDER BY `+roleOrder, ids[0]); err != nil {
+			return err
+		}
+		members[0].Roles = make([]Role, len(rows))
+		for i, row := range rows {
+			members[0].Roles[i] = row.Role
+		}
+		return nil
+	}
 	err := db.NewSelect().TableExpr("member_roles AS mr").
 		ColumnExpr("mr.member_id").ColumnExpr("r.*").
 		Join("JOIN roles AS r ON r.id = mr.role_id").
 		Where("mr.member_id IN (?)", bun.In(ids)).
-		OrderExpr("CASE r.builtin WHEN 'admin' THEN 0 WHEN 'member' THEN 1 ELSE 2 END, lower(r.name)").
-		Scan(ctx, &rows)
+		OrderExpr(roleOrder).Scan(ctx, &rows)
 	if err != nil {
 		return err
 	}

@@ -109,7 +109,7 @@ func (s *Store) CreateRole(ctx context.Context, actor Actor, ws *Workspace, in R
 		return nil, err
 	}
 	now := s.now()
-	r := &Role{ID: newID(), WorkspaceID: ws.ID, Name: in.Name, Description: in.Description,
+	r := &Role{ID: newID(), WorkspaceID: ws.ID, Name: in.Name, Description: in.Description, Version: 1,
 		Permissions: joinPermissions(in.Permissions), CreatedAt: now, UpdatedAt: now}
 	err := s.tx(ctx, func(tx bun.Tx) error {
 		if _, err := tx.NewInsert().Model(r).Exec(ctx); err != nil {
@@ -162,7 +162,8 @@ func (s *Store) UpdateRole(ctx context.Context, actor Actor, ws *Workspace, role
 			return nil
 		}
 		r.Name, r.Description, r.Permissions, r.UpdatedAt = in.Name, in.Description, joinPermissions(in.Permissions), s.now()
-		if _, err := tx.NewUpdate().Model(r).Column("name", "description", "permissions", "updated_at").WherePK().Exec(ctx); err != nil {
+		r.Version++ // a SCIM Group's ETag
+		if _, err := tx.NewUpdate().Model(r).Column("name", "description", "permissions", "version", "updated_at").WherePK().Exec(ctx); err != nil {
 			if isUniqueViolation(err) {
 				return nameTaken(in.Name)
 			}

@@ -13,12 +13,18 @@ type SettingsInput struct {
 	Slug              string
 	InviteExpiryHours int
 	InvitesPerHour    int
+	// SCIMInvites: members an identity provider creates get an invitation
+	// email (Workspace.SCIMInvites). A pointer because false is a valid
+	// choice: nil leaves the setting as it is, so a caller that does not
+	// know it cannot turn invitations off by omission.
+	SCIMInvites *bool
 }
 
 var slugPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
 // UpdateWorkspace changes a workspace's name, URL slug and invitation
-// settings. A changed slug changes every URL of the workspace.
+// settings, including whether members an identity provider creates get an
+// invitation. A changed slug changes every URL of the workspace.
 func (s *Store) UpdateWorkspace(ctx context.Context, actor Actor, ws *Workspace, in SettingsInput) (*Workspace, error) {
 	in.Name = cleanName(in.Name)
 	v := validator{}
@@ -50,12 +56,17 @@ func (s *Store) UpdateWorkspace(ctx context.Context, actor Actor, ws *Workspace,
 		note("slug", ws.Slug, in.Slug)
 		note("invite_expiry_hours", ws.InviteExpiryHours, in.InviteExpiryHours)
 		note("invites_per_hour", ws.InvitesPerHour, in.InvitesPerHour)
+		scimInvites := ws.SCIMInvites
+		if in.SCIMInvites != nil {
+			scimInvites = *in.SCIMInvites
+		}
+		note("scim_invites", ws.SCIMInvites, scimInvites)
 		if len(changes) == 0 {
 			return nil
 		}
-		updated.Name, updated.Slug, updated.InviteExpiryHours, updated.InvitesPerHour, updated.UpdatedAt =
-			in.Name, in.Slug, in.InviteExpiryHours, in.InvitesPerHour, s.now()
-		if _, err := tx.NewUpdate().Model(&updated).Column("name", "slug", "invite_expiry_hours", "invites_per_hour", "updated_at").
+		updated.Name, updated.Slug, updated.InviteExpiryHours, updated.InvitesPerHour, updated.SCIMInvites, updated.UpdatedAt =
+			in.Name, in.Slug, in.InviteExpiryHours, in.InvitesPerHour, scimInvites, s.now()
+		if _, err := tx.NewUpdate().Model(&updated).Column("name", "slug", "invite_expiry_hours", "invites_per_hour", "scim_invites", "updated_at").
 			WherePK().Exec(ctx); err != nil {
 			if isUniqueViolation(err) {
 				return &ValidationError{Fields: map[string]string{"slug": "Another workspace uses “" + in.Slug + "”."}}

@@ -21,6 +21,8 @@ type Store struct {
 	// InvitesPerHour how many invitations a new workspace may send an hour.
 	InviteExpiry   time.Duration
 	InvitesPerHour int
+
+	stmts stmtCache
 }
 
 // NewStore wraps an open, migrated database.
@@ -42,9 +44,40 @@ func (s *Store) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
 // tx runs fn in one transaction: every operation commits all of its writes,
-// audit event included, or none.
+// audit event included, or none. Inside a batch (InBatch) it runs in a
+// savepoint of the batch's transaction instead, so a failing operation
+// undoes only its own writes. Under a ChangeWatch (WatchChanges) it also
+// notes whether its writes were the only ones to the watched workspace.
 func (s *Store) tx(ctx context.Context, fn func(tx bun.Tx) error) error {
+	if batch, ok := ctx.Value(batchKey{}).(bun.Tx); ok {
+		return batch.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(tx) })
+	}
+	if w, ok := ctx.Value(changeWatchKey{}).(*ChangeWatch); ok {
+		return s.watchedTx(ctx, w, fn)
+	}
 	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(tx) })
+}
+
+type batchKey struct{}
+
+// InBatch runs fn with a context whose domain operations all join one
+// transaction, committed when fn returns nil. SCIM /Bulk runs many
+// operations this way: one commit for hundreds of changes, where a commit
+// each would spend most of the time writing the log.
+func (s *Store) InBatch(ctx context.Context, fn func(ctx context.Context) error) error {
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return fn(context.WithValue(ctx, batchKey{}, tx))
+	})
+}
+
+// conn is where an operation reads after its transaction: the batch's
+// transaction when there is one (its writes are not committed yet, and on
+// SQLite another connection would wait for it), the database otherwise.
+func (s *Store) conn(ctx context.Context) bun.IDB {
+	if batch, ok := ctx.Value(batchKey{}).(bun.Tx); ok {
+		return batch
+	}
+	return s.db
 }
 
 // Actor is who performs an operation, as the audit log names them.

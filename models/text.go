@@ -86,3 +86,19 @@ func slugify(name string) string {
 	}
 	return s
 }
+
+// dbLower lower-cases a value the way the database's lower() does to a
+// column, so lower(col) = ? can use an index: SQLite's built-in lower()
+// only knows ASCII.
+func dbLower(pg bool, s string) string {
+	if pg {
+		return strings.ToLower(s)
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}

@@ -76,14 +76,14 @@ func (s *Store) createWorkspace(ctx context.Context, tx bun.Tx, acc *Account, na
 		return nil, err
 	}
 	now := s.now()
-	ws := &Workspace{ID: newID(), Name: name, Slug: slug, InviteExpiryHours: int(s.InviteExpiry / time.Hour), InvitesPerHour: s.InvitesPerHour, CreatedAt: now, UpdatedAt: now}
+	ws := &Workspace{ID: newID(), Name: name, Slug: slug, InviteExpiryHours: int(s.InviteExpiry / time.Hour), InvitesPerHour: s.InvitesPerHour, SCIMInvites: true, CreatedAt: now, UpdatedAt: now}
 	if _, err := tx.NewInsert().Model(ws).Exec(ctx); err != nil {
 		return nil, err
 	}
-	admin := &Role{ID: newID(), WorkspaceID: ws.ID, Name: "Admin", Builtin: "admin",
+	admin := &Role{ID: newID(), WorkspaceID: ws.ID, Name: "Admin", Builtin: "admin", Version: 1,
 		Description: "Full access: members, roles, identity providers, audit log and settings.",
 		Permissions: joinPermissions(AllPermissions()), CreatedAt: now, UpdatedAt: now}
-	member := &Role{ID: newID(), WorkspaceID: ws.ID, Name: "Member", Builtin: "member",
+	member := &Role{ID: newID(), WorkspaceID: ws.ID, Name: "Member", Builtin: "member", Version: 1,
 		Description: "Can see who is in the workspace.",
 		Permissions: joinPermissions([]Permission{PermViewMembers}), CreatedAt: now, UpdatedAt: now}
 	if _, err := tx.NewInsert().Model(&[]*Role{admin, member}).Exec(ctx); err != nil {

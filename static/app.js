@@ -94,12 +94,80 @@
   document.addEventListener("DOMContentLoaded", function () { raiseToasts(); openDialogs(document); focusFirstError(); });
 
   document.addEventListener("closeDialog", closeDialogs);
-  // An import adds people behind its dialog: reload the table for the view
-  // the address bar shows now (search, filters, page), not the one the page
-  // was first loaded with.
+  // An import adds people behind its dialog, and the page's poll finds
+  // changes made elsewhere: reload the table for the view the address bar
+  // shows now (search, filters, sort, page), not the one the page was
+  // first loaded with. Keyboard focus on a row's menu or the pager stays
+  // where it was.
+  var refocus = null;
   document.addEventListener("membersRefresh", function () {
     if (!document.getElementById("members-results") || !window.htmx) return;
-    htmx.ajax("GET", location.pathname + location.search, {target: "#members-results", swap: "innerHTML", headers: {"HX-Target": "members-results"}});
+    htmx.ajax("GET", location.pathname + location.search, {target: "#members-results", swap: "innerHTML",
+      headers: {"HX-Target": "members-results", "X-Muster-Refresh": "1"}});
+  });
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var cfg = e.detail.requestConfig;
+    if (!cfg || !cfg.headers || !cfg.headers["X-Muster-Refresh"]) return;
+    // Someone searched, filtered or paged meanwhile: their view wins, and
+    // is reloaded in turn (its answer may predate the change).
+    if (cfg.headers["HX-Current-URL"] !== location.href) {
+      e.detail.shouldSwap = false;
+      setTimeout(function () { document.dispatchEvent(new CustomEvent("membersRefresh")); }, 0);
+      return;
+    }
+    var a = document.activeElement, row = a && a.closest && a.closest("#members-results tr[id]");
+    refocus = row && a.matches(".row-menu summary") ? "#" + row.id + " .row-menu summary"
+      : a && a.matches && a.matches("#members-results .pager a[rel]") ? '#members-results .pager a[rel="' + a.getAttribute("rel") + '"]' : null;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!refocus) return;
+    var f = document.querySelector(refocus);
+    refocus = null;
+    if (f && (document.activeElement === document.body || !document.contains(document.activeElement))) f.focus();
+  });
+
+  // The poll for changes made elsewhere (partials/changes_poll). It holds
+  // while nobody would see a reload or one would get in the way: the tab
+  // hidden, a dialog or menu open, another request under way. Its errors
+  // stay quiet (no toast every few seconds); one that will not pass (no
+  // permission any more, no workspace) ends it.
+  function isPoll(e) {
+    var elt = e.detail && e.detail.elt;
+    return !!(elt && elt.matches && elt.matches("[data-poll]"));
+  }
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    if (!isPoll(e)) return;
+    if (document.visibilityState !== "visible" || document.querySelector("#dialog-slot dialog, details.menu[open], .htmx-request:not([data-poll])")) {
+      e.preventDefault();
+      return;
+    }
+    e.detail.elt.setAttribute("data-sent", e.detail.elt.value);
+  });
+  document.addEventListener("htmx:beforeOnLoad", function (e) {
+    if (!isPoll(e)) return;
+    var poll = e.detail.elt, xhr = e.detail.xhr;
+    if (xhr.status >= 400) {
+      e.preventDefault();
+      if (xhr.status < 500) poll.remove();
+      return;
+    }
+    // The page's own change, answered while the poll was out, already
+    // moved the token to what the poll found: nothing to reload.
+    var found = xhr.getResponseHeader("X-Muster-Since");
+    if (found && poll.value !== poll.getAttribute("data-sent") && poll.value === found) e.preventDefault();
+  });
+  // The page's own changes: send its token; when the answer says the change
+  // was the only one since, take the token after it, so the poll does not
+  // reload what the answer already swapped in.
+  document.addEventListener("htmx:configRequest", function (e) {
+    var poll = document.getElementById("changes-poll");
+    if (poll && e.detail.verb !== "get") e.detail.headers["X-Muster-Since"] = poll.value;
+  });
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var poll = document.getElementById("changes-poll"), xhr = e.detail.xhr, cfg = e.detail.requestConfig;
+    if (!poll || isPoll(e) || !xhr || !cfg || !cfg.headers) return;
+    var now = xhr.getResponseHeader("X-Muster-Since");
+    if (now && cfg.headers["X-Muster-Since"] === poll.value) poll.value = now;
   });
   document.addEventListener("htmx:afterSettle", restoreFocus);
   document.addEventListener("showToast", function (e) { showToast(e.detail.kind, e.detail.message); });
@@ -112,7 +180,8 @@
     if (e.detail.boosted || (xhr && xhr.getResponseHeader("HX-Trigger"))) return;
     showToast("error", "Something went wrong (" + (xhr ? xhr.status : "?") + "). Please try again.");
   });
-  document.addEventListener("htmx:sendError", function () {
+  document.addEventListener("htmx:sendError", function (e) {
+    if (isPoll(e)) return; // the next poll tries again
     showToast("error", "Muster could not be reached. Check your connection and try again.");
   });
 
@@ -121,7 +190,8 @@
     if (copy) {
       var input = document.querySelector(copy.getAttribute("data-copy"));
       input.select();
-      var copied = function () { copy.textContent = "Copied"; showToast("success", "Link copied."); };
+      // data-copied words the toast for what was copied (a token, a URL).
+      var copied = function () { copy.textContent = "Copied"; showToast("success", copy.getAttribute("data-copied") || "Link copied."); };
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(input.value).then(copied, function () { document.execCommand("copy"); copied(); });
       } else {

@@ -1,0 +1,149 @@
+package models
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// SCIMToken is a bearer token an identity provider uses to reach one
+// workspace's /scim/v2. Only its SHA-256 is stored; Prefix (the first
+// characters) lets admins tell tokens apart.
+type SCIMToken struct {
+	bun.BaseModel `bun:"table:scim_tokens,alias:st"`
+
+	ID            string     `bun:"id,pk"`
+	WorkspaceID   string     `bun:"workspace_id"`
+	Name          string     `bun:"name"`
+	Prefix        string     `bun:"prefix"`
+	TokenHash     string     `bun:"token_hash"`
+	Permissions   string     `bun:"permissions"` // the creator's, at creation
+	CreatedByID   *string    `bun:"created_by_id"`
+	CreatedByName string     `bun:"created_by_name"`
+	CreatedAt     time.Time  `bun:"created_at"`
+	LastUsedAt    *time.Time `bun:"last_used_at"`
+	RevokedAt     *time.Time `bun:"revoked_at"`
+}
+
+// scimTokenPrefix starts every SCIM token, so a leaked one is recognisable
+// (secret scanners, logs) and never mistaken for an invitation link.
+const scimTokenPrefix = "muster_scim_"
+
+// lastUsedPrecision bounds how often a token's "last used" time is written:
+// at most once a minute, so reads never queue behind the single writer.
+const lastUsedPrecision = time.Minute
+
+// Actor is who the audit log names for what the token does. A token may
+// give out only the permissions its creator held.
+func (t *SCIMToken) Actor() Actor {
+	return Actor{Kind: "scim_token", ID: t.ID, Name: t.Name, Perms: permissionSet(t.Permissions)}
+}
+
+func permissionSet(joined string) PermissionSet {
+	ps := PermissionSet{}
+	for _, p := range strings.Fields(joined) {
+		ps[Permission(p)] = true
+	}
+	return ps
+}
+
+// CreateSCIMToken makes a named token for ws. The token itself is returned
+// once, here, and never again.
+func (s *Store) CreateSCIMToken(ctx context.Context, actor Actor, ws *Workspace, name string) (string, *SCIMToken, error) {
+	name = cleanName(name)
+	v := validator{}
+	checkName(v, "name", name, "a name, such as Okta", 100)
+	if err := v.err(); err != nil {
+		return "", nil, err
+	}
+	token := scimTokenPrefix + NewToken()
+	t := &SCIMToken{ID: newID(), WorkspaceID: ws.ID, Name: name, Prefix: token[:len(scimTokenPrefix)+4],
+		TokenHash: HashToken(token), CreatedByName: actor.Name, CreatedAt: s.now()}
+	if actor.Kind == "member" {
+		t.CreatedByID = &actor.ID
+	}
+	if actor.Perms == nil {
+		t.Permissions = joinPermissions(AllPermissions())
+	} else {
+		var ps []Permission
+		for _, p := range AllPermissions() {
+			if actor.Perms.Has(p) {
+				ps = append(ps, p)
+			}
+		}
+		t.Permissions = joinPermissions(ps)
+	}
+	err := s.tx(ctx, func(tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(t).Exec(ctx); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, ws.ID, actor, "scim_token.created", "scim_token", t.ID, t.Name, nil)
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return token, t, nil
+}
+
+// SCIMTokens lists a workspace's tokens, newest first, revoked ones included.
+func (s *Store) SCIMTokens(ctx context.Context, wsID string) ([]SCIMToken, error) {
+	var ts []SCIMToken
+	err := s.db.NewSelect().Model(&ts).Where("workspace_id = ?", wsID).Order("created_at DESC", "id DESC").Scan(ctx)
+	return ts, err
+}
+
+// RevokeSCIMToken stops a token working at once.
+func (s *Store) RevokeSCIMToken(ctx context.Context, actor Actor, ws *Workspace, tokenID string) (*SCIMToken, error) {
+	var t SCIMToken
+	err := s.tx(ctx, func(tx bun.Tx) error {
+		if err := tx.NewSelect().Model(&t).Where("id = ? AND workspace_id = ?", tokenID, ws.ID).Scan(ctx); err != nil {
+			return notFound(err)
+		}
+		if t.RevokedAt != nil {
+			return nil
+		}
+		now := s.now()
+		t.RevokedAt = &now
+		if _, err := tx.NewUpdate().Model(&t).Column("revoked_at").WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, ws.ID, actor, "scim_token.revoked", "scim_token", t.ID, t.Name, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// AuthenticateSCIM finds the workspace a bearer token reaches. Unknown and
+// revoked tokens are ErrNotFound alike.
+func (s *Store) AuthenticateSCIM(ctx context.Context, token string) (*SCIMToken, *Workspace, error) {
+	if !strings.HasPrefix(token, scimTokenPrefix) {
+		return nil, nil, ErrNotFound
+	}
+	var tokens []SCIMToken
+	if err := s.queryPrepared(ctx, &tokens, "SELECT * FROM scim_tokens WHERE token_hash = ? AND revoked_at IS NULL", HashToken(token)); err != nil || len(tokens) == 0 {
+		return nil, nil, notFound(cmp.Or(err, sql.ErrNoRows))
+	}
+	t := tokens[0]
+	var wss []Workspace
+	if err := s.queryPrepared(ctx, &wss, "SELECT * FROM workspaces WHERE id = ?", t.WorkspaceID); err != nil || len(wss) == 0 {
+		return nil, nil, notFound(cmp.Or(err, sql.ErrNoRows))
+	}
+	ws := wss[0]
+	now := s.now()
+	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= lastUsedPrecision {
+		// Best effort: while a large /Bulk holds SQLite's write lock, a
+		// read must not fail only because "last used" could not be noted.
+		// The next request a minute on tries again.
+		wait, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		_, _ = s.db.NewUpdate().Model((*SCIMToken)(nil)).Set("last_used_at = ?", now).Where("id = ?", t.ID).Exec(wait)
+		cancel()
+		t.LastUsedAt = &now
+	}
+	return &t, &ws, nil
+}

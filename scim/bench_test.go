@@ -1,0 +1,152 @@
+package scim_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Benchmarks through the whole app (app.Test: HTTP parsing, token check,
+// rate limiter, handler, domain, SQLite) with 100,000 members in the
+// workspace, as in the issue's targets:
+//
+//	go test ./scim -run '^$' -bench . -benchtime 2000x -count 3
+//
+// tools/scim-load.sh measures the same over real loopback connections.
+
+// benchMembers is 100,000 unless MUSTER_BENCH_MEMBERS says otherwise.
+var benchMembers = func() int {
+	if n, err := strconv.Atoi(os.Getenv("MUSTER_BENCH_MEMBERS")); err == nil && n > 0 {
+		return n
+	}
+	return 100000
+}()
+
+var (
+	benchOnce sync.Once
+	benchEnv  *env
+)
+
+// loadedEnv is one SQLite workspace with benchMembers members, shared by
+// every benchmark of the run (seeding takes half a minute).
+func loadedEnv(b *testing.B) *env {
+	benchOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "muster-bench-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchDir = dir
+		benchEnv = newEnv(processTB{TB: b, dir: dir}, "sqlite")
+		if err := benchEnv.store.SeedDemo(context.Background(), benchEnv.ws.ID, benchMembers, 1); err != nil {
+			b.Fatal(err)
+		}
+	})
+	benchEnv.t = b
+	return benchEnv
+}
+
+var benchRun int
+
+// processTB keeps the benchmarks' database for the whole process: a
+// benchmark function runs several times, and each run would close it.
+type processTB struct {
+	testing.TB
+	dir string
+}
+
+func (p processTB) Cleanup(func())  {}
+func (p processTB) TempDir() string { return p.dir }
+
+var benchDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchDir != "" {
+		os.RemoveAll(benchDir)
+	}
+	os.Exit(code)
+}
+
+func benchUser(id string) string {
+	return `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"` + id + `@bench.example.com",` +
+		`"externalId":"ext-` + id + `","name":{"givenName":"Bench","familyName":"` + id + `"},` +
+		`"emails":[{"value":"` + id + `@bench.example.com","type":"work","primary":true}],"active":true}`
+}
+
+func BenchmarkPostUser(b *testing.B) {
+	e := loadedEnv(b)
+	benchRun++
+	b.ResetTimer()
+	for i := range b.N {
+		e.do("POST", "/scim/v2/Users", benchUser(fmt.Sprintf("p%d-%d", benchRun, i))).want(b, 201)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "users/s")
+}
+
+func benchLookup(b *testing.B, attr string, value func(i int) string) {
+	e := loadedEnv(b)
+	b.ResetTimer()
+	for i := range b.N {
+		r := e.do("GET", "/scim/v2/Users?filter="+url.QueryEscape(attr+` eq "`+value(i)+`"`)+"&startIndex=1&count=100", "").want(b, 200)
+		if r.num("totalResults") != 1 {
+			b.Fatalf("%s lookup found %d", attr, r.num("totalResults"))
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lookups/s")
+}
+
+func BenchmarkLookupUserName(b *testing.B) {
+	e := loadedEnv(b)
+	names := sampleAttr(b, e, "userName")
+	benchLookup(b, "userName", func(i int) string { return names[i%len(names)] })
+}
+
+func BenchmarkLookupExternalID(b *testing.B) {
+	e := loadedEnv(b)
+	for i := range 200 { // the demo members have no externalId
+		e.do("POST", "/scim/v2/Users", benchUser(fmt.Sprintf("x%d", i)))
+	}
+	benchLookup(b, "externalId", func(i int) string { return fmt.Sprintf("ext-x%d", i%200) })
+}
+
+func sampleAttr(b *testing.B, e *env, attr string) []string {
+	r := e.do("GET", "/scim/v2/Users?count=500&startIndex="+strconv.Itoa(benchMembers/20+1)+"&attributes="+attr, "").want(b, 200)
+	var out []string
+	for _, res := range r.resources() {
+		out = append(out, res[attr].(string))
+	}
+	return out
+}
+
+func benchBulk(b *testing.B, size int) {
+	e := loadedEnv(b)
+	benchRun++
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		var ops strings.Builder
+		for j := range size {
+			if j > 0 {
+				ops.WriteByte(',')
+			}
+			id := fmt.Sprintf("b%d-%d-%d", benchRun, i, j)
+			ops.WriteString(`{"method":"POST","path":"/Users","bulkId":"` + id + `","data":` + benchUser(id) + `}`)
+		}
+		body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[` + ops.String() + `]}`
+		b.StartTimer()
+		r := e.do("POST", "/scim/v2/Bulk", body).want(b, 200)
+		if strings.Contains(r.Raw, `"status":"4`) || strings.Contains(r.Raw, `"status":"5`) {
+			b.Fatalf("bulk operations failed: %.500s", r.Raw)
+		}
+	}
+	b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "users/s")
+}
+
+func BenchmarkBulk1000(b *testing.B)  { benchBulk(b, 1000) }
+func BenchmarkBulk10000(b *testing.B) { benchBulk(b, 10000) }

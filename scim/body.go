@@ -1,0 +1,258 @@
+package scim
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/elimity-com/scim/errors"
+	"github.com/elimity-com/scim/schema"
+
+	"github.com/muster-app/muster/models"
+)
+
+// Request bodies are checked against the library's schemas with externalId
+// added (what its own handler does); id and meta are the server's, so a
+// client's are ignored rather than refused (Okta sends them in PUT).
+var (
+	userBodySchema  = withExternalID(schema.CoreUserSchema())
+	groupBodySchema = withExternalID(schema.CoreGroupSchema())
+)
+
+func withExternalID(s schema.Schema) schema.Schema {
+	attrs := append([]schema.CoreAttribute{}, s.Attributes...)
+	s.Attributes = append(attrs, schema.SimpleCoreAttribute(schema.SimpleStringParams(schema.StringParams{
+		CaseExact: true, Mutability: schema.AttributeMutabilityReadWrite(), Name: "externalId", Uniqueness: schema.AttributeUniquenessNone(),
+	})))
+	return s
+}
+
+// decodeObject reads a JSON object, keeping numbers as json.Number as the
+// library's validation expects.
+func decodeObject(body []byte) (map[string]any, response) {
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber()
+	var m map[string]any
+	if err := d.Decode(&m); err != nil || m == nil {
+		return nil, badRequest(errors.ScimTypeInvalidSyntax, "The body is not a JSON object.")
+	}
+	if d.More() {
+		return nil, badRequest(errors.ScimTypeInvalidSyntax, "The body holds more than one JSON value.")
+	}
+	return m, response{}
+}
+
+// lookup finds a key case-insensitively: IdPs send UserName as well as userName.
+func lookup(m map[string]any, key string) (any, bool) {
+	if v, ok := m[key]; ok {
+		return v, true
+	}
+	for k, v := range m {
+		if strings.EqualFold(k, key) {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+func str(m map[string]any, key string) string {
+	v, _ := lookup(m, key)
+	switch v := v.(type) {
+	case string:
+		return v
+	case json.Number:
+		return v.String()
+	}
+	return ""
+}
+
+func deleteKey(m map[string]any, key string) {
+	for k := range m {
+		if strings.EqualFold(k, key) {
+			delete(m, k)
+		}
+	}
+}
+
+func validationError(serr *errors.ScimError, what string) response {
+	detail := serr.Detail
+	if detail == "" {
+		detail = fmt.Sprintf("The %s does not match the SCIM schema (%s): check each attribute's name and type.", what, serr.ScimType)
+	}
+	return response{status: serr.Status, body: scimError(serr.Status, serr.ScimType, detail)}
+}
+
+// userFromBody reads a POST or PUT body as a SCIMUser; rolesGiven says
+// whether it had roles at all (a PUT without them keeps the member's).
+func userFromBody(body []byte) (models.SCIMUser, bool, response) {
+	raw, res := decodeObject(body)
+	if res.status != 0 {
+		return models.SCIMUser{}, false, res
+	}
+	for _, k := range []string{"id", "meta", "groups", "password"} {
+		deleteKey(raw, k) // server-owned, read-only, or never kept
+	}
+	ext, hasExt := lookup(raw, enterpriseURN)
+	deleteKey(raw, enterpriseURN)
+	attrs, serr := userBodySchema.Validate(raw)
+	if serr != nil {
+		return models.SCIMUser{}, false, validationError(serr, "User")
+	}
+	var extAttrs map[string]any
+	if hasExt && ext != nil {
+		obj, ok := ext.(map[string]any)
+		if !ok {
+			return models.SCIMUser{}, false, badRequest(errors.ScimTypeInvalidValue, enterpriseURN+" must be an object.")
+		}
+		normaliseManager(obj)
+		if extAttrs, serr = enterpriseSchema.ValidateExtension(obj); serr != nil {
+			return models.SCIMUser{}, false, validationError(serr, "enterprise extension")
+		}
+	}
+	u := models.SCIMUser{Active: true}
+	u.UserName = str(attrs, "userName")
+	if id := str(attrs, "externalId"); id != "" {
+		u.ExternalID = &id
+	}
+	u.DisplayName = str(attrs, "displayName")
+	if name, ok := attrValue(attrs, "name").(map[string]any); ok {
+		u.GivenName, u.FamilyName = str(name, "givenName"), str(name, "familyName")
+		if u.DisplayName == "" {
+			u.DisplayName = str(name, "formatted")
+		}
+	}
+	u.Email, u.EmailType = pickEmail(attrValue(attrs, "emails"))
+	u.Location = pickLocation(attrValue(attrs, "addresses"))
+	u.Title, u.Locale = str(attrs, "title"), str(attrs, "locale")
+	if a, ok := lookup(attrs, "active"); ok {
+		b, isBool := a.(bool)
+		if !isBool {
+			return models.SCIMUser{}, false, badRequest(errors.ScimTypeInvalidValue, "active must be true or false.")
+		}
+		u.Active = b
+	}
+	rolesV, rolesGiven := lookup(attrs, "roles")
+	if rolesGiven {
+		u.Roles = roleNamesOf(rolesV)
+	}
+	if extAttrs != nil {
+		u.EmployeeNumber, u.Department = str(extAttrs, "employeeNumber"), str(extAttrs, "department")
+		if mgr, ok := attrValue(extAttrs, "manager").(map[string]any); ok {
+			u.ManagerID = str(mgr, "value")
+		}
+	}
+	return u, rolesGiven, response{}
+}
+
+func attrValue(m map[string]any, key string) any {
+	v, _ := lookup(m, key)
+	return v
+}
+
+// normaliseManager accepts a bare id as the manager (Entra's mappings can
+// send one), which the schema would refuse.
+func normaliseManager(ext map[string]any) {
+	for k, v := range ext {
+		if strings.EqualFold(k, "manager") {
+			if s, ok := v.(string); ok {
+				ext[k] = map[string]any{"value": s}
+			}
+		}
+	}
+}
+
+// pickEmail takes the primary email, else the work one, else the first:
+// a member has one address.
+func pickEmail(v any) (string, string) {
+	list := objects(v)
+	best := -1
+	for i, e := range list {
+		if p, _ := lookup(e, "primary"); p == true {
+			best = i
+			break
+		}
+		if best < 0 && strings.EqualFold(str(e, "type"), "work") {
+			best = i
+		}
+	}
+	if best < 0 && len(list) > 0 {
+		best = 0
+	}
+	if best < 0 {
+		return "", ""
+	}
+	return str(list[best], "value"), str(list[best], "type")
+}
+
+// pickLocation reads the work address's locality (or its formatted text).
+func pickLocation(v any) string {
+	list := objects(v)
+	for _, pass := range []func(map[string]any) bool{
+		func(a map[string]any) bool { return strings.EqualFold(str(a, "type"), "work") },
+		func(a map[string]any) bool { p, _ := lookup(a, "primary"); return p == true },
+		func(map[string]any) bool { return true },
+	} {
+		for _, a := range list {
+			if pass(a) {
+				if l := str(a, "locality"); l != "" {
+					return l
+				}
+				return str(a, "formatted")
+			}
+		}
+	}
+	return ""
+}
+
+func objects(v any) []map[string]any {
+	switch v := v.(type) {
+	case []any:
+		out := make([]map[string]any, 0, len(v))
+		for _, e := range v {
+			if m, ok := e.(map[string]any); ok {
+				out = append(out, m)
+			}
+		}
+		return out
+	case []map[string]any:
+		return v
+	case map[string]any:
+		return []map[string]any{v}
+	}
+	return nil
+}
+
+// roleNamesOf reads roles: each one's value, or its display when the IdP
+// sent no value. Never nil, so "roles": [] takes every role away.
+func roleNamesOf(v any) []string {
+	names := []string{}
+	switch v := v.(type) {
+	case string:
+		if v != "" {
+			names = append(names, v)
+		}
+	default:
+		for _, r := range objects(v) {
+			n := str(r, "value")
+			if n == "" {
+				n = str(r, "display")
+			}
+			if n != "" {
+				names = append(names, n)
+			}
+		}
+	}
+	return names
+}
+
+// idsOf reads a list of {value: id} (group members).
+func idsOf(v any) []string {
+	ids := []string{}
+	for _, m := range objects(v) {
+		if id := str(m, "value"); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}

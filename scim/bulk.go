@@ -1,0 +1,227 @@
+package scim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/elimity-com/scim/errors"
+)
+
+// /Bulk (RFC 7644 §3.7). Each operation runs through serve, exactly as if
+// it had come on its own; operations commit together in batches, one
+// transaction per batch, each in a savepoint of its own, so one failing
+// operation undoes only its own writes.
+
+const (
+	bulkRequestURN  = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
+	bulkResponseURN = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
+	// bulkBatch operations share a commit: enough to spread its cost,
+	// few enough that other writers wait only briefly.
+	bulkBatch = 250
+)
+
+type bulkOp struct {
+	Method  string          `json:"method"`
+	BulkID  string          `json:"bulkId"`
+	Path    string          `json:"path"`
+	Version string          `json:"version"`
+	Data    json.RawMessage `json:"data"`
+}
+
+type bulkResult struct {
+	Method   string `json:"method"`
+	BulkID   string `json:"bulkId,omitempty"`
+	Location string `json:"location,omitempty"`
+	Version  string `json:"version,omitempty"`
+	Status   string `json:"status"`
+	Response any    `json:"response,omitempty"`
+}
+
+var bulkRef = regexp.MustCompile(`bulkId:([^"\s/?]+)`)
+
+// readBulk decodes a BulkRequest one operation at a time.
+func readBulk(body []byte) (ops []bulkOp, failOnErrors int, res response) {
+	d := json.NewDecoder(bytes.NewReader(body))
+	syntax := func(detail string) response { return badRequest(errors.ScimTypeInvalidSyntax, detail) }
+	if t, err := d.Token(); err != nil || t != json.Delim('{') {
+		return nil, 0, syntax("The body is not a BulkRequest object.")
+	}
+	var schemas []string
+	for d.More() {
+		t, err := d.Token()
+		if err != nil {
+			return nil, 0, syntax("The body is not valid JSON.")
+		}
+		key, _ := t.(string)
+		switch strings.ToLower(key) {
+		case "schemas":
+			if err := d.Decode(&schemas); err != nil {
+				return nil, 0, syntax("schemas must be a list of strings.")
+			}
+		case "failonerrors":
+			if err := d.Decode(&failOnErrors); err != nil || failOnErrors < 0 {
+				return nil, 0, badRequest(errors.ScimTypeInvalidValue, "failOnErrors must be a positive integer.")
+			}
+		case "operations":
+			if t, err := d.Token(); err != nil || t != json.Delim('[') {
+				return nil, 0, syntax("Operations must be a list.")
+			}
+			for d.More() {
+				if len(ops) == MaxOperations {
+					return nil, 0, fail(http.StatusRequestEntityTooLarge, "", fmt.Sprintf(
+						"This request has more than maxOperations (%d) operations; split it into several /Bulk requests.", MaxOperations))
+				}
+				var op bulkOp
+				if err := d.Decode(&op); err != nil {
+					return nil, 0, syntax(fmt.Sprintf("Operation %d is not a valid bulk operation: %v", len(ops)+1, err))
+				}
+				ops = append(ops, op)
+			}
+			if _, err := d.Token(); err != nil {
+				return nil, 0, syntax("Operations is not closed.")
+			}
+		default:
+			var skip json.RawMessage
+			if err := d.Decode(&skip); err != nil {
+				return nil, 0, syntax("The body is not valid JSON.")
+			}
+		}
+	}
+	if !hasSchema(schemas, bulkRequestURN) {
+		return nil, 0, syntax(`schemas must be ["` + bulkRequestURN + `"].`)
+	}
+	if len(ops) == 0 {
+		return nil, 0, badRequest(errors.ScimTypeInvalidValue, "Operations must list at least one operation.")
+	}
+	return ops, failOnErrors, response{}
+}
+
+func (s *Server) bulk(req request) response {
+	ops, failOnErrors, res := readBulk(req.body)
+	if res.status != 0 {
+		return res
+	}
+	declared := map[string]bool{} // bulkIds some POST may still resolve
+	for _, op := range ops {
+		if op.BulkID != "" && strings.EqualFold(op.Method, http.MethodPost) {
+			declared[op.BulkID] = true
+		}
+	}
+	resolved := map[string]string{} // bulkId → the id it created
+	results := make([]*bulkResult, len(ops))
+	errorsSeen := 0
+	stopped := false
+
+	// ready reports whether every bulkId op refers to is resolved; a
+	// reference nothing can resolve fails the operation.
+	ready := func(i int) (bool, *bulkResult) {
+		op := ops[i]
+		// A space between them: a path ending in bulkId:x must not run
+		// into the data's opening brace ("x{").
+		for _, m := range bulkRef.FindAllStringSubmatch(op.Path+" "+string(op.Data), -1) {
+			if _, ok := resolved[m[1]]; ok {
+				continue
+			}
+			if declared[m[1]] && m[1] != op.BulkID {
+				return false, nil
+			}
+			return false, s.bulkFailure(op, fail(http.StatusConflict, "", "bulkId:"+m[1]+" refers to no operation that created a resource."))
+		}
+		return true, nil
+	}
+
+	pending := make([]int, len(ops))
+	for i := range ops {
+		pending[i] = i
+	}
+	for len(pending) > 0 && !stopped {
+		var next []int
+		progress := false
+		for start := 0; start < len(pending) && !stopped; {
+			err := s.store.InBatch(req.ctx, func(ctx context.Context) error {
+				for n := 0; start < len(pending) && n < bulkBatch; start++ {
+					i := pending[start]
+					ok, failed := ready(i)
+					if failed != nil {
+						results[i], progress = failed, true
+					} else if !ok {
+						next = append(next, i)
+						continue
+					} else {
+						results[i], progress = s.bulkRun(ctx, req, ops[i], resolved), true
+						n++
+					}
+					if st, _ := strconv.Atoi(results[i].Status); st >= 400 {
+						if ops[i].BulkID != "" {
+							delete(declared, ops[i].BulkID) // nothing will resolve it now
+						}
+						if errorsSeen++; failOnErrors > 0 && errorsSeen >= failOnErrors {
+							stopped = true
+							return nil
+						}
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return s.internal(err)
+			}
+		}
+		if !progress { // what is left refers to itself in a circle
+			for _, i := range next {
+				results[i] = s.bulkFailure(ops[i], fail(http.StatusConflict, "", "This operation's bulkId references form a circle that cannot be resolved."))
+			}
+			break
+		}
+		pending = next
+	}
+	list := make([]*bulkResult, 0, len(results))
+	for _, r := range results {
+		if r != nil {
+			list = append(list, r)
+		}
+	}
+	return response{status: http.StatusOK, body: map[string]any{"schemas": []string{bulkResponseURN}, "Operations": list}}
+}
+
+// bulkRun runs one operation with its bulkId references replaced.
+func (s *Server) bulkRun(ctx context.Context, req request, op bulkOp, resolved map[string]string) *bulkResult {
+	method := strings.ToUpper(op.Method)
+	path, data := op.Path, op.Data
+	if strings.Contains(path+string(data), "bulkId:") {
+		replace := func(b []byte) []byte {
+			return bulkRef.ReplaceAllFunc(b, func(m []byte) []byte { return []byte(resolved[string(m[len("bulkId:"):])]) })
+		}
+		path, data = string(replace([]byte(path))), replace(data)
+	}
+	switch method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+	default:
+		return s.bulkFailure(op, badRequest(errors.ScimTypeInvalidValue, "method must be POST, PUT, PATCH or DELETE."))
+	}
+	if method == http.MethodPost && op.BulkID == "" {
+		return s.bulkFailure(op, badRequest(errors.ScimTypeInvalidValue, "A POST in /Bulk needs a bulkId."))
+	}
+	if p := strings.ToLower(strings.Trim(path, "/")); !strings.HasPrefix(p, "users") && !strings.HasPrefix(p, "groups") {
+		return s.bulkFailure(op, notFoundPath(path))
+	}
+	res := s.serve(request{ctx: ctx, method: method, path: path, query: nil, body: data, ifMatch: op.Version, ws: req.ws, actor: req.actor})
+	out := &bulkResult{Method: method, BulkID: op.BulkID, Location: res.location, Version: res.etag, Status: strconv.Itoa(res.status)}
+	if res.status >= 400 {
+		out.Response = res.body
+		out.Location, out.Version = "", ""
+	} else if method == http.MethodPost && op.BulkID != "" {
+		resolved[op.BulkID] = res.location[strings.LastIndexByte(res.location, '/')+1:]
+	}
+	return out
+}
+
+func (s *Server) bulkFailure(op bulkOp, res response) *bulkResult {
+	return &bulkResult{Method: strings.ToUpper(op.Method), BulkID: op.BulkID, Status: strconv.Itoa(res.status), Response: res.body}
+}

@@ -1,0 +1,283 @@
+// Package scim is Muster's SCIM 2.0 service provider (RFC 7643/7644) at
+// /scim/v2, for identity providers such as Okta and Entra ID. Users are a
+// workspace's members and Groups its roles; every change goes through the
+// domain layer (package models), so the rules of the browser hold here too.
+//
+// It is built on github.com/elimity-com/scim: its schemas validate request
+// bodies and PATCH paths, its filter package parses and checks filters, and
+// its error type is what every failure renders. Routing and responses are
+// ours, because the library's handler leaves too much out (PATCH is not
+// applied, filters are evaluated in memory, lists ignore projection and
+// sorting, no ETags or /Bulk, Fiber's own errors are plain text): each gap
+// would have to be patched from outside.
+package scim
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/elimity-com/scim/errors"
+	"github.com/elimity-com/scim/schema"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/muster-app/muster/models"
+)
+
+// Limits advertised in /ServiceProviderConfig and enforced.
+const (
+	// MaxPayloadSize bounds every request body; Fiber's BodyLimit must be
+	// above it, so an oversized body gets this package's SCIM 413.
+	MaxPayloadSize = 12 << 20
+	MaxOperations  = 10000
+	MaxResults     = 1000 // the largest page of a list
+	defaultCount   = 100
+)
+
+func init() {
+	// Entra sends booleans as strings ("active": "False").
+	schema.SetAllowStringValues(true)
+}
+
+// Options configure the SCIM service.
+type Options struct {
+	Store   *models.Store
+	Logger  *slog.Logger
+	BaseURL string // public URL of Muster; resources' locations start with it
+	// RatePerSecond bounds the requests of one token (a burst of twice
+	// that is allowed); 0 means no limit.
+	RatePerSecond float64
+	// Changed is called after a request changed members or roles. Optional.
+	Changed func()
+}
+
+// Server answers /scim/v2.
+type Server struct {
+	store   *models.Store
+	log     *slog.Logger
+	base    string // <BaseURL>/scim/v2
+	limiter *limiter
+	changed func()
+}
+
+// New makes the SCIM service.
+func New(opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Changed == nil {
+		opts.Changed = func() {}
+	}
+	return &Server{store: opts.Store, log: opts.Logger, base: strings.TrimRight(opts.BaseURL, "/") + "/scim/v2",
+		limiter: newLimiter(opts.RatePerSecond), changed: opts.Changed}
+}
+
+// Prefix is where the service is mounted.
+const Prefix = "/scim/v2"
+
+// Mount routes every request under /scim/v2 to the service.
+func (s *Server) Mount(app *fiber.App) {
+	app.All(Prefix, s.handle)
+	app.All(Prefix+"/*", s.handle)
+}
+
+// request is one SCIM request, from HTTP or one operation of /Bulk.
+type request struct {
+	ctx         context.Context
+	method      string
+	path        string // below /scim/v2: "/Users/…"
+	query       url.Values
+	body        []byte
+	ifMatch     string
+	ifNoneMatch string
+	ws          *models.Workspace
+	actor       models.Actor
+}
+
+// response is what a request answers: body is marshalled as JSON.
+type response struct {
+	status   int
+	body     any
+	etag     string
+	location string
+	allow    string // for 405
+	retry    time.Duration
+}
+
+// handle turns an HTTP request into a request, authenticates it and writes
+// the response.
+func (s *Server) handle(c *fiber.Ctx) error {
+	if len(c.Body()) > MaxPayloadSize {
+		return s.write(c, tooLarge())
+	}
+	token, ok := bearer(c.Get(fiber.HeaderAuthorization))
+	if !ok {
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="muster"`)
+		return s.write(c, fail(http.StatusUnauthorized, "", "Send the workspace's SCIM token as Authorization: Bearer <token>."))
+	}
+	tok, ws, err := s.store.AuthenticateSCIM(c.UserContext(), token)
+	if err != nil {
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="muster", error="invalid_token"`)
+		if err == models.ErrNotFound {
+			return s.write(c, fail(http.StatusUnauthorized, "", "This SCIM token is not valid: it may have been revoked. Create a new one on the workspace's SCIM provisioning page."))
+		}
+		return s.write(c, s.internal(err))
+	}
+	if wait := s.limiter.wait(tok.ID); wait > 0 {
+		return s.write(c, response{status: http.StatusTooManyRequests, retry: wait,
+			body: scimError(http.StatusTooManyRequests, "", "Too many requests for this token; retry after the time in Retry-After.")})
+	}
+	path := strings.TrimPrefix(c.Path(), Prefix)
+	query, err := url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return s.write(c, fail(http.StatusBadRequest, "", "The query string is malformed."))
+	}
+	req := request{ctx: c.UserContext(), method: c.Method(), path: path, query: query, body: c.Body(),
+		ifMatch: c.Get(fiber.HeaderIfMatch), ifNoneMatch: c.Get(fiber.HeaderIfNoneMatch), ws: ws, actor: tok.Actor()}
+	res := s.serve(req)
+	if res.status < 300 && req.method != http.MethodGet && req.method != http.MethodHead {
+		s.changed()
+	}
+	return s.write(c, res)
+}
+
+func bearer(h string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
+	token = strings.TrimSpace(token)
+	return token, ok && strings.EqualFold(scheme, "Bearer") && token != ""
+}
+
+// write sends a response: always SCIM JSON, errors included.
+func (s *Server) write(c *fiber.Ctx, res response) error {
+	c.Set(fiber.HeaderContentType, "application/scim+json; charset=utf-8")
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	if res.etag != "" {
+		c.Set(fiber.HeaderETag, res.etag)
+	}
+	if res.location != "" {
+		c.Set(fiber.HeaderLocation, res.location)
+	}
+	if res.allow != "" {
+		c.Set(fiber.HeaderAllow, res.allow)
+	}
+	if res.retry > 0 {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int((res.retry+time.Second-1)/time.Second)))
+	}
+	c.Status(res.status)
+	if res.body == nil {
+		return nil
+	}
+	b, err := json.Marshal(res.body)
+	if err != nil {
+		s.log.Error("scim: marshal response", "err", err)
+		c.Status(http.StatusInternalServerError)
+		b, _ = json.Marshal(scimError(http.StatusInternalServerError, "", "The response could not be written."))
+	}
+	return c.Send(b)
+}
+
+// WriteError answers a request Fiber itself refused (an oversized body, a
+// panic) as SCIM JSON; the app's error handler calls it for /scim paths.
+func WriteError(c *fiber.Ctx, status int, detail string) error {
+	if status == http.StatusRequestEntityTooLarge {
+		detail = tooLarge().body.(errors.ScimError).Detail
+	}
+	b, _ := json.Marshal(scimError(status, "", detail))
+	c.Set(fiber.HeaderContentType, "application/scim+json; charset=utf-8")
+	return c.Status(status).Send(b)
+}
+
+// serve routes one request. /Bulk calls it for each of its operations.
+func (s *Server) serve(req request) response {
+	parts := strings.Split(strings.Trim(req.path, "/"), "/")
+	if len(parts) > 2 || parts[0] == "" {
+		return notFoundPath(req.path)
+	}
+	id := ""
+	if len(parts) == 2 {
+		var err error
+		// No id holds a NUL, and the database cannot be asked for one.
+		if id, err = url.PathUnescape(parts[1]); err != nil || id == "" || strings.IndexByte(id, 0) >= 0 {
+			return notFoundPath(req.path)
+		}
+	}
+	switch strings.ToLower(parts[0]) {
+	case "serviceproviderconfig":
+		if id != "" {
+			return notFoundPath(req.path)
+		}
+		return only(req, s.serviceProviderConfig, http.MethodGet)
+	case "resourcetypes":
+		return only(req, func(req request) response { return resourceTypes(id) }, http.MethodGet)
+	case "schemas":
+		return only(req, func(req request) response { return schemas(id) }, http.MethodGet)
+	case "bulk":
+		if id != "" {
+			return notFoundPath(req.path)
+		}
+		return only(req, s.bulk, http.MethodPost)
+	case "users":
+		return s.route(req, id, users{s})
+	case "groups":
+		return s.route(req, id, groups{s})
+	}
+	return notFoundPath(req.path)
+}
+
+// resource is what Users and Groups both answer.
+type resource interface {
+	list(req request, q listQuery) response
+	get(req request, id string) response
+	create(req request) response
+	replace(req request, id string) response
+	patch(req request, id string) response
+	remove(req request, id string) response
+}
+
+func (s *Server) route(req request, id string, r resource) response {
+	switch {
+	case id == ".search":
+		return only(req, func(req request) response {
+			q, res := searchQuery(req)
+			if res.status != 0 {
+				return res
+			}
+			return r.list(req, q)
+		}, http.MethodPost)
+	case id == "":
+		switch req.method {
+		case http.MethodGet:
+			q, res := listQueryFrom(req.query)
+			if res.status != 0 {
+				return res
+			}
+			return r.list(req, q)
+		case http.MethodPost:
+			return r.create(req)
+		}
+		return notAllowed("GET, POST")
+	}
+	switch req.method {
+	case http.MethodGet:
+		return r.get(req, id)
+	case http.MethodPut:
+		return r.replace(req, id)
+	case http.MethodPatch:
+		return r.patch(req, id)
+	case http.MethodDelete:
+		return r.remove(req, id)
+	}
+	return notAllowed("GET, PUT, PATCH, DELETE")
+}
+
+func only(req request, fn func(request) response, method string) response {
+	if req.method != method {
+		return notAllowed(method)
+	}
+	return fn(req)
+}

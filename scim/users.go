@@ -1,0 +1,98 @@
+package scim
+
+import (
+	"net/http"
+
+	"github.com/muster-app/muster/models"
+)
+
+// users serves /Users: a workspace's members.
+type users struct{ s *Server }
+
+func (u users) list(req request, lq listQuery) response {
+	expr, res := parseFilter(lq.filter, userSchema, enterpriseSchema)
+	if res.status != 0 {
+		return res
+	}
+	members, total, err := u.s.store.ListSCIMUsers(req.ctx, req.ws.ID, storeQuery(lq, expr))
+	if err != nil {
+		return u.s.fromDomain(err, "User", "")
+	}
+	out := make([]map[string]any, len(members))
+	for i, m := range members {
+		out[i] = lq.projection.apply(u.s.userJSON(m))
+	}
+	return listResponse(total, lq.startIndex, out)
+}
+
+func (u users) get(req request, id string) response {
+	m, err := u.s.store.SCIMUserByID(req.ctx, req.ws.ID, id)
+	if err != nil {
+		return u.s.fromDomain(err, "User", id)
+	}
+	if req.ifNoneMatch != "" && noneMatch(req.ifNoneMatch, m.Version) {
+		return response{status: http.StatusNotModified, etag: etag(m.Version)}
+	}
+	p := newProjection(req.query.Get("attributes"), req.query.Get("excludedAttributes"))
+	return response{status: http.StatusOK, body: p.apply(u.s.userJSON(m)), etag: etag(m.Version)}
+}
+
+func (u users) create(req request) response {
+	user, _, res := userFromBody(req.body)
+	if res.status != 0 {
+		return res
+	}
+	// Entra sends "roles": [] with every new user (no app role assigned):
+	// that is "none given", so the user gets the built-in Member role like
+	// any other; an empty list would leave them with no access at all.
+	if len(user.Roles) == 0 {
+		user.Roles = nil
+	}
+	m, err := u.s.store.CreateSCIMUser(req.ctx, req.actor, req.ws, user)
+	if err != nil {
+		return u.s.fromDomain(err, "User", "")
+	}
+	return response{status: http.StatusCreated, body: u.s.userJSON(m), etag: etag(m.Version), location: u.s.userLocation(m.ID)}
+}
+
+// replace is PUT: what the body leaves out is cleared, except roles, which
+// admins share with the IdP and a body without them keeps.
+func (u users) replace(req request, id string) response {
+	user, rolesGiven, res := userFromBody(req.body)
+	if res.status != 0 {
+		return res
+	}
+	return u.change(req, id, func(cur *models.SCIMUser) error {
+		roles := cur.Roles
+		*cur = user
+		if !rolesGiven {
+			cur.Roles = roles
+		}
+		return nil
+	})
+}
+
+func (u users) patch(req request, id string) response {
+	ops, res := readPatch(req.body)
+	if res.status != 0 {
+		return res
+	}
+	return u.change(req, id, func(cur *models.SCIMUser) error { return applyUserPatch(cur, ops) })
+}
+
+func (u users) change(req request, id string, fn func(*models.SCIMUser) error) response {
+	version := matchVersion(req.ifMatch)
+	m, err := u.s.store.ChangeSCIMUser(req.ctx, req.actor, req.ws, id, version, fn)
+	if err != nil {
+		return u.s.fromDomain(err, "User", id)
+	}
+	return response{status: http.StatusOK, body: u.s.userJSON(m), etag: etag(m.Version), location: u.s.userLocation(m.ID)}
+}
+
+func (u users) remove(req request, id string) response {
+	version := matchVersion(req.ifMatch)
+	if err := u.s.store.DeleteSCIMUser(req.ctx, req.actor, req.ws, id, version); err != nil {
+		return u.s.fromDomain(err, "User", id)
+	}
+	return response{status: http.StatusNoContent}
+}

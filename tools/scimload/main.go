@@ -1,0 +1,196 @@
+// Command scimload drives a running Muster's SCIM endpoint over HTTP and
+// prints throughput and latency, the way an identity provider would load
+// it: distinct POST /Users, the userName/externalId lookups IdPs send
+// before each write, and /Bulk creations. tools/scim-load.sh runs it
+// against a fresh server with 100,000 members.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+func main() {
+	base := flag.String("base", "http://127.0.0.1:8080/scim/v2", "SCIM base URL")
+	token := flag.String("token", os.Getenv("SCIM_TOKEN"), "bearer token (or SCIM_TOKEN)")
+	mode := flag.String("mode", "post", "post, get-username, get-externalid or bulk")
+	n := flag.Int("n", 5000, "requests (bulk: requests of -bulk-size operations)")
+	c := flag.Int("c", 8, "concurrent clients")
+	size := flag.Int("bulk-size", 1000, "operations per /Bulk request")
+	prefix := flag.String("prefix", fmt.Sprintf("load%d", time.Now().UnixNano()), "makes this run's userNames unique")
+	flag.Parse()
+
+	l := &loader{base: strings.TrimRight(*base, "/"), token: *token,
+		client: &http.Client{Timeout: 5 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: *c * 2}}}
+	var work func(i int) (int, error)
+	switch *mode {
+	case "post":
+		work = func(i int) (int, error) {
+			return l.send("POST", "/Users", userBody(fmt.Sprintf("%s-%d", *prefix, i)))
+		}
+	case "get-username", "get-externalid":
+		names, ext, err := l.sample(1000, *mode == "get-externalid")
+		if err != nil {
+			fail(err)
+		}
+		attr, vals := "userName", names
+		if *mode == "get-externalid" {
+			attr, vals = "externalId", ext
+		}
+		if len(vals) == 0 {
+			fail(fmt.Errorf("no users with %s to look up", attr))
+		}
+		work = func(i int) (int, error) {
+			f := url.QueryEscape(attr + ` eq "` + vals[i%len(vals)] + `"`)
+			return l.send("GET", "/Users?filter="+f+"&startIndex=1&count=100", nil)
+		}
+	case "bulk":
+		work = func(i int) (int, error) {
+			return l.send("POST", "/Bulk", bulkBody(fmt.Sprintf("%s-%d", *prefix, i), *size))
+		}
+	default:
+		fail(fmt.Errorf("unknown mode %q", *mode))
+	}
+	run(*mode, *n, *c, *size, work)
+}
+
+type loader struct {
+	base, token string
+	client      *http.Client
+}
+
+func (l *loader) send(method, path string, body []byte) (int, error) {
+	req, err := http.NewRequest(method, l.base+path, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+l.token)
+	req.Header.Set("Content-Type", "application/scim+json")
+	res, err := l.client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode >= 300 {
+		return res.StatusCode, fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, b)
+	}
+	if path == "/Bulk" && bytes.Contains(b, []byte(`"status":"4`)) {
+		return res.StatusCode, fmt.Errorf("bulk operations failed: %.300s", b)
+	}
+	return res.StatusCode, nil
+}
+
+// sample reads userNames and externalIds of existing members to look up.
+func (l *loader) sample(n int, withExternalID bool) (names, ext []string, err error) {
+	q := "/Users?count=" + fmt.Sprint(n) + "&attributes=userName,externalId"
+	if withExternalID {
+		q += "&filter=" + url.QueryEscape("externalId pr")
+	}
+	req, _ := http.NewRequest("GET", l.base+q, nil)
+	req.Header.Set("Authorization", "Bearer "+l.token)
+	res, err := l.client.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer res.Body.Close()
+	var page struct {
+		Resources []struct {
+			UserName   string `json:"userName"`
+			ExternalID string `json:"externalId"`
+		}
+	}
+	if err := json.NewDecoder(res.Body).Decode(&page); err != nil {
+		return nil, nil, err
+	}
+	for _, r := range page.Resources {
+		names = append(names, r.UserName)
+		if r.ExternalID != "" {
+			ext = append(ext, r.ExternalID)
+		}
+	}
+	return names, ext, nil
+}
+
+func userBody(id string) []byte {
+	b, _ := json.Marshal(user(id))
+	return b
+}
+
+func user(id string) map[string]any {
+	return map[string]any{
+		"schemas":    []string{"urn:ietf:params:scim:schemas:core:2.0:User"},
+		"userName":   id + "@load.example.com",
+		"externalId": "ext-" + id,
+		"name":       map[string]any{"givenName": "Load", "familyName": id},
+		"emails":     []map[string]any{{"value": id + "@load.example.com", "type": "work", "primary": true}},
+		"active":     true,
+	}
+}
+
+func bulkBody(prefix string, size int) []byte {
+	ops := make([]map[string]any, size)
+	for i := range ops {
+		id := fmt.Sprintf("%s-%d", prefix, i)
+		ops[i] = map[string]any{"method": "POST", "path": "/Users", "bulkId": id, "data": user(id)}
+	}
+	b, _ := json.Marshal(map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:BulkRequest"}, "Operations": ops})
+	return b
+}
+
+// run does n calls of work on c workers and prints one summary line.
+func run(mode string, n, c, size int, work func(i int) (int, error)) {
+	lat := make([]time.Duration, n)
+	var next, errs atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				t := time.Now()
+				if _, err := work(i); err != nil {
+					errs.Add(1)
+					firstErr.CompareAndSwap(nil, err)
+				}
+				lat[i] = time.Since(t)
+			}
+		}()
+	}
+	wg.Wait()
+	took := time.Since(start)
+	slices.Sort(lat)
+	pct := func(p float64) time.Duration { return lat[min(int(float64(n)*p), n-1)].Round(10 * time.Microsecond) }
+	what := "req/s"
+	rate := float64(n) / took.Seconds()
+	if mode == "bulk" {
+		what, rate = fmt.Sprintf("users/s (%d per request)", size), float64(n*size)/took.Seconds()
+	}
+	fmt.Printf("%-15s n=%-6d c=%-3d %8.0f %s  p50=%v p95=%v p99=%v  errors=%d  total=%v\n",
+		mode, n, c, rate, what, pct(0.50), pct(0.95), pct(0.99), errs.Load(), took.Round(time.Millisecond))
+	if err, ok := firstErr.Load().(error); ok {
+		fmt.Fprintln(os.Stderr, "first error:", err)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "scimload:", err)
+	os.Exit(1)
+}
