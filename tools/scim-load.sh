@@ -39,4 +39,6 @@ for i in $(seq "$runs"); do
   load -mode bulk -n 1 -c 1 -bulk-size 1000 -prefix "bulk1k$i"
   load -mode bulk -n 1 -c 1 -bulk-size 10000 -prefix "bulk10k$i"
 done
-echo "server peak RSS: $(awk '/VmHWM/ {printf "%.0f MiB", $2/1024}' "/proc/$pid/status")"
+# Peak RSS counts the database file's pages SQLite maps (mmap_size) as
+# well as the heap; RssAnon is the process's own memory.
+awk '/VmHWM|RssAnon|RssFile/ {printf "server %s %.0f MiB\n", $1, $2/1024}' "/proc/$pid/status"
