@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -83,7 +84,7 @@ func fuzzCheck(t *testing.T, what string, r *result) {
 	if len(schemas) != 1 || schemas[0] != "urn:ietf:params:scim:api:messages:2.0:Error" {
 		t.Fatalf("%s: status %d without the Error schema: %s", what, r.Status, r.Raw)
 	}
-	if r.str("status") != itoa(r.Status) || r.str("detail") == "" {
+	if r.str("status") != strconv.Itoa(r.Status) || r.str("detail") == "" {
 		t.Fatalf("%s: status %d, error document %s", what, r.Status, r.Raw)
 	}
 }
@@ -118,7 +119,7 @@ func FuzzFilter(f *testing.F) {
 	}
 	var ors []string
 	for i := range 300 {
-		ors = append(ors, `userName eq "u`+itoa(i)+`"`)
+		ors = append(ors, `userName eq "u`+strconv.Itoa(i)+`"`)
 	}
 	for _, s := range []string{
 		// What Okta and Entra send.

@@ -15,6 +15,7 @@ package scim
 import (
 	"context"
 	"encoding/json"
+	stderrors "errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -123,7 +124,7 @@ func (s *Server) handle(c *fiber.Ctx) error {
 	tok, ws, err := s.store.AuthenticateSCIM(c.UserContext(), token)
 	if err != nil {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="muster", error="invalid_token"`)
-		if err == models.ErrNotFound {
+		if stderrors.Is(err, models.ErrNotFound) {
 			return s.write(c, fail(http.StatusUnauthorized, "", "This SCIM token is not valid: it may have been revoked. Create a new one on the workspace's SCIM provisioning page."))
 		}
 		return s.write(c, s.internal(err))
