@@ -54,15 +54,11 @@ func scimTokenCmd(args []string, out io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	store, err := openStore(ctx, cfg)
+	store, ws, err := openWorkspace(ctx, cfg, *slug)
 	if err != nil {
 		return err
 	}
 	defer store.DB().Close()
-	ws, err := store.WorkspaceBySlug(ctx, *slug)
-	if err != nil {
-		return fmt.Errorf("workspace %q: %w", *slug, err)
-	}
 	switch action {
 	case "create":
 		return createSCIMToken(ctx, store, ws, *name, cfg.BaseURL, out)

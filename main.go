@@ -235,21 +235,32 @@ func demoCmd(args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	store, err := openStore(ctx, cfg)
+	store, ws, err := openWorkspace(ctx, cfg, *slug)
 	if err != nil {
 		return err
 	}
 	defer store.DB().Close()
-	ws, err := store.WorkspaceBySlug(ctx, *slug)
-	if err != nil {
-		return fmt.Errorf("workspace %q: %w", *slug, err)
-	}
 	start := time.Now()
 	if err := store.SeedDemo(ctx, ws.ID, *n, *seed); err != nil {
 		return err
 	}
 	fmt.Printf("Added %d members to %s in %s.\n", *n, ws.Name, time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// openWorkspace opens the store and finds a workspace by its slug, for the
+// commands that act on one.
+func openWorkspace(ctx context.Context, cfg config.Config, slug string) (*models.Store, *models.Workspace, error) {
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	ws, err := store.WorkspaceBySlug(ctx, slug)
+	if err != nil {
+		store.DB().Close()
+		return nil, nil, fmt.Errorf("workspace %q: %w", slug, err)
+	}
+	return store, ws, nil
 }
 
 func dbArgs(dbURL string) []string {

@@ -1,7 +1,7 @@
 package scim_test
 
 // Helpers for the interop tests (interop_*_test.go): each test there
-// replays one numbered case of /work/shared/scim-interop.md (the SCIM
+// replays one numbered case of the shared scim-interop.md checklist (the SCIM
 // checklist) and is named after it, "case08_okta_create" for case 8.
 
 import (
