@@ -144,16 +144,16 @@ func (s *Store) issueInvite(ctx context.Context, tx bun.Tx, ws *Workspace, m *Me
 
 // insertInvite writes a new link for m (with its roles loaded) and, when
 // asked, its email; the member must have no pending link.
-func (s *Store) insertInvite(ctx context.Context, tx bun.IDB, ws *Workspace, m *Member, actor Actor, email bool) (string, *Invite, error) {
+func (s *Store) insertInvite(ctx context.Context, tx bun.Tx, ws *Workspace, m *Member, actor Actor, email bool) (string, *Invite, error) {
 	token, inv, msg, err := s.inviteRecords(ws, m, actor, email)
 	if err != nil {
 		return "", nil, err
 	}
-	if _, err := tx.NewInsert().Model(inv).Exec(ctx); err != nil {
+	if err := s.insertRow(ctx, tx, inv); err != nil {
 		return "", nil, err
 	}
 	if msg != nil {
-		_, err = tx.NewInsert().Model(msg).Exec(ctx)
+		err = s.insertRow(ctx, tx, msg)
 	}
 	return token, inv, err
 }

@@ -153,14 +153,16 @@ func (s *Store) CreateSCIMUser(ctx context.Context, actor Actor, ws *Workspace, 
 		}
 		u.apply(m)
 		m.setDerived()
-		if _, err := tx.NewInsert().Model(m).Exec(ctx); err != nil {
+		if err := s.insertRow(ctx, tx, m); err != nil {
 			if isUniqueViolation(err) { // a concurrent request won
 				return &ConflictError{Field: "userName", Code: ConflictUniqueness, Message: "A member with this userName or email has just been created."}
 			}
 			return err
 		}
-		if err := insertMemberRoles(ctx, tx, m.ID, roles); err != nil {
-			return err
+		for _, r := range roles {
+			if err := s.insertRow(ctx, tx, &MemberRole{MemberID: m.ID, RoleID: r.ID}); err != nil {
+				return err
+			}
 		}
 		if m.Status == StatusInvited { // a new member: no earlier link to end
 			if _, _, err := s.insertInvite(ctx, tx, ws, m, actor, ws.SCIMInvites); err != nil {

@@ -52,6 +52,7 @@ func (s *Store) tx(ctx context.Context, fn func(tx bun.Tx) error) error {
 	if batch, ok := ctx.Value(batchKey{}).(bun.Tx); ok {
 		return batch.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(tx) })
 	}
+	s.prepareInserts(ctx)
 	if w, ok := ctx.Value(changeWatchKey{}).(*ChangeWatch); ok {
 		return s.watchedTx(ctx, w, fn)
 	}
@@ -65,6 +66,7 @@ type batchKey struct{}
 // operations this way: one commit for hundreds of changes, where a commit
 // each would spend most of the time writing the log.
 func (s *Store) InBatch(ctx context.Context, fn func(ctx context.Context) error) error {
+	s.prepareInserts(ctx)
 	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		return fn(context.WithValue(ctx, batchKey{}, tx))
 	})
@@ -124,6 +126,9 @@ func (s *Store) audit(ctx context.Context, tx bun.IDB, wsID string, actor Actor,
 	ev, err := s.auditEvent(wsID, actor, action, targetKind, targetID, targetName, changes)
 	if err != nil {
 		return err
+	}
+	if t, ok := tx.(bun.Tx); ok {
+		return s.insertRow(ctx, t, ev)
 	}
 	_, err = tx.NewInsert().Model(ev).Exec(ctx)
 	return err
