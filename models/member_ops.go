@@ -72,10 +72,7 @@ func (s *Store) UpdateMember(ctx context.Context, actor Actor, ws *Workspace, me
 			}
 		}
 		// Roles given or taken away must be ones the actor could give.
-		changed := slices.Concat(
-			slices.DeleteFunc(slices.Clone(roles), func(r Role) bool { return slices.ContainsFunc(m.Roles, func(x Role) bool { return x.ID == r.ID }) }),
-			slices.DeleteFunc(slices.Clone(m.Roles), func(r Role) bool { return slices.ContainsFunc(roles, func(x Role) bool { return x.ID == r.ID }) }))
-		if err := checkGrantable(actor, changed); err != nil {
+		if err := checkGrantable(actor, roleDiff(m.Roles, roles)); err != nil {
 			return err
 		}
 		hadAdmin, hasAdmin := hasAdminRole(m.Roles), hasAdminRole(roles)
@@ -93,14 +90,7 @@ func (s *Store) UpdateMember(ctx context.Context, actor Actor, ws *Workspace, me
 		}
 		if before, after := roleNames(m.Roles), roleNames(roles); !slices.Equal(before, after) {
 			changes["roles"] = Change{before, after}
-			if _, err := tx.NewDelete().Model((*MemberRole)(nil)).Where("member_id = ?", m.ID).Exec(ctx); err != nil {
-				return err
-			}
-			links := make([]MemberRole, len(roles))
-			for i, r := range roles {
-				links[i] = MemberRole{MemberID: m.ID, RoleID: r.ID}
-			}
-			if _, err := tx.NewInsert().Model(&links).Exec(ctx); err != nil {
+			if err := setMemberRoles(ctx, tx, m.ID, roles); err != nil {
 				return err
 			}
 		}

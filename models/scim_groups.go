@@ -52,10 +52,15 @@ func cleanGroupName(name string) (string, error) {
 // longer one fails on PostgreSQL) and control characters (a NUL fails
 // on both databases).
 func checkExternalID(id *string) error {
+	v := validator{}
+	checkExternalIDIn(v, id)
+	return v.err()
+}
+
+func checkExternalIDIn(v validator, id *string) {
 	if id != nil && (len(*id) > 255 || strings.IndexFunc(*id, unicode.IsControl) >= 0) {
-		return &ValidationError{Fields: map[string]string{"externalId": "externalId must be at most 255 characters without control characters."}}
+		v.add("externalId", "externalId must be at most 255 characters without control characters.")
 	}
-	return nil
 }
 
 func cleanExternalID(id *string) *string {

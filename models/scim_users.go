@@ -69,13 +69,7 @@ func (u *SCIMUser) clean() error {
 	}
 	u.Location, u.Title, u.Department = cleanName(u.Location), cleanName(u.Title), cleanName(u.Department)
 	u.Locale, u.EmployeeNumber, u.ManagerID = strings.TrimSpace(u.Locale), strings.TrimSpace(u.EmployeeNumber), strings.TrimSpace(u.ManagerID)
-	if u.ExternalID != nil {
-		if id := strings.TrimSpace(*u.ExternalID); id == "" {
-			u.ExternalID = nil
-		} else {
-			u.ExternalID = &id
-		}
-	}
+	u.ExternalID = cleanExternalID(u.ExternalID)
 	v := validator{}
 	switch {
 	case u.UserName == "":
@@ -101,9 +95,7 @@ func (u *SCIMUser) clean() error {
 			v.add(f.attr, f.attr+" must be at most "+strconv.Itoa(f.max)+" characters without control characters.")
 		}
 	}
-	if u.ExternalID != nil && (len(*u.ExternalID) > 255 || strings.IndexFunc(*u.ExternalID, unicode.IsControl) >= 0) {
-		v.add("externalId", "externalId must be at most 255 characters without control characters.")
-	}
+	checkExternalIDIn(v, u.ExternalID)
 	for _, r := range u.Roles {
 		if strings.IndexFunc(r, unicode.IsControl) >= 0 {
 			v.add("roles", "Role names have no control characters.")
@@ -328,14 +320,7 @@ func userChanges(before, after SCIMUser) map[string]Change {
 	note("department", before.Department, after.Department)
 	note("manager", before.ManagerID, after.ManagerID)
 	note("email_type", before.EmailType, after.EmailType)
-	b, a := "", ""
-	if before.ExternalID != nil {
-		b = *before.ExternalID
-	}
-	if after.ExternalID != nil {
-		a = *after.ExternalID
-	}
-	note("externalId", b, a)
+	note("externalId", derefOr(before.ExternalID), derefOr(after.ExternalID))
 	return changes
 }
 
