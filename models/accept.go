@@ -83,7 +83,7 @@ func (s *Store) lookupInvite(ctx context.Context, db bun.IDB, token string, lock
 		d.State = LinkAccepted
 	case inv.State == InviteSuperseded:
 		d.State = LinkSuperseded
-	case inv.State == InviteRevoked || m.Status != StatusInvited:
+	case inv.State == InviteRevoked || m.Status != StatusInvited || !m.CanBeInvited():
 		d.State = LinkRevoked
 	case !s.now().Before(inv.ExpiresAt):
 		d.State = LinkExpired

@@ -66,6 +66,7 @@ type Member struct {
 	EmployeeNumber string     `bun:"employee_number"`
 	Department     string     `bun:"department"`
 	ManagerID      string     `bun:"manager_id"`
+	SCIMAttributes string     `bun:"scim_attributes"` // the SCIM User as last written (see SCIMUser.Attributes), "" if never
 	SortName       string     `bun:"sort_name"`
 	SearchText     string     `bun:"search_text"`
 	Version        int        `bun:"version"`
@@ -81,6 +82,11 @@ type Member struct {
 	// InviteExpired: invited, and the current link has expired.
 	InviteExpired bool `bun:"-"`
 }
+
+// CanBeInvited: the member has an email address to send a link to. An
+// identity provider may create members with only a userName; they stay
+// invited without a link until it gives them an address.
+func (m *Member) CanBeInvited() bool { return m.Email != "" }
 
 // setDerived fills the columns the members table sorts and searches on, so
 // both databases can use plain indexes and LIKE on lower-case text.

@@ -260,6 +260,9 @@ func (s *Store) reissue(ctx context.Context, actor Actor, ws *Workspace, memberI
 	var token string
 	var inv *Invite
 	m, err := s.changeMember(ctx, ws, memberID, StatusInvited, " is not waiting for an invitation.", func(tx bun.Tx, m *Member) error {
+		if !m.CanBeInvited() {
+			return errNoEmail(m)
+		}
 		// A link is the invited person's roles: only someone who could give
 		// those roles may hand one out.
 		if err := checkGrantable(actor, m.Roles); err != nil {
@@ -274,6 +277,14 @@ func (s *Store) reissue(ctx context.Context, actor Actor, ws *Workspace, memberI
 		return err
 	})
 	return m, token, inv, err
+}
+
+// errNoEmail: a member an identity provider created without an email
+// address cannot be invited: there is nowhere to send the link, and
+// accepting one makes an account for the member's address.
+func errNoEmail(m *Member) error {
+	return &ConflictError{Code: ConflictState, MemberID: m.ID, Message: m.DisplayName +
+		" has no email address, so Muster cannot invite them. Add one in your identity provider first."}
 }
 
 // reissueTx gives an invited member a new link (emailed or not) and records it.

@@ -272,7 +272,7 @@ func (s *Store) reactivateTx(ctx context.Context, tx bun.Tx, actor Actor, ws *Wo
 	if err := s.saveMember(ctx, tx, m, "status"); err != nil {
 		return err
 	}
-	if m.Status == StatusInvited {
+	if m.Status == StatusInvited && m.CanBeInvited() { // without an address they wait for one
 		if _, _, err := s.issueInvite(ctx, tx, ws, m, actor, true); err != nil {
 			return err
 		}

@@ -1,7 +1,9 @@
 package models
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strconv"
@@ -33,7 +35,18 @@ type SCIMUser struct {
 	// Roles are role names. Nil leaves a member's roles as they are (a new
 	// member gets the built-in Member role); empty takes every role away.
 	Roles []string
+	// Attributes is the whole User as the identity provider last wrote it,
+	// minus what Muster owns (id, meta, userName, externalId, active,
+	// roles, groups): JSON-ready, kept as it came and given back on every
+	// read, so what an IdP writes is what it reads. The fields above are
+	// what Muster uses of it, and the scim package derives them from it.
+	// Nil for a member no identity provider has written.
+	Attributes map[string]any
 }
+
+// maxAttributes bounds a User's stored attributes (JSON bytes): far above
+// any real profile, and a bound on what one request can store.
+const maxAttributes = 64 << 10
 
 // ConflictUniqueness: a SCIM attribute that must be unique in the
 // workspace (userName, email, externalId, a group's displayName) is taken.
@@ -45,6 +58,13 @@ func UserOf(m *Member) SCIMUser {
 		FamilyName: m.FamilyName, Email: m.Email, EmailType: m.EmailType, Location: m.Location, Title: m.Title,
 		Locale: m.Locale, EmployeeNumber: m.EmployeeNumber, Department: m.Department, ManagerID: m.ManagerID,
 		Active: m.Status != StatusDeactivated, Roles: roleNames(m.Roles)}
+	if m.SCIMAttributes != "" {
+		d := json.NewDecoder(strings.NewReader(m.SCIMAttributes))
+		d.UseNumber()
+		if d.Decode(&u.Attributes) != nil {
+			u.Attributes = nil // never written badly; the columns still hold the member
+		}
+	}
 	return u
 }
 
@@ -52,20 +72,25 @@ func UserOf(m *Member) SCIMUser {
 // out, then checks the result. Field names in errors are SCIM attributes.
 func (u *SCIMUser) clean() error {
 	u.UserName = strings.TrimSpace(u.UserName)
+	// The email comes from emails only (RFC 7643 §4.1: only userName is
+	// required, and it need not be an address): a user without one is
+	// kept, and invited once the identity provider sends an address.
 	u.Email = NormalizeEmail(u.Email)
-	if u.Email == "" && strings.Contains(u.UserName, "@") {
-		u.Email = NormalizeEmail(u.UserName) // Okta and Entra both default userName to the email
-	}
 	u.EmailType = strings.ToLower(strings.TrimSpace(u.EmailType))
 	if u.EmailType == "" {
 		u.EmailType = "work"
 	}
+	// DisplayName is the name the members table shows: displayName is
+	// optional, so it falls back to the name, the address, the userName.
 	u.GivenName, u.FamilyName, u.DisplayName = cleanName(u.GivenName), cleanName(u.FamilyName), cleanName(u.DisplayName)
 	if u.DisplayName == "" {
 		u.DisplayName = cleanName(u.GivenName + " " + u.FamilyName)
 	}
 	if u.DisplayName == "" && u.Email != "" {
 		u.DisplayName = nameFromEmail(u.Email)
+	}
+	if u.DisplayName == "" {
+		u.DisplayName = cleanName(u.UserName)
 	}
 	u.Location, u.Title, u.Department = cleanName(u.Location), cleanName(u.Title), cleanName(u.Department)
 	u.Locale, u.EmployeeNumber, u.ManagerID = strings.TrimSpace(u.Locale), strings.TrimSpace(u.EmployeeNumber), strings.TrimSpace(u.ManagerID)
@@ -77,12 +102,17 @@ func (u *SCIMUser) clean() error {
 	case utf8.RuneCountInString(u.UserName) > 254 || strings.IndexFunc(u.UserName, unicode.IsControl) >= 0:
 		v.add("userName", "userName must be at most 254 characters without control characters.")
 	}
-	if u.Email == "" {
-		v.add("emails", "Give the user an email address: Muster sends their invitation there.")
-	} else if msg := checkEmail(u.Email); msg != "" {
+	if u.Email != "" && checkEmail(u.Email) != "" {
 		v.add("emails", "emails: "+u.Email+" is not a valid email address.")
 	}
-	checkName(v, "displayName", u.DisplayName, "displayName", 200)
+	if utf8.RuneCountInString(u.DisplayName) > 200 || strings.IndexFunc(u.DisplayName, unicode.IsControl) >= 0 {
+		v.add("displayName", "displayName must be at most 200 characters without control characters.")
+	}
+	if u.Attributes != nil {
+		if b, err := json.Marshal(u.Attributes); err != nil || len(b) > maxAttributes {
+			v.add("attributes", "The user's attributes take more than "+strconv.Itoa(maxAttributes>>10)+" KB as JSON; Muster keeps at most that.")
+		}
+	}
 	for _, f := range []struct {
 		attr, value string
 		max         int
@@ -109,12 +139,17 @@ func (u *SCIMUser) apply(m *Member) {
 	m.UserName, m.ExternalID, m.DisplayName, m.GivenName, m.FamilyName = u.UserName, u.ExternalID, u.DisplayName, u.GivenName, u.FamilyName
 	m.Email, m.EmailType, m.Location, m.Title, m.Locale = u.Email, u.EmailType, u.Location, u.Title, u.Locale
 	m.EmployeeNumber, m.Department, m.ManagerID = u.EmployeeNumber, u.Department, u.ManagerID
+	m.SCIMAttributes = ""
+	if u.Attributes != nil {
+		b, _ := json.Marshal(u.Attributes) // clean has marshalled it
+		m.SCIMAttributes = string(b)
+	}
 	m.SCIMManaged = true
 }
 
 // memberColumns are what a SCIM change may write.
 var memberColumns = []string{"user_name", "external_id", "display_name", "given_name", "family_name", "email", "email_type",
-	"location", "title", "locale", "employee_number", "department", "manager_id", "scim_managed", "status"}
+	"location", "title", "locale", "employee_number", "department", "manager_id", "scim_attributes", "scim_managed", "status"}
 
 // CreateSCIMUser provisions a member. An active user is invited (with an
 // email when the workspace sends them to provisioned members), an inactive
@@ -156,7 +191,7 @@ func (s *Store) CreateSCIMUser(ctx context.Context, actor Actor, ws *Workspace, 
 				return err
 			}
 		}
-		if m.Status == StatusInvited { // a new member: no earlier link to end
+		if m.Status == StatusInvited && m.CanBeInvited() { // a new member: no earlier link to end
 			if _, _, err := s.insertInvite(ctx, tx, ws, m, actor, ws.SCIMInvites); err != nil {
 				return err
 			}
@@ -229,7 +264,7 @@ func (s *Store) ChangeSCIMUser(ctx context.Context, actor Actor, ws *Workspace, 
 			}
 		}
 		changes := userChanges(before, u)
-		if len(changes) == 0 && !rolesChanged && status == m.Status && m.SCIMManaged {
+		if len(changes) == 0 && !rolesChanged && status == m.Status && m.SCIMManaged && sameAttributes(before.Attributes, u.Attributes) {
 			return nil
 		}
 		if rolesChanged {
@@ -254,7 +289,7 @@ func (s *Store) ChangeSCIMUser(ctx context.Context, actor Actor, ws *Workspace, 
 			}
 		}
 		if status == oldStatus {
-			return nil
+			return s.followEmail(ctx, tx, ws, actor, m, before.Email)
 		}
 		if status == StatusDeactivated {
 			// Someone invited and then turned off must not join by their link.
@@ -266,7 +301,7 @@ func (s *Store) ChangeSCIMUser(ctx context.Context, actor Actor, ws *Workspace, 
 			}
 			return s.audit(ctx, tx, ws.ID, actor, "member.deactivated", "member", m.ID, m.DisplayName, map[string]Change{"status": {oldStatus, status}})
 		}
-		if status == StatusInvited {
+		if status == StatusInvited && m.CanBeInvited() {
 			if _, _, err := s.issueInvite(ctx, tx, ws, m, actor, ws.SCIMInvites); err != nil {
 				return err
 			}
@@ -277,6 +312,31 @@ func (s *Store) ChangeSCIMUser(ctx context.Context, actor Actor, ws *Workspace, 
 		return nil, err
 	}
 	return m, nil
+}
+
+// followEmail keeps an invited member's link in step with their address:
+// a member who gets their first email is invited as a new SCIM member
+// would be, and one whose email is taken away keeps no link (it could only
+// make an account for an address the member no longer has).
+func (s *Store) followEmail(ctx context.Context, tx bun.Tx, ws *Workspace, actor Actor, m *Member, before string) error {
+	switch {
+	case m.Status != StatusInvited || (before == "") == (m.Email == ""):
+		return nil
+	case m.Email == "":
+		return s.endInvites(ctx, tx, m.ID, InviteRevoked)
+	}
+	_, _, err := s.issueInvite(ctx, tx, ws, m, actor, ws.SCIMInvites)
+	return err
+}
+
+// sameAttributes: two stored Users say the same (nil and empty alike).
+func sameAttributes(a, b map[string]any) bool {
+	if len(a) == 0 && len(b) == 0 {
+		return (a == nil) == (b == nil)
+	}
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return bytes.Equal(x, y)
 }
 
 // DeleteSCIMUser removes a member from the workspace, as RemoveMember does
@@ -321,7 +381,38 @@ func userChanges(before, after SCIMUser) map[string]Change {
 	note("manager", before.ManagerID, after.ManagerID)
 	note("email_type", before.EmailType, after.EmailType)
 	note("externalId", derefOr(before.ExternalID), derefOr(after.ExternalID))
+	// The attributes Muster only keeps, by name, so the log says which of
+	// them an identity provider changed; one whose change is noted above
+	// (under the field it feeds) is not noted twice.
+	for _, k := range attributeKeys(before.Attributes, after.Attributes) {
+		if slices.ContainsFunc(attributeFields[k], func(f string) bool { _, ok := changes[f]; return ok }) ||
+			sameAttributes(map[string]any{k: before.Attributes[k]}, map[string]any{k: after.Attributes[k]}) {
+			continue
+		}
+		changes[k] = Change{before.Attributes[k], after.Attributes[k]}
+	}
 	return changes
+}
+
+// attributeFields: the fields of the audit log each attribute feeds.
+var attributeFields = map[string][]string{
+	"displayName": {"name"}, "name": {"name", "given_name", "family_name"}, "emails": {"email", "email_type"},
+	"addresses": {"location"}, "title": {"title"}, "locale": {"locale"},
+	"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"employee_number", "department", "manager"},
+}
+
+func attributeKeys(a, b map[string]any) []string {
+	keys := make([]string, 0, len(a)+len(b))
+	for k := range a {
+		keys = append(keys, k)
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // checkUnique refuses a userName, email or externalId another member of
@@ -331,8 +422,10 @@ func userChanges(before, after SCIMUser) map[string]Change {
 func (s *Store) checkUnique(ctx context.Context, tx bun.IDB, wsID, self string, u *SCIMUser) error {
 	cols := "id, user_name, email, external_id"
 	q := tx.NewSelect().Model((*Member)(nil)).ColumnExpr(cols).
-		Where("workspace_id = ? AND lower(user_name) = ? AND id <> ?", wsID, dbLower(s.IsPostgres(), u.UserName), self).
-		UnionAll(tx.NewSelect().Model((*Member)(nil)).ColumnExpr(cols).Where("workspace_id = ? AND email = ? AND id <> ?", wsID, u.Email, self))
+		Where("workspace_id = ? AND lower(user_name) = ? AND id <> ?", wsID, dbLower(s.IsPostgres(), u.UserName), self)
+	if u.Email != "" { // members without an address share the empty one
+		q = q.UnionAll(tx.NewSelect().Model((*Member)(nil)).ColumnExpr(cols).Where("workspace_id = ? AND email = ? AND id <> ?", wsID, u.Email, self))
+	}
 	if u.ExternalID != nil {
 		q = q.UnionAll(tx.NewSelect().Model((*Member)(nil)).ColumnExpr(cols).Where("workspace_id = ? AND external_id = ? AND id <> ?", wsID, *u.ExternalID, self))
 	}
@@ -346,7 +439,7 @@ func (s *Store) checkUnique(ctx context.Context, tx bun.IDB, wsID, self string, 
 	switch {
 	case strings.EqualFold(other.UserName, u.UserName):
 		return &ConflictError{Field: "userName", Code: ConflictUniqueness, MemberID: other.ID, Message: "userName " + u.UserName + " is already taken in this workspace."}
-	case other.Email == u.Email:
+	case u.Email != "" && other.Email == u.Email:
 		return &ConflictError{Field: "emails", Code: ConflictUniqueness, MemberID: other.ID, Message: "The email " + u.Email + " already belongs to another member of this workspace."}
 	default:
 		return &ConflictError{Field: "externalId", Code: ConflictUniqueness, MemberID: other.ID, Message: "externalId " + *u.ExternalID + " already belongs to another member of this workspace."}

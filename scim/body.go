@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/elimity-com/scim/errors"
@@ -90,57 +91,10 @@ func userFromBody(body []byte) (models.SCIMUser, bool, response) {
 	if res.status != 0 {
 		return models.SCIMUser{}, false, res
 	}
-	for _, k := range []string{"id", "meta", "groups", "password"} {
-		deleteKey(raw, k) // server-owned, read-only, or never kept
-	}
-	ext, hasExt := lookup(raw, enterpriseURN)
-	deleteKey(raw, enterpriseURN)
-	attrs, serr := userBodySchema.Validate(raw)
-	if serr != nil {
-		return models.SCIMUser{}, false, validationError(serr, "User")
-	}
-	var extAttrs map[string]any
-	if hasExt && ext != nil {
-		obj, ok := ext.(map[string]any)
-		if !ok {
-			return models.SCIMUser{}, false, badRequest(errors.ScimTypeInvalidValue, enterpriseURN+" must be an object.")
-		}
-		normaliseManager(obj)
-		if extAttrs, serr = enterpriseSchema.ValidateExtension(obj); serr != nil {
-			return models.SCIMUser{}, false, validationError(serr, "enterprise extension")
-		}
-	}
-	u := models.SCIMUser{Active: true}
-	u.UserName = str(attrs, "userName")
-	if id := str(attrs, "externalId"); id != "" {
-		u.ExternalID = &id
-	}
-	u.DisplayName = str(attrs, "displayName")
-	if name, ok := attrValue(attrs, "name").(map[string]any); ok {
-		u.GivenName, u.FamilyName = str(name, "givenName"), str(name, "familyName")
-		if u.DisplayName == "" {
-			u.DisplayName = str(name, "formatted")
-		}
-	}
-	u.Email, u.EmailType = pickEmail(attrValue(attrs, "emails"))
-	u.Location = pickLocation(attrValue(attrs, "addresses"))
-	u.Title, u.Locale = str(attrs, "title"), str(attrs, "locale")
-	if a, ok := lookup(attrs, "active"); ok {
-		b, isBool := a.(bool)
-		if !isBool {
-			return models.SCIMUser{}, false, badRequest(errors.ScimTypeInvalidValue, "active must be true or false.")
-		}
-		u.Active = b
-	}
-	rolesV, rolesGiven := lookup(attrs, "roles")
-	if rolesGiven {
-		u.Roles = roleNamesOf(rolesV)
-	}
-	if extAttrs != nil {
-		u.EmployeeNumber, u.Department = str(extAttrs, "employeeNumber"), str(extAttrs, "department")
-		if mgr, ok := attrValue(extAttrs, "manager").(map[string]any); ok {
-			u.ManagerID = str(mgr, "value")
-		}
+	u, rolesGiven, err := userFromDoc(raw, true)
+	if err != nil {
+		serr, _ := err.(errors.ScimError)
+		return models.SCIMUser{}, false, response{status: serr.Status, body: serr}
 	}
 	return u, rolesGiven, response{}
 }
@@ -163,9 +117,9 @@ func normaliseManager(ext map[string]any) {
 }
 
 // pickEmail takes the primary email, else the work one, else the first:
-// a member has one address.
+// a member has one address (the others are kept in its document).
 func pickEmail(v any) (string, string) {
-	list := objects(v)
+	list := slices.DeleteFunc(slices.Clone(objects(v)), func(e map[string]any) bool { return str(e, "value") == "" })
 	best := -1
 	for i, e := range list {
 		if p, _ := lookup(e, "primary"); p == true {

@@ -124,6 +124,12 @@ func keepSub(v any, sub string) any {
 			out[i] = keepSub(e, sub).(map[string]any)
 		}
 		return out
+	case []any: // a stored document's list
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = keepSub(e, sub)
+		}
+		return out
 	}
 	return v
 }
@@ -142,6 +148,12 @@ func dropSub(v any, sub string) any {
 		out := make([]map[string]any, len(v))
 		for i, e := range v {
 			out[i] = dropSub(e, sub).(map[string]any)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = dropSub(e, sub)
 		}
 		return out
 	}
@@ -165,6 +177,13 @@ func merge(have, add any) any {
 				for k, v := range a[i] {
 					h[i][k] = v
 				}
+			}
+			return h
+		}
+	case []any:
+		if h, ok := have.([]any); ok && len(h) == len(a) {
+			for i := range a {
+				h[i] = merge(h[i], a[i])
 			}
 			return h
 		}

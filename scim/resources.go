@@ -65,31 +65,18 @@ func meta(kind, location string, created, modified time.Time, version int) map[s
 func (s *Server) userLocation(id string) string  { return s.base + "/Users/" + id }
 func (s *Server) groupLocation(id string) string { return s.base + "/Groups/" + id }
 
-// userJSON renders a member (with roles) as a SCIM User. password is never
-// among them: Muster has none to give.
+// userJSON renders a member (with roles) as a SCIM User: its document
+// (what the identity provider wrote) with what Muster owns. password is
+// never among them: Muster has none to give.
 func (s *Server) userJSON(m *models.Member) map[string]any {
-	u := map[string]any{
-		"schemas":     []string{schema.UserSchema, enterpriseURN},
-		"id":          m.ID,
-		"userName":    m.UserName,
-		"displayName": m.DisplayName,
-		"name": map[string]any{"givenName": m.GivenName, "familyName": m.FamilyName,
-			"formatted": m.DisplayName}, // what filters on name.formatted compare
-		"emails": []map[string]any{{"value": m.Email, "type": m.EmailType, "primary": true}},
-		"active": m.Status != models.StatusDeactivated,
-		"meta":   meta("User", s.userLocation(m.ID), m.CreatedAt, m.UpdatedAt, m.Version),
-	}
+	u := userDoc(models.UserOf(m))
+	u["schemas"] = []string{schema.UserSchema, enterpriseURN}
+	u["id"] = m.ID
+	u["userName"] = m.UserName
+	u["active"] = m.Status != models.StatusDeactivated
+	u["meta"] = meta("User", s.userLocation(m.ID), m.CreatedAt, m.UpdatedAt, m.Version)
 	if m.ExternalID != nil {
 		u["externalId"] = *m.ExternalID
-	}
-	if m.Title != "" {
-		u["title"] = m.Title
-	}
-	if m.Locale != "" {
-		u["locale"] = m.Locale
-	}
-	if m.Location != "" {
-		u["addresses"] = []map[string]any{{"type": "work", "locality": m.Location, "formatted": m.Location, "primary": true}}
 	}
 	roles := make([]map[string]any, len(m.Roles))
 	groups := make([]map[string]any, len(m.Roles))
@@ -98,18 +85,10 @@ func (s *Server) userJSON(m *models.Member) map[string]any {
 		groups[i] = map[string]any{"value": r.ID, "display": r.Name, "$ref": s.groupLocation(r.ID), "type": "direct"}
 	}
 	u["roles"], u["groups"] = roles, groups
-	ext := map[string]any{}
-	if m.EmployeeNumber != "" {
-		ext["employeeNumber"] = m.EmployeeNumber
-	}
-	if m.Department != "" {
-		ext["department"] = m.Department
-	}
-	if m.ManagerID != "" {
-		ext["manager"] = map[string]any{"value": m.ManagerID, "$ref": s.userLocation(m.ManagerID)}
-	}
-	if len(ext) > 0 {
-		u[enterpriseURN] = ext
+	if ext, ok := u[enterpriseURN].(map[string]any); ok {
+		if mgr, ok := ext["manager"].(map[string]any); ok && str(mgr, "value") != "" {
+			mgr["$ref"] = s.userLocation(str(mgr, "value"))
+		}
 	}
 	return u
 }

@@ -77,7 +77,19 @@ func (u users) patch(req request, id string) response {
 	if res.status != 0 {
 		return res
 	}
-	return u.change(req, id, func(cur *models.SCIMUser) error { return applyUserPatch(cur, ops) })
+	return u.change(req, id, func(cur *models.SCIMUser) error {
+		doc := editableDoc(*cur)
+		if err := patchUser(doc, ops); err != nil {
+			return err
+		}
+		next, _, err := userFromDoc(doc, false)
+		if err != nil {
+			return err
+		}
+		next.Roles = roleNamesOf(doc["roles"]) // never nil: a PATCH that removes every role means it
+		*cur = next
+		return nil
+	})
 }
 
 func (u users) change(req request, id string, fn func(*models.SCIMUser) error) response {
