@@ -139,13 +139,16 @@ func pickEmail(v any) (string, string) {
 	return str(list[best], "value"), str(list[best], "type")
 }
 
-// pickLocation reads the work address's locality (or its formatted text).
+// pickLocation reads the work address's locality (or its formatted text),
+// else an untyped one's: a home address never becomes the location the
+// members table shows.
 func pickLocation(v any) string {
 	list := objects(v)
+	untyped := func(a map[string]any) bool { return str(a, "type") == "" }
 	for _, pass := range []func(map[string]any) bool{
 		func(a map[string]any) bool { return strings.EqualFold(str(a, "type"), "work") },
-		func(a map[string]any) bool { p, _ := lookup(a, "primary"); return p == true },
-		func(map[string]any) bool { return true },
+		func(a map[string]any) bool { p, _ := lookup(a, "primary"); return p == true && untyped(a) },
+		untyped,
 	} {
 		for _, a := range list {
 			if pass(a) {
