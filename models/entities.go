@@ -91,7 +91,7 @@ func (m *Member) CanBeInvited() bool { return m.Email != "" }
 // setDerived fills the columns the members table sorts and searches on, so
 // both databases can use plain indexes and LIKE on lower-case text.
 func (m *Member) setDerived() {
-	if m.EmailType == "" {
+	if m.EmailType == "" && m.Email != "" {
 		m.EmailType = "work"
 	}
 	m.SortName = foldCase(m.DisplayName)

@@ -137,9 +137,9 @@ var scimUserAttrs = map[string]*scimAttr{
 		"middlename": scimNever, "honorificprefix": scimNever, "honorificsuffix": scimNever,
 	}),
 	"emails": scimComplexAttr("", "value", map[string]*scimAttr{
-		"value":   scimText("m.email", scimLowered),
+		"value":   scimText("m.email", scimLowered|scimBlank), // '': a member without an email
 		"type":    scimText("m.email_type", scimBlank),
-		"primary": scimBoolean("TRUE", "FALSE", ""), // one email, always primary
+		"primary": scimBoolean("m.email <> ''", "FALSE", "m.email <> ''"), // one email, always primary
 		"display": scimNever,
 	}),
 	"active": scimBoolean("m.status <> 'deactivated'", "m.status = 'deactivated'", ""),

@@ -77,8 +77,10 @@ func (u *SCIMUser) clean() error {
 	// kept, and invited once the identity provider sends an address.
 	u.Email = NormalizeEmail(u.Email)
 	u.EmailType = strings.ToLower(strings.TrimSpace(u.EmailType))
-	if u.EmailType == "" {
+	if u.EmailType == "" && u.Email != "" {
 		u.EmailType = "work"
+	} else if u.Email == "" {
+		u.EmailType = "" // no email, no type: filters on emails.type find nothing
 	}
 	// DisplayName is the name the members table shows: displayName is
 	// optional, so it falls back to the name, the address, the userName.

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -286,6 +287,14 @@ func TestInteropUserData(t *testing.T) {
 		l := e.do("GET", "/scim/v2/Users?filter="+q(`active eq true and userName eq "noaddress"`), "")
 		if l.num("totalResults") != 1 {
 			t.Errorf("active eq true: %s", l.Raw)
+		}
+		// Filters on emails do not find the member without one.
+		for _, f := range []string{`emails pr`, `emails.type eq "work"`, `emails.primary eq true`, `emails.value eq ""`} {
+			l := e.do("GET", "/scim/v2/Users?filter="+q(f), "")
+			checkList(t, l)
+			if got := field(l, "userName"); slices.Contains(got, "noaddress") {
+				t.Errorf("%s finds the member without an email: %v", f, got)
+			}
 		}
 		// Okta's own request for a user it believes active: nothing to do.
 		r := e.do("PATCH", "/scim/v2/Users/"+ids["pending@example.com"], patch(`{"op":"replace","value":{"active":true}}`)).want(t, 200)
