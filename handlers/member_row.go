@@ -17,6 +17,9 @@ type memberRow struct {
 	CanEdit                bool
 	CanInvite, CanRemove   bool // resend/copy/revoke; deactivate/reactivate/remove
 	Invited, Active, Deact bool
+	// NoEmail: an identity provider created the member without an email
+	// address, so there is no invitation to resend, copy or revoke.
+	NoEmail bool
 }
 
 func newMemberRow(m *models.Member, perms models.PermissionSet, ws *models.Workspace, oob bool) memberRow {
@@ -26,6 +29,9 @@ func newMemberRow(m *models.Member, perms models.PermissionSet, ws *models.Works
 		CanInvite: peer && perms.Has(models.PermInviteMembers), CanRemove: peer && perms.Has(models.PermRemoveMembers),
 		Invited: m.Status == models.StatusInvited, Active: m.Status == models.StatusActive, Deact: m.Status == models.StatusDeactivated}
 	r.StatusLabel = title(m.Status)
+	if r.NoEmail = !m.CanBeInvited(); r.NoEmail && r.Invited {
+		r.StatusLabel = "Not invited" // waiting for an address, not for a reply
+	}
 	r.Menu = r.CanEdit || perms.Has(models.PermInviteMembers) || perms.Has(models.PermRemoveMembers)
 	return r
 }
