@@ -385,7 +385,11 @@ func userChanges(before, after SCIMUser) map[string]Change {
 	note("externalId", derefOr(before.ExternalID), derefOr(after.ExternalID))
 	// The attributes Muster only keeps, by name, so the log says which of
 	// them an identity provider changed; one whose change is noted above
-	// (under the field it feeds) is not noted twice.
+	// (under the field it feeds) is not noted twice. A member whose
+	// attributes were never stored has nothing to compare them with.
+	if before.Attributes == nil {
+		return changes
+	}
 	for _, k := range attributeKeys(before.Attributes, after.Attributes) {
 		if slices.ContainsFunc(attributeFields[k], func(f string) bool { _, ok := changes[f]; return ok }) ||
 			sameAttributes(map[string]any{k: before.Attributes[k]}, map[string]any{k: after.Attributes[k]}) {

@@ -377,6 +377,34 @@ func TestInteropUserData(t *testing.T) {
 		isSCIMError(t, e.do("PATCH", "/scim/v2/Groups/"+gid, patch(`{"op":"replace","path":"displayName","value":null}`)), 400, "mutability")
 	})
 
+	s.run("member_from_the_browser", func(t *testing.T, e *env) {
+		// A member invited in the browser has no stored document: SCIM shows
+		// its columns, and the first write stores what the IdP sends.
+		ctx := context.Background()
+		admin, _, err := e.store.Membership(ctx, e.ws.ID, e.admin.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		roles, _ := e.store.Roles(ctx, e.ws.ID)
+		m, _, err := e.store.Invite(ctx, models.MemberActor(admin), e.ws, models.InviteInput{Name: "Grace Hopper", Email: "grace@example.com", RoleID: roles[0].ID, Location: "Arlington"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := e.do("GET", "/scim/v2/Users/"+m.ID, "").want(t, 200)
+		same(t, "attributes from the columns", attributesOf(g.JSON), map[string]any{
+			"userName": "grace@example.com", "displayName": "Grace Hopper", "active": true,
+			"emails":    []any{map[string]any{"value": "grace@example.com", "type": "work", "primary": true}},
+			"addresses": []any{map[string]any{"type": "work", "locality": "Arlington", "formatted": "Arlington", "primary": true}},
+		})
+		r := e.do("PATCH", "/scim/v2/Users/"+m.ID, patch(`{"op":"add","path":"title","value":"Rear Admiral"}`)).want(t, 200)
+		if r.str("title") != "Rear Admiral" || r.str("displayName") != "Grace Hopper" || at(r.JSON, "addresses", 0, "locality") != "Arlington" {
+			t.Errorf("first write: %s", r.Raw)
+		}
+		if got := e.member(t, m.ID); got.SCIMAttributes == "" || !got.SCIMManaged || got.Location != "Arlington" {
+			t.Errorf("stored: %+v", got)
+		}
+	})
+
 	s.run("patch_multi_valued", func(t *testing.T, e *env) {
 		id := e.newUser(t, "multi@example.com", nil)
 		u := "/scim/v2/Users/" + id
