@@ -161,6 +161,16 @@ func TestInteropUserData(t *testing.T) {
 		same(t, "POST answers what was sent", attributesOf(r.JSON), want)
 		g := e.do("GET", "/scim/v2/Users/"+id, "").want(t, 200)
 		same(t, "GET answers what was sent", attributesOf(g.JSON), want)
+		// The lookup Entra sends before each write (the one-row path) and a
+		// page of users return it the same way.
+		for _, path := range []string{"/scim/v2/Users?filter=" + q(`userName eq "jane.doe@example.com"`), "/scim/v2/Users?startIndex=1&count=10"} {
+			l := e.do("GET", path, "").want(t, 200)
+			for _, res := range l.resources() {
+				if res["id"] == id {
+					same(t, "listed as sent", attributesOf(res), want)
+				}
+			}
+		}
 		if at(g.JSON, entURN, "manager", "$ref") != "https://muster.example.com/scim/v2/Users/"+ada {
 			t.Errorf("manager: %v", at(g.JSON, entURN, "manager"))
 		}
