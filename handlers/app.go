@@ -64,7 +64,7 @@ func New(opts Options) *fiber.App {
 	h := &Handler{store: opts.Store, log: opts.Logger, opts: opts}
 
 	engine := html.NewFileSystem(http.FS(views.FS), ".html")
-	engine.AddFuncMap(templateFuncs)
+	engine.AddFuncMap(templateFuncs(func() time.Time { return opts.Store.Now() }))
 
 	app := fiber.New(fiber.Config{
 		// Without Immutable, strings from FormValue, Params and Query point

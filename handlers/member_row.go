@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"time"
+
 	"github.com/muster-app/muster/models"
 )
 
@@ -8,24 +10,41 @@ import (
 // in Go: a template calling functions for each of 50 rows spends most of
 // the page's time in reflection.
 type memberRow struct {
-	M                      *models.Member
-	OOB                    bool // swapped in out of band
-	Initials, StatusLabel  string
-	Seen, SeenTitle        string
-	Base                   string // the member's URL prefix for actions
-	Menu                   bool   // the viewer may do anything from the row menu
-	CanEdit                bool
-	CanInvite, CanRemove   bool // resend/copy/revoke; deactivate/reactivate/remove
-	Invited, Active, Deact bool
+	M                     *models.Member
+	OOB                   bool // swapped in out of band
+	Initials, StatusLabel string
+	Seen, SeenTitle       string
+	Base                  string // the member's URL prefix for actions
+	// What the row's "…" menu offers; Menu is false when it would be
+	// empty, and then the row shows no menu button at all.
+	Menu                           bool
+	Edit, InviteActions            bool // edit; resend/copy/revoke
+	Deactivate, Reactivate, Remove bool
+	// Blocked says why Deactivate and Remove are shown disabled: the
+	// server would refuse them (see checkNotSelf and guardLastAdmin).
+	Blocked string
 }
 
-func newMemberRow(m *models.Member, perms models.PermissionSet, ws *models.Workspace, oob bool) memberRow {
+// newMemberRow works out m's row at time now for the viewer (the member
+// viewerID), who holds perms. soleAdmin is the id of the workspace's only
+// active Admin, if there is one.
+func newMemberRow(now time.Time, m *models.Member, perms models.PermissionSet, ws *models.Workspace, viewerID, soleAdmin string, oob bool) memberRow {
 	peer := canGiveAll(perms, m.Roles) // only someone who could give these roles may change them
-	r := memberRow{M: m, OOB: oob, Initials: initials(m.DisplayName), Seen: ago(m.LastSeenAt), SeenTitle: datetime(m.LastSeenAt),
-		Base: "/w/" + ws.Slug + "/members/" + m.ID, CanEdit: perms.Has(models.PermEditMembers),
-		CanInvite: peer && perms.Has(models.PermInviteMembers), CanRemove: peer && perms.Has(models.PermRemoveMembers),
-		Invited: m.Status == models.StatusInvited, Active: m.Status == models.StatusActive, Deact: m.Status == models.StatusDeactivated}
-	r.StatusLabel = title(m.Status)
-	r.Menu = r.CanEdit || perms.Has(models.PermInviteMembers) || perms.Has(models.PermRemoveMembers)
+	canInvite, canRemove := peer && perms.Has(models.PermInviteMembers), peer && perms.Has(models.PermRemoveMembers)
+	r := memberRow{M: m, OOB: oob, Initials: initials(m.DisplayName), Seen: ago(now, m.LastSeenAt), SeenTitle: datetime(m.LastSeenAt),
+		Base: "/w/" + ws.Slug + "/members/" + m.ID, StatusLabel: title(m.Status),
+		Edit:          perms.Has(models.PermEditMembers),
+		InviteActions: canInvite && m.Status == models.StatusInvited,
+		Deactivate:    canRemove && m.Status == models.StatusActive,
+		Reactivate:    canRemove && m.Status == models.StatusDeactivated,
+		Remove:        canRemove && m.Status != models.StatusInvited, // an invitation is revoked instead
+	}
+	switch {
+	case m.ID == viewerID:
+		r.Blocked = "This is you: another admin can deactivate or remove you."
+	case m.ID == soleAdmin:
+		r.Blocked = "Not possible for the last active Admin: make someone else an Admin first."
+	}
+	r.Menu = r.Edit || r.InviteActions || r.Deactivate || r.Reactivate || r.Remove
 	return r
 }
