@@ -92,6 +92,8 @@ func emailTaken(m *Member) error {
 func checkLocation(v validator, location string) {
 	if len([]rune(location)) > 200 {
 		v.add("location", "Keep the location under 200 characters.")
+	} else if msg := checkText(location, true); msg != "" {
+		v.add("location", "The location "+msg)
 	}
 }
 

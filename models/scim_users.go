@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/uptrace/bun"
@@ -51,7 +50,7 @@ func UserOf(m *Member) SCIMUser {
 // clean trims what an identity provider sent and fills what it may leave
 // out, then checks the result. Field names in errors are SCIM attributes.
 func (u *SCIMUser) clean() error {
-	u.UserName = strings.TrimSpace(u.UserName)
+	u.UserName = NormalizeIdentifier(u.UserName)
 	u.Email = NormalizeEmail(u.Email)
 	if u.Email == "" && strings.Contains(u.UserName, "@") {
 		u.Email = NormalizeEmail(u.UserName) // Okta and Entra both default userName to the email
@@ -74,8 +73,12 @@ func (u *SCIMUser) clean() error {
 	switch {
 	case u.UserName == "":
 		v.add("userName", "userName is required.")
-	case utf8.RuneCountInString(u.UserName) > 254 || strings.IndexFunc(u.UserName, unicode.IsControl) >= 0:
-		v.add("userName", "userName must be at most 254 characters without control characters.")
+	case utf8.RuneCountInString(u.UserName) > 254:
+		v.add("userName", "userName must be at most 254 characters.")
+	default:
+		if msg := checkText(u.UserName, false); msg != "" {
+			v.add("userName", "userName "+msg)
+		}
 	}
 	if u.Email == "" {
 		v.add("emails", "Give the user an email address: Muster sends their invitation there.")
@@ -89,16 +92,18 @@ func (u *SCIMUser) clean() error {
 	}{{"name.givenName", u.GivenName, 100}, {"name.familyName", u.FamilyName, 100}, {"addresses", u.Location, 200},
 		{"title", u.Title, 200}, {"locale", u.Locale, 35}, {"employeeNumber", u.EmployeeNumber, 100},
 		{"department", u.Department, 200}, {"manager", u.ManagerID, 255}, {"emails.type", u.EmailType, 32}} {
-		// Control characters are refused as in userName: a NUL would not
-		// even reach the database (Bun and PostgreSQL refuse it: a 500).
-		if utf8.RuneCountInString(f.value) > f.max || strings.IndexFunc(f.value, unicode.IsControl) >= 0 {
-			v.add(f.attr, f.attr+" must be at most "+strconv.Itoa(f.max)+" characters without control characters.")
+		// The text rule of names (checkText): a NUL would not even reach
+		// the database (Bun and PostgreSQL refuse it: a 500).
+		if utf8.RuneCountInString(f.value) > f.max {
+			v.add(f.attr, f.attr+" must be at most "+strconv.Itoa(f.max)+" characters.")
+		} else if msg := checkText(f.value, true); msg != "" {
+			v.add(f.attr, f.attr+" "+msg)
 		}
 	}
 	checkExternalIDIn(v, u.ExternalID)
 	for _, r := range u.Roles {
-		if strings.IndexFunc(r, unicode.IsControl) >= 0 {
-			v.add("roles", "Role names have no control characters.")
+		if msg := checkText(r, true); msg != "" {
+			v.add("roles", "A role name "+msg)
 		}
 	}
 	return v.err()
