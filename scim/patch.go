@@ -3,6 +3,7 @@ package scim
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -40,6 +41,11 @@ func readPatch(body []byte) ([]patchOp, response) {
 	opsList, ok := opsV.([]any)
 	if !ok || len(opsList) == 0 {
 		return nil, badRequest(errors.ScimTypeInvalidValue, "Operations must list at least one operation.")
+	}
+	if len(opsList) > MaxPatchOperations {
+		return nil, fail(http.StatusRequestEntityTooLarge, "", fmt.Sprintf(
+			"A PATCH holds at most %d operations (patch.maxOperations in /ServiceProviderConfig); this one has %d. Send the changes in several requests.",
+			MaxPatchOperations, len(opsList)))
 	}
 	ops := make([]patchOp, 0, len(opsList))
 	for i, o := range opsList {
