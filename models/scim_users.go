@@ -31,7 +31,12 @@ type SCIMUser struct {
 	Active         bool
 	// Roles are role names. Nil leaves a member's roles as they are (a new
 	// member gets the built-in Member role); empty takes every role away.
+	// A name no role has yet becomes a role without permissions.
 	Roles []string
+	// GroupIDs are roles, by id, the member joins besides Roles: the
+	// groups some Okta apps send inside a User. They only add; ids that
+	// name no role of the workspace are skipped, as in a Group's members.
+	GroupIDs []string
 }
 
 // ConflictUniqueness: a SCIM attribute that must be unique in the
@@ -133,8 +138,11 @@ func (s *Store) CreateSCIMUser(ctx context.Context, actor Actor, ws *Workspace, 
 		if err := s.lockWorkspace(ctx, tx, ws.ID); err != nil {
 			return err
 		}
-		roles, err := s.rolesForUser(ctx, tx, ws.ID, u.Roles)
+		roles, err := s.rolesForUser(ctx, tx, actor, ws, u.Roles)
 		if err != nil {
+			return err
+		}
+		if roles, err = s.withGroups(ctx, tx, ws.ID, roles, u.GroupIDs); err != nil {
 			return err
 		}
 		if err := checkGrantable(actor, roles); err != nil {
@@ -199,12 +207,18 @@ func (s *Store) ChangeSCIMUser(ctx context.Context, actor Actor, ws *Workspace, 
 			return err
 		}
 		roles := m.Roles
-		rolesChanged := u.Roles != nil && !sameNames(u.Roles, before.Roles)
-		if rolesChanged {
+		if u.Roles != nil && !sameNames(u.Roles, before.Roles) {
 			var err error
-			if roles, err = s.rolesForUser(ctx, tx, ws.ID, u.Roles); err != nil {
+			if roles, err = s.rolesForUser(ctx, tx, actor, ws, u.Roles); err != nil {
 				return err
 			}
+		}
+		roles, err := s.withGroups(ctx, tx, ws.ID, roles, u.GroupIDs)
+		if err != nil {
+			return err
+		}
+		rolesChanged := len(roleDiff(m.Roles, roles)) > 0
+		if rolesChanged {
 			if err := checkGrantable(actor, roleDiff(m.Roles, roles)); err != nil {
 				return err
 			}
@@ -356,33 +370,6 @@ func (s *Store) checkUnique(ctx context.Context, tx bun.IDB, wsID, self string, 
 	default:
 		return &ConflictError{Field: "externalId", Code: ConflictUniqueness, MemberID: other.ID, Message: "externalId " + *u.ExternalID + " already belongs to another member of this workspace."}
 	}
-}
-
-// rolesForUser finds roles by name, case-insensitively; nil names mean the
-// built-in Member role, which every new member gets.
-func (s *Store) rolesForUser(ctx context.Context, tx bun.IDB, wsID string, names []string) ([]Role, error) {
-	q := tx.NewSelect().Model((*Role)(nil)).Where("workspace_id = ?", wsID)
-	if names == nil {
-		q = q.Where("builtin = 'member'")
-	} else if len(names) == 0 {
-		return []Role{}, nil
-	} else {
-		lower := make([]string, len(names))
-		for i, n := range names {
-			lower[i] = strings.ToLower(strings.TrimSpace(n))
-		}
-		q = q.Where("lower(name) IN (?)", bun.In(lower))
-	}
-	var roles []Role
-	if err := q.Scan(ctx, &roles); err != nil {
-		return nil, err
-	}
-	for _, n := range names {
-		if !slices.ContainsFunc(roles, func(r Role) bool { return strings.EqualFold(r.Name, strings.TrimSpace(n)) }) {
-			return nil, &ValidationError{Fields: map[string]string{"roles": "There is no role called “" + n + "” in this workspace. Create it first (or push it as a group)."}}
-		}
-	}
-	return roles, nil
 }
 
 // setMemberRoles makes roles exactly the member's roles.
