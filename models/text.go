@@ -146,6 +146,7 @@ func invisible(r rune) bool {
 		r == '\u061c',                  // Arabic letter mark
 		r == '\u180e',                  // Mongolian vowel separator
 		r >= '\u200b' && r <= '\u200f', // zero-width space, joiners, LRM, RLM
+		r == '\u2028' || r == '\u2029', // line and paragraph separators
 		r >= '\u202a' && r <= '\u202e', // bidi embeddings and overrides
 		r >= '\u2060' && r <= '\u2064', // word joiner, invisible operators
 		r >= '\u2066' && r <= '\u2069', // bidi isolates
