@@ -94,6 +94,7 @@ func userFromBody(body []byte) (models.SCIMUser, bool, response) {
 	// user's memberships there: the member joins those groups (never
 	// leaves one: Okta sends "groups": [] with every PUT).
 	modernSchemas(raw, schema.UserSchema)
+	rolesAsList(raw)
 	groupsV, _ := lookup(raw, "groups")
 	for _, k := range []string{"id", "meta", "groups", "password"} {
 		deleteKey(raw, k) // server-owned, read-only, or never kept

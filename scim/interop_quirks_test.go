@@ -197,6 +197,14 @@ func TestInteropQuirks(t *testing.T) {
 		r = e.do("POST", "/scim/v2/Users", strings.NewReplacer("approle@contoso.com", "approle2@contoso.com", "000000000061", "000000000062",
 			`"display": "Support", "value": "Support"`, `"value": "{\"id\":\"1\",\"value\":\"Support\",\"displayName\":\"Support\"}"`).Replace(entraAppRoleCreate)).want(t, 201)
 		equal(t, "roles of the second user", e.roles(t, r.str("id")), []string{"Support"})
+		// roles as one JSON string, in a POST and in a PATCH.
+		r = e.do("POST", "/scim/v2/Users", strings.NewReplacer("approle@contoso.com", "approle3@contoso.com", "000000000061", "000000000063",
+			`[{"primary": false, "type": "WindowsAzureActiveDirectoryRole", "display": "Support", "value": "Support"}]`,
+			`"[{\"value\":\"Support\",\"displayName\":\"Support\",\"primary\":false,\"type\":\"WindowsAzureActiveDirectoryRole\"},{\"value\":\"Analyst\"}]"`).Replace(entraAppRoleCreate)).want(t, 201)
+		third := r.str("id")
+		equal(t, "roles of the third user", e.roles(t, third), []string{"Analyst", "Support"})
+		e.do("PATCH", "/scim/v2/Users/"+third, patch(`{"op":"Remove","path":"roles","value":"[{\"value\":\"Analyst\",\"displayName\":\"Analyst\"}]"}`)).want(t, 200)
+		equal(t, "roles of the third user after Remove", e.roles(t, third), []string{"Support"})
 	})
 
 	s.run("case61_role_names_up_to_256", func(t *testing.T, e *env) {

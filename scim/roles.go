@@ -60,3 +60,18 @@ func appRoles(t string) ([]map[string]any, bool) {
 	var list []map[string]any
 	return list, json.Unmarshal([]byte(t), &list) == nil
 }
+
+// rolesAsList turns a body's roles sent as one JSON string (Entra's app
+// role assignments, "roles": "[{\"value\":…}]") into the list of roles the
+// schema expects.
+func rolesAsList(raw map[string]any) {
+	for k, v := range raw {
+		if s, ok := v.(string); ok && strings.EqualFold(k, "roles") {
+			list := []any{}
+			for _, n := range roleNamesIn(s) {
+				list = append(list, map[string]any{"value": n})
+			}
+			raw[k] = list
+		}
+	}
+}
