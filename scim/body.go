@@ -90,6 +90,12 @@ func userFromBody(body []byte) (models.SCIMUser, bool, response) {
 	if res.status != 0 {
 		return models.SCIMUser{}, false, res
 	}
+	// groups is read-only in RFC 7643, but Okta's custom (AIW) apps send a
+	// user's memberships there: the member joins those groups (never
+	// leaves one: Okta sends "groups": [] with every PUT).
+	modernSchemas(raw, schema.UserSchema)
+	rolesAsList(raw)
+	groupsV, _ := lookup(raw, "groups")
 	for _, k := range []string{"id", "meta", "groups", "password"} {
 		deleteKey(raw, k) // server-owned, read-only, or never kept
 	}
@@ -110,7 +116,7 @@ func userFromBody(body []byte) (models.SCIMUser, bool, response) {
 			return models.SCIMUser{}, false, validationError(serr, "enterprise extension")
 		}
 	}
-	u := models.SCIMUser{Active: true}
+	u := models.SCIMUser{Active: true, GroupIDs: idsOf(groupsV)}
 	u.UserName = str(attrs, "userName")
 	if id := str(attrs, "externalId"); id != "" {
 		u.ExternalID = &id
@@ -223,24 +229,21 @@ func objects(v any) []map[string]any {
 	return nil
 }
 
-// roleNamesOf reads roles: each one's value, or its display when the IdP
-// sent no value. Never nil, so "roles": [] takes every role away.
+// roleNamesOf reads roles: each one's value (a name, or Entra's app role
+// as JSON: roleNamesIn), or its display when the IdP sent no value. Never
+// nil, so "roles": [] takes every role away.
 func roleNamesOf(v any) []string {
 	names := []string{}
 	switch v := v.(type) {
 	case string:
-		if v != "" {
-			names = append(names, v)
-		}
+		names = append(names, roleNamesIn(v)...)
 	default:
 		for _, r := range objects(v) {
-			n := str(r, "value")
-			if n == "" {
-				n = str(r, "display")
+			n := roleNamesIn(str(r, "value"))
+			if len(n) == 0 && str(r, "display") != "" {
+				n = []string{str(r, "display")}
 			}
-			if n != "" {
-				names = append(names, n)
-			}
+			names = append(names, n...)
 		}
 	}
 	return names

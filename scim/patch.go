@@ -3,6 +3,7 @@ package scim
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -41,6 +42,11 @@ func readPatch(body []byte) ([]patchOp, response) {
 	if !ok || len(opsList) == 0 {
 		return nil, badRequest(errors.ScimTypeInvalidValue, "Operations must list at least one operation.")
 	}
+	if len(opsList) > MaxPatchOperations {
+		return nil, fail(http.StatusRequestEntityTooLarge, "", fmt.Sprintf(
+			"A PATCH holds at most %d operations (patch.maxOperations in /ServiceProviderConfig); this one has %d. Send the changes in several requests.",
+			MaxPatchOperations, len(opsList)))
+	}
 	ops := make([]patchOp, 0, len(opsList))
 	for i, o := range opsList {
 		obj, ok := o.(map[string]any)
@@ -75,6 +81,7 @@ type target struct {
 }
 
 func parseTarget(path string) (target, error) {
+	path = modernPath(path)
 	if nestingOf(path) > maxFilterNesting {
 		return target{}, invalidPath(path)
 	}
@@ -125,7 +132,7 @@ func pathless(op patchOp) ([]patchOp, error) {
 		if strings.EqualFold(k, "schemas") {
 			continue
 		}
-		if ext, ok := v.(map[string]any); ok && strings.EqualFold(k, enterpriseURN) {
+		if ext, ok := v.(map[string]any); ok && (strings.EqualFold(k, enterpriseURN) || isLegacyEnterprise(k)) {
 			for ek, ev := range ext {
 				out = append(out, patchOp{op: op.op, path: enterpriseURN + ":" + ek, value: ev})
 			}
@@ -393,6 +400,15 @@ func applyRoles(u *models.SCIMUser, op patchOp, t target) error {
 		u.Roles = names
 	case "remove":
 		drop := names
+		if vals, ok := eqValues(t.filter, "value"); ok && t.filter != nil {
+			// roles[value eq "…"], where the value may be Entra's JSON.
+			drop = nil
+			for _, v := range vals {
+				drop = append(drop, roleNamesIn(v)...)
+			}
+			u.Roles = slices.DeleteFunc(slices.Clone(u.Roles), func(r string) bool { return has(drop, r) })
+			return nil
+		}
 		if t.filter != nil {
 			kept := u.Roles[:0:0]
 			for _, r := range u.Roles {
