@@ -32,7 +32,7 @@ func TestSCIMCreatesSpareTheInviteBudget(t *testing.T) {
 		if _, err := s.CreateSCIMUser(f.ctx, scimActor, f.ws, models.SCIMUser{UserName: "late@example.com", Active: true}); err != nil {
 			t.Errorf("SCIM create after the budget: %v", err)
 		}
-		*f.now = f.now.Add(61 * time.Minute)
+		f.clock.Add(61 * time.Minute)
 		f.invite(t, "P", "d@example.com", "Member")
 	})
 }
