@@ -403,7 +403,7 @@ func TestBrowserMemberRowActions(t *testing.T) {
 	if !slices.Equal(disabled, []string{"Deactivate", "Remove from workspace"}) {
 		t.Errorf("Ada's disabled items = %q", disabled)
 	}
-	if note := bt.text("#member-" + admin.ID + " .menu-note"); !strings.Contains(note, "This is you") {
+	if note := bt.text("#member-" + admin.ID + " .menu-reason"); !strings.Contains(note, "This is you") {
 		t.Errorf("Ada's menu says %q", note)
 	}
 	bt.countHTMXRequests()

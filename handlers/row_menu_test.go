@@ -22,7 +22,7 @@ func rowMenu(doc *goquery.Document, memberID string) (enabled, disabled []string
 			enabled = append(enabled, strings.TrimSpace(s.Text()))
 		}
 	})
-	return enabled, disabled, strings.TrimSpace(menu.Find(".menu-note").Text()), menu.Length() == 1
+	return enabled, disabled, strings.TrimSpace(menu.Find(".menu-reason").Text()), menu.Length() == 1
 }
 
 // TestRowMenus: a member who may invite but not edit or remove sees no "…"
