@@ -16,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/helmet"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/template/html/v2"
+	"github.com/valyala/fasthttp"
 
 	"github.com/muster-app/muster/models"
 	"github.com/muster-app/muster/scim"
@@ -64,7 +65,7 @@ func New(opts Options) *fiber.App {
 	h := &Handler{store: opts.Store, log: opts.Logger, opts: opts}
 
 	engine := html.NewFileSystem(http.FS(views.FS), ".html")
-	engine.AddFuncMap(templateFuncs)
+	engine.AddFuncMap(templateFuncs(func() time.Time { return opts.Store.Now() }))
 
 	app := fiber.New(fiber.Config{
 		// Without Immutable, strings from FormValue, Params and Query point
@@ -88,6 +89,14 @@ func New(opts Options) *fiber.App {
 		WriteTimeout:   60 * time.Second,
 		IdleTimeout:    120 * time.Second,
 	})
+	// A request line or headers over ReadBufferSize never reach routing;
+	// for /scim/v2 the answer is still SCIM JSON.
+	fiberRefused := app.Server().ErrorHandler
+	app.Server().ErrorHandler = func(fctx *fasthttp.RequestCtx, err error) {
+		if !scim.WriteRefused(fctx, err, app.Config().ReadBufferSize) {
+			fiberRefused(fctx, err)
+		}
+	}
 	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
 		h.log.Error("panic", "path", c.Path(), "panic", e)
 	}}))

@@ -20,7 +20,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -49,9 +48,9 @@ type browserTest struct {
 	label string // names the tab's artifacts when a test has several tabs
 	// mail receives what the outbox worker sends (withMail only).
 	mail *mailtest.Server
-	// clock is how far the store's clock runs ahead of the real one, in
-	// nanoseconds; advanceClock moves it while the server runs.
-	clock *atomic.Int64
+	// clock is the store's clock (modelstest's, from Epoch): fixtures and
+	// the server read the same one; advanceClock moves it while serving.
+	clock *modelstest.Clock
 
 	mu      sync.Mutex
 	console []string // what the page wrote to its console, for failure reports
@@ -61,20 +60,25 @@ type browserTest struct {
 type browserOption func(*browserConfig)
 
 type browserConfig struct {
-	mail bool
+	mail    bool
+	dialect string
 }
+
+// onDatabase runs the app on dialect ("sqlite", the default, or "postgres").
+func onDatabase(dialect string) browserOption { return func(c *browserConfig) { c.dialect = dialect } }
 
 // withMail also runs the outbox worker, sending through a real SMTP server
 // on loopback (bt.mail) with links to the app's own address, so
 // invitation emails really go out and their links can be followed.
 func withMail() browserOption { return func(c *browserConfig) { c.mail = true } }
 
-// newBrowserTest starts Muster on a fresh SQLite store and a headless
+// newBrowserTest starts Muster on a fresh store (SQLite unless onDatabase
+// says otherwise) and a headless
 // Chromium pointed at it. Everything is torn down when the test ends; if
 // the test failed, a screenshot and the DOM are saved first.
 func newBrowserTest(t *testing.T, options ...browserOption) *browserTest {
 	t.Helper()
-	var cfg browserConfig
+	cfg := browserConfig{dialect: "sqlite"}
 	for _, o := range options {
 		o(&cfg)
 	}
@@ -87,11 +91,10 @@ func newBrowserTest(t *testing.T, options ...browserOption) *browserTest {
 	}
 
 	// The app, exactly as main.go builds it, on a free loopback port. The
-	// store's clock is read at request time, so a test moves it through
-	// an atomic offset, never by replacing store.Now while serving.
-	store := modelstest.Open(t, "sqlite")
-	clock := new(atomic.Int64)
-	store.Now = func() time.Time { return time.Now().Add(time.Duration(clock.Load())) }
+	// store's clock is read at request time, so a test moves it with
+	// clock.Add, never by replacing store.Now while serving.
+	store := modelstest.Open(t, cfg.dialect)
+	clock := modelstest.ClockOf(store)
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -178,7 +181,7 @@ func startMailWorker(t *testing.T, store *models.Store, base string) *mailtest.S
 }
 
 // advanceClock moves the store's clock forward by d, for the server too.
-func (bt *browserTest) advanceClock(d time.Duration) { bt.clock.Add(int64(d)) }
+func (bt *browserTest) advanceClock(d time.Duration) { bt.clock.Add(d) }
 
 // newPrivateTab opens a tab in a new browser context of the same browser:
 // no cookies shared with bt's tab, like another person's browser. It is

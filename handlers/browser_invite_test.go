@@ -393,19 +393,29 @@ func TestBrowserMemberRowActions(t *testing.T) {
 		t.Errorf("after Reactivate Grace's row is %+v", r)
 	}
 
-	// The only admin cannot deactivate herself: an error toast says why
-	// and her row stays as it was (not even swapped).
+	// Ada cannot deactivate or remove herself (she is the only Admin,
+	// too): her menu shows both disabled, with the reason next to them,
+	// and choosing one does nothing.
 	bt.markStale("#members-rows tr")
-	bt.rowAction(admin.ID, "deactivate")
-	bt.waitToast("error", "Ada Lovelace is the only active Admin of Acme, so you cannot deactivate them. Make someone else an Admin first.")
-	if r := bt.waitRow("Ada's row", "ada@example.com", func(r rowState) bool { return r.Found }); !slices.Equal(r.Badges, []string{"Active"}) || !r.Stale {
-		t.Errorf("after the refusal Ada's row is %+v, want it Active and untouched", r)
+	bt.click("#member-" + admin.ID + " .row-menu summary")
+	bt.waitTrue("Ada's menu open", `document.querySelector("#member-`+admin.ID+` details.menu").open`)
+	disabled := browserEval[[]string](bt, `[...document.querySelectorAll("#member-`+admin.ID+` [role=menuitem][aria-disabled=true]")].map(b => b.textContent.trim())`)
+	if !slices.Equal(disabled, []string{"Deactivate", "Remove from workspace"}) {
+		t.Errorf("Ada's disabled items = %q", disabled)
 	}
-	if browserEval[bool](bt, `!!document.querySelector("details.menu[open]")`) {
-		t.Error("a menu is still open after choosing its item")
+	if note := bt.text("#member-" + admin.ID + " .menu-reason"); !strings.Contains(note, "This is you") {
+		t.Errorf("Ada's menu says %q", note)
+	}
+	bt.countHTMXRequests()
+	bt.click("#member-" + admin.ID + ` [role=menuitem][aria-disabled=true]`)
+	if n := bt.htmxRequests(); n != 0 {
+		t.Errorf("a disabled item sent %d requests", n)
+	}
+	if r := bt.waitRow("Ada's row", "ada@example.com", func(r rowState) bool { return r.Found }); !slices.Equal(r.Badges, []string{"Active"}) || !r.Stale {
+		t.Errorf("Ada's row is %+v, want it Active and untouched", r)
 	}
 	bt.expectSamePage()
-	bt.expectCleanConsole(409)
+	bt.expectCleanConsole()
 }
 
 // TestBrowserResendExpiredInvite lets an invitation expire (the clock moves

@@ -32,7 +32,7 @@ func TestBrowserMemberWithoutEmail(t *testing.T) {
 	sel := "#member-" + id
 	bt.click(sel + " .row-menu summary")
 	bt.waitTrue("the row menu open", `!!document.querySelector("`+sel+` .row-menu details[open]")`)
-	if !browserEval[bool](bt, `(() => { const b = document.querySelector("`+sel+` .row-menu button[disabled]");
+	if !browserEval[bool](bt, `(() => { const b = document.querySelector("`+sel+` .row-menu button[aria-disabled=true]");
 		const note = b && document.getElementById(b.getAttribute("aria-describedby"));
 		return !!note && note.checkVisibility() && b.checkVisibility() && b.textContent === "Send invite" })()`) {
 		t.Error("the menu does not show the disabled invitation with its reason")

@@ -1,6 +1,10 @@
 package handlers
 
 import (
+	"maps"
+	"slices"
+	"strings"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/muster-app/muster/models"
@@ -90,6 +94,15 @@ func (h *Handler) removeForm(c *fiber.Ctx) error {
 
 func (h *Handler) remove(c *fiber.Ctx) error {
 	m, err := h.store.RemoveMember(c.UserContext(), actor(c), workspace(c), c.Params("id"))
+	if fields, _, status, ok := formErrors(err); ok {
+		// The dialog stays open and says why (the last active Admin, say),
+		// and Cancel still closes it.
+		if m, err = h.store.MemberByID(c.UserContext(), workspace(c).ID, c.Params("id")); err != nil {
+			return err
+		}
+		c.Status(status)
+		return partial(c, "members/_remove_dialog", fiber.Map{"Member": m, "Error": strings.Join(slices.Collect(maps.Values(fields)), " ")})
+	}
 	if err != nil {
 		return domainError(err)
 	}

@@ -31,9 +31,30 @@ func (h *Handler) rowChange(c *fiber.Ctx, message, memberID string, removed bool
 			return err
 		}
 	}
+	if err := h.noteRowContext(c); err != nil {
+		return err
+	}
 	done(c, message)
 	membersChanged(c)
 	return partial(c, "members/_row_oob", fiber.Map{"Member": m, "Removed": removed || !fitsView(c, m), "Updated": true})
+}
+
+// noteRowContext tells the member rows to be rendered who is looking and
+// who the workspace's only active Admin is, if it has one, so that those
+// rows' menus show Deactivate and Remove disabled with the reason rather
+// than offering what would fail. Only a viewer who may remove members
+// needs it.
+func (h *Handler) noteRowContext(c *fiber.Ctx) error {
+	if !perms(c).Has(models.PermRemoveMembers) {
+		return nil
+	}
+	id, err := h.store.SoleActiveAdmin(c.UserContext(), workspace(c).ID)
+	if err != nil {
+		return err
+	}
+	c.Locals(localSoleAdmin, id)
+	c.Locals(localViewerID, member(c).ID)
+	return nil
 }
 
 // membersChanged tells the page that who is in the workspace changed, so

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"time"
+
 	"github.com/muster-app/muster/models"
 )
 
@@ -8,30 +10,51 @@ import (
 // in Go: a template calling functions for each of 50 rows spends most of
 // the page's time in reflection.
 type memberRow struct {
-	M                      *models.Member
-	OOB                    bool // swapped in out of band
-	Initials, StatusLabel  string
-	Seen, SeenTitle        string
-	Base                   string // the member's URL prefix for actions
-	Menu                   bool   // the viewer may do anything from the row menu
-	CanEdit                bool
-	CanInvite, CanRemove   bool // resend/copy/revoke; deactivate/reactivate/remove
-	Invited, Active, Deact bool
-	// NoEmail: an identity provider created the member without an email
-	// address, so there is no invitation to resend, copy or revoke.
-	NoEmail bool
+	M                     *models.Member
+	OOB                   bool // swapped in out of band
+	Initials, StatusLabel string
+	Seen, SeenTitle       string
+	Base                  string // the member's URL prefix for actions
+	// What the row's "…" menu offers; Menu is false when it would be
+	// empty, and then the row shows no menu button at all.
+	Menu                           bool
+	Edit, InviteActions            bool // edit; resend/copy/revoke
+	Deactivate, Reactivate, Remove bool
+	// Blocked says why Deactivate and Remove are shown disabled: the
+	// server would refuse them (see checkNotSelf and guardLastAdmin).
+	Blocked string
+	// NotInvited: an identity provider created the invited member without
+	// an email address, so there is no invitation to resend, copy or
+	// revoke; the menu shows why (NoInvite) and offers Remove instead.
+	NoEmail, NotInvited, NoInvite bool
 }
 
-func newMemberRow(m *models.Member, perms models.PermissionSet, ws *models.Workspace, oob bool) memberRow {
+// newMemberRow works out m's row at time now for the viewer (the member
+// viewerID), who holds perms. soleAdmin is the id of the workspace's only
+// active Admin, if there is one.
+func newMemberRow(now time.Time, m *models.Member, perms models.PermissionSet, ws *models.Workspace, viewerID, soleAdmin string, oob bool) memberRow {
 	peer := canGiveAll(perms, m.Roles) // only someone who could give these roles may change them
-	r := memberRow{M: m, OOB: oob, Initials: initials(m.DisplayName), Seen: ago(m.LastSeenAt), SeenTitle: datetime(m.LastSeenAt),
-		Base: "/w/" + ws.Slug + "/members/" + m.ID, CanEdit: perms.Has(models.PermEditMembers),
-		CanInvite: peer && perms.Has(models.PermInviteMembers), CanRemove: peer && perms.Has(models.PermRemoveMembers),
-		Invited: m.Status == models.StatusInvited, Active: m.Status == models.StatusActive, Deact: m.Status == models.StatusDeactivated}
-	r.StatusLabel = title(m.Status)
-	if r.NoEmail = !m.CanBeInvited(); r.NoEmail && r.Invited {
-		r.StatusLabel = "Not invited" // waiting for an address, not for a reply
+	canInvite, canRemove := peer && perms.Has(models.PermInviteMembers), peer && perms.Has(models.PermRemoveMembers)
+	r := memberRow{M: m, OOB: oob, Initials: initials(m.DisplayName), Seen: ago(now, m.LastSeenAt), SeenTitle: datetime(m.LastSeenAt),
+		Base: "/w/" + ws.Slug + "/members/" + m.ID, StatusLabel: title(m.Status),
+		Edit:          perms.Has(models.PermEditMembers),
+		NoEmail:       !m.CanBeInvited(),
+		InviteActions: canInvite && m.Status == models.StatusInvited && m.CanBeInvited(),
+		Deactivate:    canRemove && m.Status == models.StatusActive,
+		Reactivate:    canRemove && m.Status == models.StatusDeactivated,
+		// An invitation is revoked instead; without an email there is none.
+		Remove: canRemove && (m.Status != models.StatusInvited || !m.CanBeInvited()),
 	}
-	r.Menu = r.CanEdit || perms.Has(models.PermInviteMembers) || perms.Has(models.PermRemoveMembers)
+	if r.NotInvited = r.NoEmail && m.Status == models.StatusInvited; r.NotInvited {
+		r.StatusLabel = "Not invited" // waiting for an address, not for a reply
+		r.NoInvite = canInvite
+	}
+	switch {
+	case m.ID == viewerID:
+		r.Blocked = "This is you: another admin can deactivate or remove you."
+	case m.ID == soleAdmin:
+		r.Blocked = "Not possible for the last active Admin: make someone else an Admin first."
+	}
+	r.Menu = r.Edit || r.InviteActions || r.NoInvite || r.Deactivate || r.Reactivate || r.Remove
 	return r
 }

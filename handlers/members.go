@@ -126,6 +126,9 @@ func (h *Handler) membersIndex(c *fiber.Ctx) error {
 	if pg.Prev == "" {
 		v.Offset = 0 // the first page, however we got here
 	}
+	if err := h.noteRowContext(c); err != nil {
+		return err
+	}
 
 	first := v
 	first.After, first.Before, first.Offset = "", "", 0

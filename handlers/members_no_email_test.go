@@ -45,7 +45,7 @@ func TestMemberWithoutEmailInTable(t *testing.T) {
 					t.Errorf("the row offers %s", action)
 				}
 			}
-			send := row.Find("button[disabled]")
+			send := row.Find(`button[aria-disabled="true"]`)
 			note := row.Find("#" + send.AttrOr("aria-describedby", "none"))
 			if send.Text() != "Send invite" || !strings.Contains(note.Text(), "No email address") {
 				t.Errorf("no disabled invite with its reason: %q %q", send.Text(), note.Text())

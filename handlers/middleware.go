@@ -19,6 +19,10 @@ const (
 	localMember     = "Member"
 	localPerms      = "Perms"
 	localWorkspaces = "Workspaces"
+	// For member rows (see noteRowContext); "Member" is not used for the
+	// viewer there, as dialogs and rows pass the member they show under it.
+	localSoleAdmin = "SoleAdmin"
+	localViewerID  = "ViewerID"
 )
 
 func account(c *fiber.Ctx) *models.Account {

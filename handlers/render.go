@@ -123,95 +123,101 @@ func actorLabel(kind, name string) string {
 	return name
 }
 
-var templateFuncs = template.FuncMap{
-	"ago":      ago,
-	"datetime": datetime,
-	"initials": initials,
-	"number": func(n int) string {
-		s := fmt.Sprint(n)
-		for i := len(s) - 3; i > 0; i -= 3 {
-			s = s[:i] + "," + s[i:]
-		}
-		return s
-	},
-	"sub":          func(a, b int) int { return a - b },
-	"outcomes":     func() []outcomeInfo { return importOutcomes },
-	"outcomeLabel": outcomeLabel,
-	// canGive: may the viewer give this role (hold all its permissions)?
-	"canGive": func(viewer models.PermissionSet, r models.Role) bool { return canGiveAll(viewer, []models.Role{r}) },
-	// canGiveAll: may the viewer give (or take away) all these roles?
-	"canGiveAll": canGiveAll,
-	"ptr":        func(t time.Time) *time.Time { return &t },
-	// actionLabel words an audit action for people; unknown ones show as they are.
-	"actionLabel": func(action string) string {
-		if l, ok := actionLabels[action]; ok {
-			return l
-		}
-		return action
-	},
-	"actorLabel": actorLabel,
-	// permLabel names a permission as the catalog does.
-	"permLabel": func(p models.Permission) string {
-		for _, info := range models.Catalog {
-			if info.Name == p {
-				return info.Label
+// templateFuncs are the views' functions; now is the store's clock, so
+// "3 days ago" is measured on the clock the times were written with.
+func templateFuncs(now func() time.Time) template.FuncMap {
+	return template.FuncMap{
+		"ago":      func(t *time.Time) string { return ago(now(), t) },
+		"datetime": datetime,
+		"initials": initials,
+		"number": func(n int) string {
+			s := fmt.Sprint(n)
+			for i := len(s) - 3; i > 0; i -= 3 {
+				s = s[:i] + "," + s[i:]
 			}
-		}
-		return string(p)
-	},
-	// field gathers what partials/field needs to draw one labelled input.
-	"field": func(name, label, typ string, value any, errs map[string]string, autocomplete, hint string, autofocus bool) map[string]any {
-		v, _ := value.(string)
-		// After a failed submit app.js focuses the first field with an
-		// error, so autofocus is only for a fresh form.
-		return map[string]any{"Name": name, "Label": label, "Type": typ, "Value": v, "Error": errs[name],
-			"Autocomplete": autocomplete, "Hint": hint, "Autofocus": autofocus && len(errs) == 0}
-	},
-	// readonly marks a field's input read-only: shown and sent with the
-	// form, but not editable (a SCIM-managed member's name).
-	"readonly": func(f map[string]any) map[string]any {
-		f["Readonly"] = true
-		return f
-	},
-	// row hands a member's row what it needs from the page: permissions
-	// for its menu, the workspace for its URLs, and whether it is swapped
-	// in out of band.
-	"row": func(m *models.Member, root map[string]any, oob bool) memberRow {
-		perms, _ := root[localPerms].(models.PermissionSet)
-		ws, _ := root[localWorkspace].(*models.Workspace)
-		return newMemberRow(m, perms, ws, oob)
-	},
-	// tokenRow hands a SCIM token's row the workspace slug for its URLs.
-	"tokenRow": func(t models.SCIMToken, root map[string]any, oob bool) scimTokenRow {
-		ws, _ := root[localWorkspace].(*models.Workspace)
-		return scimTokenRow{T: t, Slug: ws.Slug, OOB: oob}
-	},
-	// roleChoice gathers what members/_role_choice needs; selected is the
-	// set of chosen role ids.
-	// Roles with a permission the viewer lacks are shown but cannot be
-	// chosen (the server refuses them anyway).
-	"roleChoice": func(typ string, roles []models.Role, selected map[string]bool, errs map[string]string, viewer models.PermissionSet) map[string]any {
-		locked := map[string]bool{}
-		for _, r := range roles {
-			for _, p := range r.PermissionList() {
-				if !viewer.Has(p) {
-					locked[r.ID] = true
+			return s
+		},
+		"sub":          func(a, b int) int { return a - b },
+		"outcomes":     func() []outcomeInfo { return importOutcomes },
+		"outcomeLabel": outcomeLabel,
+		// canGive: may the viewer give this role (hold all its permissions)?
+		"canGive": func(viewer models.PermissionSet, r models.Role) bool { return canGiveAll(viewer, []models.Role{r}) },
+		// canGiveAll: may the viewer give (or take away) all these roles?
+		"canGiveAll": canGiveAll,
+		"ptr":        func(t time.Time) *time.Time { return &t },
+		// actionLabel words an audit action for people; unknown ones show as they are.
+		"actionLabel": func(action string) string {
+			if l, ok := actionLabels[action]; ok {
+				return l
+			}
+			return action
+		},
+		"actorLabel": actorLabel,
+		// permLabel names a permission as the catalog does.
+		"permLabel": func(p models.Permission) string {
+			for _, info := range models.Catalog {
+				if info.Name == p {
+					return info.Label
 				}
 			}
-		}
-		return map[string]any{"Type": typ, "Roles": roles, "Selected": selected, "Error": errs["role"], "Locked": locked}
-	},
-	"sortHead": func(col, label string, sorts map[string]sortLink) map[string]any {
-		return map[string]any{"Label": label, "Link": sorts[col]}
-	},
+			return string(p)
+		},
+		// field gathers what partials/field needs to draw one labelled input.
+		"field": func(name, label, typ string, value any, errs map[string]string, autocomplete, hint string, autofocus bool) map[string]any {
+			v, _ := value.(string)
+			// After a failed submit app.js focuses the first field with an
+			// error, so autofocus is only for a fresh form.
+			return map[string]any{"Name": name, "Label": label, "Type": typ, "Value": v, "Error": errs[name],
+				"Autocomplete": autocomplete, "Hint": hint, "Autofocus": autofocus && len(errs) == 0}
+		},
+		// readonly marks a field's input read-only: shown and sent with the
+		// form, but not editable (a SCIM-managed member's name).
+		"readonly": func(f map[string]any) map[string]any {
+			f["Readonly"] = true
+			return f
+		},
+		// row hands a member's row what it needs from the page: permissions
+		// for its menu, the workspace for its URLs, and whether it is swapped
+		// in out of band.
+		"row": func(m *models.Member, root map[string]any, oob bool) memberRow {
+			perms, _ := root[localPerms].(models.PermissionSet)
+			ws, _ := root[localWorkspace].(*models.Workspace)
+			viewerID, _ := root[localViewerID].(string)
+			soleAdmin, _ := root[localSoleAdmin].(string)
+			return newMemberRow(now(), m, perms, ws, viewerID, soleAdmin, oob)
+		},
+		// tokenRow hands a SCIM token's row the workspace slug for its URLs.
+		"tokenRow": func(t models.SCIMToken, root map[string]any, oob bool) scimTokenRow {
+			ws, _ := root[localWorkspace].(*models.Workspace)
+			return scimTokenRow{T: t, Slug: ws.Slug, OOB: oob}
+		},
+		// roleChoice gathers what members/_role_choice needs; selected is the
+		// set of chosen role ids.
+		// Roles with a permission the viewer lacks are shown but cannot be
+		// chosen (the server refuses them anyway).
+		"roleChoice": func(typ string, roles []models.Role, selected map[string]bool, errs map[string]string, viewer models.PermissionSet) map[string]any {
+			locked := map[string]bool{}
+			for _, r := range roles {
+				for _, p := range r.PermissionList() {
+					if !viewer.Has(p) {
+						locked[r.ID] = true
+					}
+				}
+			}
+			return map[string]any{"Type": typ, "Roles": roles, "Selected": selected, "Error": errs["role"], "Locked": locked}
+		},
+		"sortHead": func(col, label string, sorts map[string]sortLink) map[string]any {
+			return map[string]any{"Label": label, "Link": sorts[col]}
+		},
+	}
 }
 
-// ago says how long ago t was, in the words people use in a table.
-func ago(t *time.Time) string {
+// ago says how long before now t was, in the words people use in a table.
+func ago(now time.Time, t *time.Time) string {
 	if t == nil {
 		return "Never"
 	}
-	d := time.Since(*t)
+	d := now.Sub(*t)
 	switch {
 	case d < 2*time.Minute:
 		return "Just now"

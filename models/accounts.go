@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/alexedwards/argon2id"
@@ -42,7 +43,9 @@ const (
 // account and per client address; past the limit it answers
 // *RateLimitedError without checking the password at all.
 func (s *Store) Authenticate(ctx context.Context, email, password, ip string) (*Account, error) {
-	email = NormalizeEmail(email)
+	// No account has an address that is not UTF-8; as U+FFFD it can still
+	// be looked up and counted (PostgreSQL refuses invalid bytes).
+	email = NormalizeEmail(strings.ToValidUTF8(email, "\uFFFD"))
 	keys := map[string]int{"email:" + truncate(email, 254): maxFailuresPerUser, "ip:" + truncate(ip, 64): maxFailuresPerIP}
 	for key, limit := range keys {
 		if wait := s.lockedOut(ctx, key, limit); wait > 0 {

@@ -32,8 +32,7 @@ func TestSignInThrottling(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
 		modelstest.SetUp(t, s)
-		now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-		s.Now = func() time.Time { return now }
+		clock := modelstest.FakeClock(s)
 		for i := 0; i < 5; i++ {
 			if _, err := s.Authenticate(ctx, "ada@example.com", "guess", "10.0.0.2"); !errors.Is(err, models.ErrInvalidCredentials) {
 				t.Fatalf("attempt %d: %v", i, err)
@@ -50,7 +49,7 @@ func TestSignInThrottling(t *testing.T) {
 			t.Errorf("other account: %v", err)
 		}
 		// After the window the right password works again.
-		now = now.Add(16 * time.Minute)
+		clock.Add(16 * time.Minute)
 		if _, err := s.Authenticate(ctx, "ada@example.com", modelstest.AdminPassword, "10.0.0.3"); err != nil {
 			t.Errorf("after the window: %v", err)
 		}
@@ -69,8 +68,7 @@ func TestSessions(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
 		acc, _ := modelstest.SetUp(t, s)
-		now := time.Now().UTC()
-		s.Now = func() time.Time { return now }
+		clock := modelstest.FakeClock(s)
 		token, err := s.CreateSession(ctx, acc.ID, "127.0.0.1", "test")
 		if err != nil {
 			t.Fatal(err)
@@ -82,11 +80,11 @@ func TestSessions(t *testing.T) {
 			t.Errorf("tampered token: %v", err)
 		}
 		// Used within two weeks, the session slides on.
-		now = now.Add(10 * 24 * time.Hour)
+		clock.Add(10 * 24 * time.Hour)
 		if _, err := s.SessionAccount(ctx, token); err != nil {
 			t.Errorf("after 10 days of use: %v", err)
 		}
-		now = now.Add(15 * 24 * time.Hour)
+		clock.Add(15 * 24 * time.Hour)
 		if _, err := s.SessionAccount(ctx, token); !errors.Is(err, models.ErrNotFound) {
 			t.Errorf("after 15 idle days: %v, want ErrNotFound", err)
 		}
@@ -102,8 +100,7 @@ func TestSessions(t *testing.T) {
 
 func TestKVStorage(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, s *models.Store) {
-		now := time.Now().UTC()
-		s.Now = func() time.Time { return now }
+		clock := modelstest.FakeClock(s)
 		kv := s.KV("csrf:")
 		if v, err := kv.Get("missing"); v != nil || err != nil {
 			t.Errorf("missing key: %q %v", v, err)
@@ -122,26 +119,26 @@ func TestKVStorage(t *testing.T) {
 		}
 		// Setting the same value again within half its lifetime keeps the
 		// expiry (no write); past that, it is pushed forward.
-		now = now.Add(20 * time.Minute)
+		clock.Add(20 * time.Minute)
 		if err := kv.Set("a", []byte("again"), time.Hour); err != nil {
 			t.Fatal(err)
 		}
-		now = now.Add(45 * time.Minute)
+		clock.Add(45 * time.Minute)
 		if v, _ := kv.Get("a"); v != nil {
 			t.Error("an early refresh moved the expiry")
 		}
 		if err := kv.Set("a", []byte("again"), time.Hour); err != nil {
 			t.Fatal(err)
 		}
-		now = now.Add(35 * time.Minute)
+		clock.Add(35 * time.Minute)
 		if err := kv.Set("a", []byte("again"), time.Hour); err != nil {
 			t.Fatal(err)
 		}
-		now = now.Add(40 * time.Minute)
+		clock.Add(40 * time.Minute)
 		if v, _ := kv.Get("a"); string(v) != "again" {
 			t.Errorf("a refresh past half the lifetime did not extend it: %q", v)
 		}
-		now = now.Add(2 * time.Hour)
+		clock.Add(2 * time.Hour)
 		if v, _ := kv.Get("a"); v != nil {
 			t.Error("expired value returned")
 		}

@@ -115,11 +115,11 @@ func TestImportResumesAfterACrash(t *testing.T) {
 		if _, err := s.ProcessImports(f.ctx, 10); err != nil {
 			t.Fatal(err)
 		}
-		s.DB().NewUpdate().Model((*models.Import)(nil)).Set("claimed_until = ?", f.now.Add(models.ImportLeaseForTest)).Where("id = ?", p.Import.ID).Exec(f.ctx)
+		s.DB().NewUpdate().Model((*models.Import)(nil)).Set("claimed_until = ?", f.clock.Now().Add(models.ImportLeaseForTest)).Where("id = ?", p.Import.ID).Exec(f.ctx)
 		if worked, _ := s.ProcessImports(f.ctx, 10); worked {
 			t.Error("a leased import was taken over early")
 		}
-		*f.now = f.now.Add(models.ImportLeaseForTest + time.Second)
+		f.clock.Add(models.ImportLeaseForTest + time.Second)
 		runImport(t, f, p.Import.ID, 10)
 		im, _ := s.ImportByID(f.ctx, f.ws.ID, p.Import.ID)
 		n, _ := s.DB().NewSelect().Model((*models.Member)(nil)).Where("status = ?", models.StatusInvited).Count(f.ctx)

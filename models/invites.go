@@ -92,6 +92,8 @@ func emailTaken(m *Member) error {
 func checkLocation(v validator, location string) {
 	if len([]rune(location)) > 200 {
 		v.add("location", "Keep the location under 200 characters.")
+	} else if msg := checkText(location, true); msg != "" {
+		v.add("location", "The location "+msg)
 	}
 }
 
@@ -108,8 +110,12 @@ func roleInWorkspace(ctx context.Context, db bun.IDB, wsID, roleID string) (*Rol
 	return &r, nil
 }
 
-// checkInviteRate bounds the invitations (sends and resends) a workspace
-// issues per hour.
+// checkInviteRate bounds the invitations (sends and resends) people send
+// from a workspace per hour. Only links a member issued count (the browser,
+// CSV imports): an identity provider's creates are bounded by its token's
+// rate limit instead, and 200 SCIM pushes must not lock admins out of
+// inviting for an hour. Invites by a SCIM token or Muster itself have no
+// invited_by_id.
 func (s *Store) checkInviteRate(ctx context.Context, tx bun.IDB, ws *Workspace) error {
 	if ws.InvitesPerHour <= 0 { // no limit
 		return nil
@@ -117,7 +123,8 @@ func (s *Store) checkInviteRate(ctx context.Context, tx bun.IDB, ws *Workspace) 
 	since := s.now().Add(-time.Hour)
 	var times []time.Time
 	err := tx.NewSelect().Model((*Invite)(nil)).Column("created_at").
-		Where("workspace_id = ? AND created_at > ?", ws.ID, since).Order("created_at").Limit(int64(ws.InvitesPerHour)).Scan(ctx, &times)
+		Where("workspace_id = ? AND created_at > ? AND invited_by_id IS NOT NULL", ws.ID, since).
+		Order("created_at").Limit(int64(ws.InvitesPerHour)).Scan(ctx, &times)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package models_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,15 +18,14 @@ type inviteFixture struct {
 	actor  models.Actor
 	ws     *models.Workspace
 	roles  map[string]models.Role
-	now    *time.Time
+	clock  *modelstest.Clock
 	ctx    context.Context
 	adminA *models.Account
 }
 
 func newInviteFixture(t *testing.T, s *models.Store) *inviteFixture {
 	ctx := context.Background()
-	now := time.Now().UTC()
-	s.Now = func() time.Time { return now }
+	clock := modelstest.FakeClock(s)
 	acc, ws := modelstest.SetUp(t, s)
 	admin, _, err := s.Membership(ctx, ws.ID, acc.ID)
 	if err != nil {
@@ -36,7 +36,7 @@ func newInviteFixture(t *testing.T, s *models.Store) *inviteFixture {
 	for _, r := range roles {
 		byName[r.Name] = r
 	}
-	return &inviteFixture{s: s, admin: admin, actor: models.MemberActor(admin), ws: ws, roles: byName, now: &now, ctx: ctx, adminA: acc}
+	return &inviteFixture{s: s, admin: admin, actor: models.MemberActor(admin), ws: ws, roles: byName, clock: clock, ctx: ctx, adminA: acc}
 }
 
 func (f *inviteFixture) invite(t *testing.T, name, email, role string) (*models.Member, string) {
@@ -150,7 +150,7 @@ func TestResendExpiresOldLink(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, s *models.Store) {
 		f := newInviteFixture(t, s)
 		m, old := f.invite(t, "Grace", "grace@example.com", "Member")
-		*f.now = f.now.Add(8 * 24 * time.Hour)
+		f.clock.Add(8 * 24 * time.Hour)
 		if d, _ := s.LookupInvite(f.ctx, old); d.State != models.LinkExpired {
 			t.Fatalf("after 8 days: %s", d.State)
 		}
@@ -168,7 +168,7 @@ func TestResendExpiresOldLink(t *testing.T) {
 			t.Errorf("old link after resend: %s", d.State)
 		}
 		link, inv, err := s.NewInviteLink(f.ctx, f.actor, f.ws, m.ID)
-		if err != nil || !inv.ExpiresAt.After(*f.now) {
+		if err != nil || !inv.ExpiresAt.After(f.clock.Now()) {
 			t.Fatal(err)
 		}
 		if _, _, err := s.AcceptInvite(f.ctx, link, models.AcceptInput{Name: "Grace", Password: "a long enough password"}); err != nil {
@@ -210,6 +210,19 @@ func TestLastAdminIsProtected(t *testing.T) {
 		evs, _ := s.AuditEvents(f.ctx, f.ws.ID, 1)
 		if evs[0].Action != "member.updated" || evs[0].Changes == "{}" {
 			t.Errorf("audit = %+v", evs[0])
+		}
+		// Nobody deactivates or removes themselves, even when they are not
+		// the last Admin: another admin (or the identity provider) can.
+		for name, op := range map[string]func(models.Actor) (*models.Member, error){
+			"deactivate": func(a models.Actor) (*models.Member, error) { return s.Deactivate(f.ctx, a, f.ws, id) },
+			"remove":     func(a models.Actor) (*models.Member, error) { return s.RemoveMember(f.ctx, a, f.ws, id) },
+		} {
+			if _, err := op(f.actor); conflictCode(err) != models.ConflictState || !strings.Contains(err.Error(), "yourself") {
+				t.Errorf("%s yourself: %v", name, err)
+			}
+		}
+		if _, err := s.Deactivate(f.ctx, models.SystemActor, f.ws, id); err != nil {
+			t.Errorf("another actor deactivating Ada: %v", err)
 		}
 	})
 }
@@ -273,7 +286,7 @@ func TestInviteRateLimit(t *testing.T) {
 		if !errors.As(err, &rl) || rl.RetryAfter <= 0 {
 			t.Fatalf("fourth invite: %v", err)
 		}
-		*f.now = f.now.Add(61 * time.Minute)
+		f.clock.Add(61 * time.Minute)
 		f.invite(t, "P", "d@example.com", "Member")
 	})
 }

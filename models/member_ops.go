@@ -133,6 +133,27 @@ func roleNames(roles []Role) []string {
 	return names
 }
 
+// activeAdmins selects the workspace's active members with the Admin role.
+func activeAdmins(db bun.IDB, workspaceID string) *bun.SelectQuery {
+	return db.NewSelect().Model((*Member)(nil)).
+		Join("JOIN member_roles AS mr ON mr.member_id = m.id").
+		Join("JOIN roles AS r ON r.id = mr.role_id").
+		Where("m.workspace_id = ? AND m.status = ? AND r.builtin = 'admin'", workspaceID, StatusActive)
+}
+
+// SoleActiveAdmin returns the id of the workspace's only active Admin, or ""
+// when it has several: the one whom guardLastAdmin protects.
+func (s *Store) SoleActiveAdmin(ctx context.Context, workspaceID string) (string, error) {
+	var ids []string
+	if err := activeAdmins(s.db, workspaceID).Column("m.id").Limit(2).Scan(ctx, &ids); err != nil {
+		return "", err
+	}
+	if len(ids) != 1 {
+		return "", nil
+	}
+	return ids[0], nil
+}
+
 // guardLastAdmin refuses a change that would leave the workspace without an
 // active Admin: m is active with the Admin role and nobody else is.
 func (s *Store) guardLastAdmin(ctx context.Context, tx bun.IDB, ws *Workspace, m *Member, doing string) error {
@@ -147,11 +168,7 @@ func (s *Store) guardLastAdmin(ctx context.Context, tx bun.IDB, ws *Workspace, m
 	if !hasAdminRole(m.Roles) {
 		return nil
 	}
-	others, err := tx.NewSelect().Model((*Member)(nil)).
-		Join("JOIN member_roles AS mr ON mr.member_id = m.id").
-		Join("JOIN roles AS r ON r.id = mr.role_id").
-		Where("m.workspace_id = ? AND m.status = ? AND r.builtin = 'admin' AND m.id <> ?", ws.ID, StatusActive, m.ID).
-		Count(ctx)
+	others, err := activeAdmins(tx, ws.ID).Where("m.id <> ?", m.ID).Count(ctx)
 	if err != nil {
 		return err
 	}
@@ -171,6 +188,9 @@ func (s *Store) Deactivate(ctx context.Context, actor Actor, ws *Workspace, memb
 			return err
 		}
 		if err := s.guardLastAdmin(ctx, tx, ws, m, "deactivate"); err != nil {
+			return err
+		}
+		if err := checkNotSelf(actor, m, "deactivate"); err != nil {
 			return err
 		}
 		m.Status = StatusDeactivated
@@ -223,6 +243,15 @@ func (s *Store) lockWorkspace(ctx context.Context, tx bun.Tx, wsID string) error
 	}
 	_, err := tx.NewSelect().Model((*Workspace)(nil)).Column("id").Where("id = ?", wsID).For("UPDATE").Exec(ctx)
 	return err
+}
+
+// checkNotSelf refuses to let members deactivate or remove themselves from
+// the members table: one click would lock them out with nobody to undo it.
+func checkNotSelf(actor Actor, m *Member, doing string) error {
+	if actor.Kind == "member" && actor.ID == m.ID {
+		return &ConflictError{Code: ConflictState, MemberID: m.ID, Message: "You cannot " + doing + " yourself. Another admin can."}
+	}
+	return nil
 }
 
 // checkRemovable refuses to deactivate, reactivate or remove someone whose
@@ -294,6 +323,9 @@ func (s *Store) removeTx(ctx context.Context, tx bun.Tx, actor Actor, ws *Worksp
 		return err
 	}
 	if err := s.guardLastAdmin(ctx, tx, ws, m, "remove"); err != nil {
+		return err
+	}
+	if err := checkNotSelf(actor, m, "remove"); err != nil {
 		return err
 	}
 	if err := s.audit(ctx, tx, ws.ID, actor, "member.removed", "member", m.ID, m.DisplayName,

@@ -10,6 +10,11 @@ import (
 	"github.com/uptrace/bun"
 )
 
+// MaxRoleName is the longest role name, in characters: a SCIM Group's
+// displayName (Entra allows 256) and a role named in a user's roles are
+// role names, and a longer one would refuse the whole request.
+const MaxRoleName = 256
+
 // RoleInput is what the role dialog sends.
 type RoleInput struct {
 	Name        string
@@ -64,7 +69,7 @@ func (s *Store) RoleByID(ctx context.Context, wsID, roleID string) (*Role, error
 func checkRoleInput(actor Actor, in *RoleInput) error {
 	in.Name, in.Description = cleanName(in.Name), strings.TrimSpace(in.Description)
 	v := validator{}
-	checkName(v, "name", in.Name, "a role name", 64)
+	checkName(v, "name", in.Name, "a role name", MaxRoleName)
 	if len([]rune(in.Description)) > 300 {
 		v.add("description", "Keep the description under 300 characters.")
 	}

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/scim2/filter-parser/v2"
+	"golang.org/x/text/unicode/norm"
 )
 
 // SCIMResource names what a filter runs over.
@@ -27,6 +28,15 @@ func (e *FilterError) Error() string { return e.Msg }
 
 func scimFilterErr(format string, a ...any) error {
 	return &FilterError{Msg: fmt.Sprintf(format, a...)}
+}
+
+// checkFilterText refuses a value no column can hold: NUL and invalid
+// UTF-8 are refused by PostgreSQL (and by Bun), which would be a 500.
+func checkFilterText(name, s string) error {
+	if len(s) > maxFilterValue || !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+		return scimFilterErr("The value compared with %s is too long or not valid text (a NUL character, or not UTF-8).", name)
+	}
+	return nil
 }
 
 const (
@@ -518,12 +528,15 @@ func (t *scimTranslator) compareText(name string, a *scimAttr, op filter.Compare
 	if !ok {
 		return "", scimFilterErr("%s is a string: compare it with a string in quotes, not %s.", name, scimShow(v))
 	}
-	// NUL and invalid UTF-8 are refused by PostgreSQL (and by Bun).
-	if len(s) > maxFilterValue || !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
-		return "", scimFilterErr("The value compared with %s is too long or not valid text.", name)
+	if err := checkFilterText(name, s); err != nil {
+		return "", err
 	}
 	col := a.col
 	if !a.exact {
+		// Stored NFC (cleanName, NormalizeEmail, NormalizeIdentifier):
+		// "jose\u0301" finds josé. Exact attributes (ids, externalId)
+		// are compared as sent.
+		s = norm.NFC.String(s)
 		if a.lowered {
 			s = strings.ToLower(s)
 		} else {

@@ -44,7 +44,7 @@ type MemberRef struct {
 func cleanGroupName(name string) (string, error) {
 	name = cleanName(name)
 	v := validator{}
-	checkName(v, "displayName", name, "displayName", 64)
+	checkName(v, "displayName", name, "displayName", MaxRoleName)
 	return name, v.err()
 }
 

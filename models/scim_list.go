@@ -6,6 +6,7 @@ import (
 
 	"github.com/scim2/filter-parser/v2"
 	"github.com/uptrace/bun"
+	"golang.org/x/text/unicode/norm"
 )
 
 // SCIMQuery is one page of a SCIM list: a parsed filter (nil for all), an
@@ -24,9 +25,13 @@ func (s *Store) ListSCIMUsers(ctx context.Context, wsID string, q SCIMQuery) ([]
 	db := s.conn(ctx)
 	var members []*Member
 	if col, value, ok := uniqueLookup(q); ok {
+		// The general path's rule: a NUL is a 400, not PostgreSQL's 500.
+		if err := checkFilterText(q.Filter.(*filter.AttributeExpression).AttributePath.AttributeName, value); err != nil {
+			return nil, 0, err
+		}
 		// userName and externalId are unique in a workspace: no count needed.
 		if col == "lower(m.user_name)" {
-			value = dbLower(s.IsPostgres(), value)
+			value = dbLower(s.IsPostgres(), norm.NFC.String(value))
 		}
 		err := s.queryPrepared(ctx, &members, "SELECT * FROM members AS m WHERE m.workspace_id = ? AND "+col+" = ? LIMIT 1", wsID, value)
 		if err != nil {

@@ -8,10 +8,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/uptrace/bun"
+	"golang.org/x/text/unicode/norm"
 )
 
 // SCIMUser is a member as an identity provider sees it: the attributes of
@@ -34,6 +34,7 @@ type SCIMUser struct {
 	Active         bool
 	// Roles are role names. Nil leaves a member's roles as they are (a new
 	// member gets the built-in Member role); empty takes every role away.
+	// A name no role has yet becomes a role without permissions.
 	Roles []string
 	// Attributes is the whole User as the identity provider last wrote it,
 	// minus what Muster owns (id, meta, userName, externalId, active,
@@ -42,6 +43,10 @@ type SCIMUser struct {
 	// what Muster uses of it, and the scim package derives them from it.
 	// Nil for a member no identity provider has written.
 	Attributes map[string]any
+	// GroupIDs are roles, by id, the member joins besides Roles: the
+	// groups some Okta apps send inside a User. They only add; ids that
+	// name no role of the workspace are skipped, as in a Group's members.
+	GroupIDs []string
 }
 
 // maxAttributes bounds a User's stored attributes (JSON bytes): far above
@@ -71,7 +76,7 @@ func UserOf(m *Member) SCIMUser {
 // clean trims what an identity provider sent and fills what it may leave
 // out, then checks the result. Field names in errors are SCIM attributes.
 func (u *SCIMUser) clean() error {
-	u.UserName = strings.TrimSpace(u.UserName)
+	u.UserName = NormalizeIdentifier(u.UserName)
 	// The email comes from emails only (RFC 7643 §4.1: only userName is
 	// required, and it need not be an address): a user without one is
 	// kept, and invited once the identity provider sends an address.
@@ -93,6 +98,9 @@ func (u *SCIMUser) clean() error {
 	}
 	if u.DisplayName == "" {
 		u.DisplayName = cleanName(u.UserName)
+		if r := []rune(u.DisplayName); len(r) > 200 {
+			u.DisplayName = string(r[:200]) // a userName may be longer than a name
+		}
 	}
 	u.Location, u.Title, u.Department = cleanName(u.Location), cleanName(u.Title), cleanName(u.Department)
 	u.Locale, u.EmployeeNumber, u.ManagerID = strings.TrimSpace(u.Locale), strings.TrimSpace(u.EmployeeNumber), strings.TrimSpace(u.ManagerID)
@@ -101,16 +109,23 @@ func (u *SCIMUser) clean() error {
 	switch {
 	case u.UserName == "":
 		v.add("userName", "userName is required.")
-	case utf8.RuneCountInString(u.UserName) > 254 || strings.IndexFunc(u.UserName, unicode.IsControl) >= 0:
-		v.add("userName", "userName must be at most 254 characters without control characters.")
+	case utf8.RuneCountInString(u.UserName) > 254:
+		v.add("userName", "userName must be at most 254 characters.")
+	default:
+		if msg := checkText(u.UserName, false); msg != "" {
+			v.add("userName", "userName "+msg)
+		}
 	}
 	if u.Email != "" && checkEmail(u.Email) != "" {
 		v.add("emails", "emails: "+u.Email+" is not a valid email address.")
 	}
-	if utf8.RuneCountInString(u.DisplayName) > 200 || strings.IndexFunc(u.DisplayName, unicode.IsControl) >= 0 {
-		v.add("displayName", "displayName must be at most 200 characters without control characters.")
+	if utf8.RuneCountInString(u.DisplayName) > 200 {
+		v.add("displayName", "displayName must be at most 200 characters.")
+	} else if msg := checkText(u.DisplayName, true); msg != "" {
+		v.add("displayName", "displayName "+msg)
 	}
 	if u.Attributes != nil {
+		cleanAttributes(v, u.Attributes)
 		if b, err := json.Marshal(u.Attributes); err != nil || len(b) > maxAttributes {
 			v.add("attributes", "The user's attributes take more than "+strconv.Itoa(maxAttributes>>10)+" KB as JSON; Muster keeps at most that.")
 		}
@@ -121,19 +136,57 @@ func (u *SCIMUser) clean() error {
 	}{{"name.givenName", u.GivenName, 100}, {"name.familyName", u.FamilyName, 100}, {"addresses", u.Location, 200},
 		{"title", u.Title, 200}, {"locale", u.Locale, 35}, {"employeeNumber", u.EmployeeNumber, 100},
 		{"department", u.Department, 200}, {"manager", u.ManagerID, 255}, {"emails.type", u.EmailType, 32}} {
-		// Control characters are refused as in userName: a NUL would not
-		// even reach the database (Bun and PostgreSQL refuse it: a 500).
-		if utf8.RuneCountInString(f.value) > f.max || strings.IndexFunc(f.value, unicode.IsControl) >= 0 {
-			v.add(f.attr, f.attr+" must be at most "+strconv.Itoa(f.max)+" characters without control characters.")
+		// The text rule of names (checkText): a NUL would not even reach
+		// the database (Bun and PostgreSQL refuse it: a 500).
+		if utf8.RuneCountInString(f.value) > f.max {
+			v.add(f.attr, f.attr+" must be at most "+strconv.Itoa(f.max)+" characters.")
+		} else if msg := checkText(f.value, true); msg != "" {
+			v.add(f.attr, f.attr+" "+msg)
 		}
 	}
 	checkExternalIDIn(v, u.ExternalID)
 	for _, r := range u.Roles {
-		if strings.IndexFunc(r, unicode.IsControl) >= 0 {
-			v.add("roles", "Role names have no control characters.")
+		if msg := checkText(r, true); msg != "" {
+			v.add("roles", "A role name "+msg)
 		}
 	}
 	return v.err()
+}
+
+// cleanAttributes holds every text of a stored User to the rule of names
+// (checkText, NFC), so what Muster keeps but does not use cannot carry what
+// it refuses elsewhere; line breaks may stay (a formatted address has them).
+func cleanAttributes(v validator, attrs map[string]any) {
+	breaks := strings.NewReplacer("\n", " ", "\r", " ", "\t", " ")
+	var walk func(path string, x any) any
+	walk = func(path string, x any) any {
+		switch x := x.(type) {
+		case string:
+			if utf8.ValidString(x) {
+				x = norm.NFC.String(x)
+			}
+			if msg := checkText(breaks.Replace(x), true); msg != "" {
+				v.add(path, path+" "+msg)
+			}
+			return x
+		case map[string]any:
+			for k, e := range x {
+				sub := k
+				if !strings.HasPrefix(path, "urn:") {
+					sub = path + "." + k
+				}
+				x[k] = walk(sub, e)
+			}
+		case []any:
+			for i, e := range x {
+				x[i] = walk(path, e)
+			}
+		}
+		return x
+	}
+	for k, x := range attrs {
+		attrs[k] = walk(k, x)
+	}
 }
 
 // apply copies u onto m's columns (status aside).
@@ -165,8 +218,11 @@ func (s *Store) CreateSCIMUser(ctx context.Context, actor Actor, ws *Workspace, 
 		if err := s.lockWorkspace(ctx, tx, ws.ID); err != nil {
 			return err
 		}
-		roles, err := s.rolesForUser(ctx, tx, ws.ID, u.Roles)
+		roles, err := s.rolesForUser(ctx, tx, actor, ws, u.Roles)
 		if err != nil {
+			return err
+		}
+		if roles, err = s.withGroups(ctx, tx, ws.ID, roles, u.GroupIDs); err != nil {
 			return err
 		}
 		if err := checkGrantable(actor, roles); err != nil {
@@ -231,12 +287,18 @@ func (s *Store) ChangeSCIMUser(ctx context.Context, actor Actor, ws *Workspace, 
 			return err
 		}
 		roles := m.Roles
-		rolesChanged := u.Roles != nil && !sameNames(u.Roles, before.Roles)
-		if rolesChanged {
+		if u.Roles != nil && !sameNames(u.Roles, before.Roles) {
 			var err error
-			if roles, err = s.rolesForUser(ctx, tx, ws.ID, u.Roles); err != nil {
+			if roles, err = s.rolesForUser(ctx, tx, actor, ws, u.Roles); err != nil {
 				return err
 			}
+		}
+		roles, err := s.withGroups(ctx, tx, ws.ID, roles, u.GroupIDs)
+		if err != nil {
+			return err
+		}
+		rolesChanged := len(roleDiff(m.Roles, roles)) > 0
+		if rolesChanged {
 			if err := checkGrantable(actor, roleDiff(m.Roles, roles)); err != nil {
 				return err
 			}
@@ -450,33 +512,6 @@ func (s *Store) checkUnique(ctx context.Context, tx bun.IDB, wsID, self string, 
 	default:
 		return &ConflictError{Field: "externalId", Code: ConflictUniqueness, MemberID: other.ID, Message: "externalId " + *u.ExternalID + " already belongs to another member of this workspace."}
 	}
-}
-
-// rolesForUser finds roles by name, case-insensitively; nil names mean the
-// built-in Member role, which every new member gets.
-func (s *Store) rolesForUser(ctx context.Context, tx bun.IDB, wsID string, names []string) ([]Role, error) {
-	q := tx.NewSelect().Model((*Role)(nil)).Where("workspace_id = ?", wsID)
-	if names == nil {
-		q = q.Where("builtin = 'member'")
-	} else if len(names) == 0 {
-		return []Role{}, nil
-	} else {
-		lower := make([]string, len(names))
-		for i, n := range names {
-			lower[i] = strings.ToLower(strings.TrimSpace(n))
-		}
-		q = q.Where("lower(name) IN (?)", bun.In(lower))
-	}
-	var roles []Role
-	if err := q.Scan(ctx, &roles); err != nil {
-		return nil, err
-	}
-	for _, n := range names {
-		if !slices.ContainsFunc(roles, func(r Role) bool { return strings.EqualFold(r.Name, strings.TrimSpace(n)) }) {
-			return nil, &ValidationError{Fields: map[string]string{"roles": "There is no role called “" + n + "” in this workspace. Create it first (or push it as a group)."}}
-		}
-	}
-	return roles, nil
 }
 
 // setMemberRoles makes roles exactly the member's roles.

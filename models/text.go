@@ -18,9 +18,28 @@ var folder = cases.Fold()
 // "ÄNNE" finds "änne" the same way on SQLite and PostgreSQL.
 func foldCase(s string) string { return folder.String(norm.NFC.String(s)) }
 
-// NormalizeEmail trims and lower-cases an address: emails are compared
-// case-insensitively everywhere.
-func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+// NormalizeEmail trims, lower-cases and NFC-normalises an address: emails
+// are compared case-insensitively everywhere, and "josé" typed with a
+// composed é or with e and a combining accent is one address.
+// Invalid UTF-8 is left as it is (ToLower would turn it into U+FFFD), for
+// checkEmail to refuse.
+func NormalizeEmail(s string) string {
+	s = strings.TrimSpace(s)
+	if !utf8.ValidString(s) {
+		return s
+	}
+	return norm.NFC.String(strings.ToLower(s))
+}
+
+// NormalizeIdentifier is NFC for what identifies a person (a SCIM
+// userName): the same text sent composed or decomposed is one person.
+func NormalizeIdentifier(s string) string {
+	s = strings.TrimSpace(s)
+	if !utf8.ValidString(s) {
+		return s
+	}
+	return norm.NFC.String(s)
+}
 
 // checkEmail reports what is wrong with an address, or "".
 func checkEmail(email string) string {
@@ -29,6 +48,9 @@ func checkEmail(email string) string {
 	}
 	if len(email) > 254 {
 		return "That email address is too long."
+	}
+	if msg := checkText(email, false); msg != "" {
+		return "The email address " + msg
 	}
 	addr, err := mail.ParseAddress(email)
 	if err != nil || addr.Address != email || !strings.Contains(email[strings.LastIndexByte(email, '@'):], ".") {
@@ -48,9 +70,17 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-// cleanName trims a person's or workspace's name and folds inner runs of
-// white space, so "  Ada   Lovelace " is stored as "Ada Lovelace".
-func cleanName(s string) string { return strings.Join(strings.Fields(s), " ") }
+// cleanName trims a person's or workspace's name, folds inner runs of
+// white space, so "  Ada   Lovelace " is stored as "Ada Lovelace", and
+// normalises it to NFC, so one name is stored one way however it was typed.
+// Invalid UTF-8 is left as it is, for checkName to refuse.
+func cleanName(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.ValidString(s) {
+		s = norm.NFC.String(s)
+	}
+	return s
+}
 
 func checkName(v validator, field, name, what string, max int) {
 	switch {
@@ -58,9 +88,72 @@ func checkName(v validator, field, name, what string, max int) {
 		v.add(field, "Enter "+what+".")
 	case utf8.RuneCountInString(name) > max:
 		v.add(field, "Keep "+what+" under "+strconv.Itoa(max)+" characters.")
-	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		v.add(field, "Remove the control characters from "+what+".")
+	default:
+		if msg := checkText(name, true); msg != "" {
+			v.add(field, capitalise(what)+" "+msg)
+		}
 	}
+}
+
+func capitalise(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+// checkText is the rule for text people read and compare (names, emails,
+// user names, locations), wherever it comes from (a form, a CSV file, an
+// identity provider). It reports what is wrong, or "":
+//
+//   - invalid UTF-8 and control characters (a NUL would not even reach
+//     PostgreSQL: Bun and the server refuse it);
+//   - characters that are invisible or reorder text (zero-width spaces, the
+//     BOM, word joiners, bidi marks, embeddings, overrides and isolates):
+//     "ada\u200b@example.com" would look like a taken address but not be
+//     one, and a right-to-left override makes a name display as another.
+//
+// The zero-width joiner and non-joiner are part of how some scripts and
+// emoji are written (Persian "می‌خواهم", Devanagari conjuncts, 👩‍💻), so in
+// a name (inName) they may follow a non-ASCII letter or symbol; between
+// ASCII letters, at the start or next to a space they only hide a
+// difference, and in identifiers they are always refused.
+func checkText(s string, inName bool) string {
+	if !utf8.ValidString(s) {
+		return "is not valid text (UTF-8)."
+	}
+	prev := ' '
+	for i, r := range s {
+		switch {
+		case unicode.IsControl(r):
+			return "contains control characters."
+		case r == '\u200c' || r == '\u200d':
+			next, _ := utf8.DecodeRuneInString(s[i+utf8.RuneLen(r):])
+			if !inName || prev < utf8.RuneSelf || unicode.IsSpace(prev) || i+utf8.RuneLen(r) == len(s) || unicode.IsSpace(next) {
+				return "contains an invisible character (a zero-width joiner or non-joiner)."
+			}
+		case invisible(r):
+			return "contains invisible characters (zero-width or text-direction marks)."
+		}
+		prev = r
+	}
+	return ""
+}
+
+// invisible: format characters that show nothing or only change the
+// direction of the text around them.
+func invisible(r rune) bool {
+	switch {
+	case r == '\u00ad', // soft hyphen
+		r == '\u061c',                  // Arabic letter mark
+		r == '\u180e',                  // Mongolian vowel separator
+		r >= '\u200b' && r <= '\u200f', // zero-width space, joiners, LRM, RLM
+		r == '\u2028' || r == '\u2029', // line and paragraph separators
+		r >= '\u202a' && r <= '\u202e', // bidi embeddings and overrides
+		r >= '\u2060' && r <= '\u2064', // word joiner, invisible operators
+		r >= '\u2066' && r <= '\u2069', // bidi isolates
+		r == '\ufeff':                  // BOM, zero-width no-break space
+		return true
+	}
+	return false
 }
 
 var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/muster-app/muster/models"
 	"github.com/muster-app/muster/models/modelstest"
@@ -75,7 +74,7 @@ func TestChangeTokenFollowsWrites(t *testing.T) {
 			}
 		})
 		before := token(ws.ID)
-		exec(`UPDATE members SET last_seen_at = ? WHERE id = ?`, time.Now().UTC(), grace.ID)
+		exec(`UPDATE members SET last_seen_at = ? WHERE id = ?`, s.Now(), grace.ID)
 		if token(ws.ID) != before {
 			t.Error("an update of last_seen_at alone moved the token")
 		}

@@ -91,11 +91,18 @@ func userFromBody(body []byte) (models.SCIMUser, bool, response) {
 	if res.status != 0 {
 		return models.SCIMUser{}, false, res
 	}
+	// groups is read-only in RFC 7643, but Okta's custom (AIW) apps send a
+	// user's memberships there: the member joins those groups (never
+	// leaves one: Okta sends "groups": [] with every PUT).
+	modernSchemas(raw, schema.UserSchema)
+	rolesAsList(raw)
+	groupsV, _ := lookup(raw, "groups")
 	u, rolesGiven, err := userFromDoc(raw, true)
 	if err != nil {
 		serr, _ := err.(errors.ScimError)
 		return models.SCIMUser{}, false, response{status: serr.Status, body: serr}
 	}
+	u.GroupIDs = idsOf(groupsV)
 	return u, rolesGiven, response{}
 }
 
@@ -180,24 +187,21 @@ func objects(v any) []map[string]any {
 	return nil
 }
 
-// roleNamesOf reads roles: each one's value, or its display when the IdP
-// sent no value. Never nil, so "roles": [] takes every role away.
+// roleNamesOf reads roles: each one's value (a name, or Entra's app role
+// as JSON: roleNamesIn), or its display when the IdP sent no value. Never
+// nil, so "roles": [] takes every role away.
 func roleNamesOf(v any) []string {
 	names := []string{}
 	switch v := v.(type) {
 	case string:
-		if v != "" {
-			names = append(names, v)
-		}
+		names = append(names, roleNamesIn(v)...)
 	default:
 		for _, r := range objects(v) {
-			n := str(r, "value")
-			if n == "" {
-				n = str(r, "display")
+			n := roleNamesIn(str(r, "value"))
+			if len(n) == 0 && str(r, "display") != "" {
+				n = []string{str(r, "display")}
 			}
-			if n != "" {
-				names = append(names, n)
-			}
+			names = append(names, n...)
 		}
 	}
 	return names

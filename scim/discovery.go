@@ -12,7 +12,7 @@ func (s *Server) serviceProviderConfig(req request) response {
 	return response{status: http.StatusOK, body: map[string]any{
 		"schemas":          []string{"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"},
 		"documentationUri": "https://github.com/muster-app/muster#connect-an-identity-provider",
-		"patch":            map[string]any{"supported": true},
+		"patch":            map[string]any{"supported": true, "maxOperations": MaxPatchOperations}, // maxOperations: Muster's own
 		"bulk":             map[string]any{"supported": true, "maxOperations": MaxOperations, "maxPayloadSize": MaxPayloadSize},
 		"filter":           map[string]any{"supported": true, "maxResults": MaxResults},
 		"changePassword":   map[string]any{"supported": false},

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/elimity-com/scim/errors"
+	"github.com/elimity-com/scim/schema"
 
 	"github.com/muster-app/muster/models"
 )
@@ -76,6 +77,7 @@ func groupFromBody(body []byte) (models.SCIMGroup, bool, response) {
 	for _, k := range []string{"id", "meta"} {
 		deleteKey(raw, k)
 	}
+	modernSchemas(raw, schema.GroupSchema)
 	for k, v := range raw {
 		if list, ok := v.([]any); ok && strings.EqualFold(k, "schemas") {
 			raw[k] = slices.DeleteFunc(list, func(s any) bool { return s == entraGroupURN })

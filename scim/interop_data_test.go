@@ -437,5 +437,12 @@ func TestInteropUserData(t *testing.T) {
 		isSCIMError(t, e.do("PATCH", u, patch(`{"op":"remove","path":"emails[colour eq \"red\"]"}`)), 400, "invalidFilter")
 		isSCIMError(t, e.do("PATCH", u, patch(`{"op":"add","path":"title","value":{"x":1}}`)), 400, "invalidValue")
 		isSCIMError(t, e.do("PATCH", u, patch(`{"op":"add","path":"emails","value":5}`)), 400, "invalidValue")
+		// The attributes Muster only keeps follow the text rule of names.
+		isSCIMError(t, e.do("PATCH", u, patch(`{"op":"add","path":"nickName","value":"Bo\u200bb"}`)), 400, "invalidValue")
+		isSCIMError(t, e.do("PATCH", u, patch(`{"op":"add","path":"phoneNumbers","value":[{"value":"+1\u202e555"}]}`)), 400, "invalidValue")
+		r = e.do("PATCH", u, patch(`{"op":"add","path":"nickName","value":"Rene\u0301"}`)).want(t, 200)
+		if r.str("nickName") != "Ren\u00e9" {
+			t.Errorf("nickName is not NFC: %q", r.str("nickName"))
+		}
 	})
 }

@@ -348,8 +348,16 @@ func TestTenantIsolation(t *testing.T) {
 		if got := isoGroupMemberIDs(e, a.token, created.str("id")); len(got) != 0 {
 			t.Errorf("a new group with B's members holds %v", got)
 		}
-		// A role name only B has is no role of A's.
-		isSCIMError(t, e.do("PATCH", "/scim/v2/Users/"+a.u1, isoPatch(`{"op":"add","path":"roles","value":[{"value":"Beta Team"}]}`)), 400, "invalidValue")
+		// A role name only B has is no role of A's: A gets a role of its
+		// own by that name (as for any unknown name), B's is untouched.
+		named := e.do("PATCH", "/scim/v2/Users/"+a.u1, isoPatch(`{"op":"add","path":"roles","value":[{"value":"Beta Team"}]}`)).want(t, 200)
+		if strings.Contains(named.Raw, b.team) {
+			t.Errorf("A's user holds B's role: %s", named.Raw)
+		}
+		if got, want := isoGroupMemberIDs(e, b.token, b.team), isoSorted(b.u1, b.u2); !slices.Equal(got, want) {
+			t.Errorf("B's Beta Team: %v, want %v", got, want)
+		}
+		e.do("PATCH", "/scim/v2/Users/"+a.u1, isoPatch(`{"op":"remove","path":"roles[value eq \"Beta Team\"]"}`)).want(t, 200)
 		// A userName taken only in B is free in A.
 		mine := e.do("POST", "/scim/v2/Users", isoUserBody("b1@beta.test", "ext-b1", "Mine")).want(t, 201).str("id")
 		if got := isoIDs(e.do("GET", "/scim/v2/Users?filter="+q(`userName eq "b1@beta.test"`), "").want(t, 200)); !slices.Equal(got, []string{mine}) {

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/elimity-com/scim/errors"
 	scimfilter "github.com/elimity-com/scim/filter"
@@ -125,6 +126,9 @@ var quickLookup = regexp.MustCompile(`^(?i)(userName|externalId|displayName|id)\
 func parseFilter(f string, s schema.Schema, exts ...schema.Schema) (filter.Expression, response) {
 	if f == "" {
 		return nil, response{}
+	}
+	if strings.IndexByte(f, 0) >= 0 || !utf8.ValidString(f) {
+		return nil, badRequest(errors.ScimTypeInvalidFilter, "The filter holds a NUL character or text that is not UTF-8.")
 	}
 	if m := quickLookup.FindStringSubmatch(f); m != nil && quickAttribute(m[1], s) {
 		value := strings.NewReplacer(`\"`, `"`, `\\`, `\`, `\/`, `/`).Replace(m[2])

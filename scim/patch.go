@@ -3,6 +3,7 @@ package scim
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -41,6 +42,11 @@ func readPatch(body []byte) ([]patchOp, response) {
 	if !ok || len(opsList) == 0 {
 		return nil, badRequest(errors.ScimTypeInvalidValue, "Operations must list at least one operation.")
 	}
+	if len(opsList) > MaxPatchOperations {
+		return nil, fail(http.StatusRequestEntityTooLarge, "", fmt.Sprintf(
+			"A PATCH holds at most %d operations (patch.maxOperations in /ServiceProviderConfig); this one has %d. Send the changes in several requests.",
+			MaxPatchOperations, len(opsList)))
+	}
 	ops := make([]patchOp, 0, len(opsList))
 	for i, o := range opsList {
 		obj, ok := o.(map[string]any)
@@ -75,6 +81,7 @@ type target struct {
 }
 
 func parseTarget(path string) (target, error) {
+	path = modernPath(path)
 	if nestingOf(path) > maxFilterNesting {
 		return target{}, invalidPath(path)
 	}
@@ -125,7 +132,7 @@ func pathless(op patchOp) ([]patchOp, error) {
 		if strings.EqualFold(k, "schemas") {
 			continue
 		}
-		if ext, ok := v.(map[string]any); ok && strings.EqualFold(k, enterpriseURN) {
+		if ext, ok := v.(map[string]any); ok && (strings.EqualFold(k, enterpriseURN) || isLegacyEnterprise(k)) {
 			for ek, ev := range ext {
 				out = append(out, patchOp{op: op.op, path: enterpriseURN + ":" + ek, value: ev})
 			}

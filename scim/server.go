@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/elimity-com/scim/errors"
 	"github.com/elimity-com/scim/schema"
@@ -36,8 +37,12 @@ const (
 	// above it, so an oversized body gets this package's SCIM 413.
 	MaxPayloadSize = 12 << 20
 	MaxOperations  = 10000
-	MaxResults     = 1000 // the largest page of a list
-	defaultCount   = 100
+	// MaxPatchOperations bounds the operations of one PATCH (advertised as
+	// patch.maxOperations): IdPs send one per attribute or membership
+	// change, and each is applied in memory inside one transaction.
+	MaxPatchOperations = 1000
+	MaxResults         = 1000 // the largest page of a list
+	defaultCount       = 100
 )
 
 func init() {
@@ -80,6 +85,12 @@ func New(opts Options) *Server {
 
 // Prefix is where the service is mounted.
 const Prefix = "/scim/v2"
+
+// ContentType is every response's media type. It has no charset: RFC 7644
+// §8.1 registers application/scim+json without parameters (JSON is UTF-8),
+// and strict clients compare the type as it is registered. Requests may
+// send it with or without one, or application/json.
+const ContentType = "application/scim+json"
 
 // Mount routes every request under /scim/v2 to the service.
 func (s *Server) Mount(app *fiber.App) {
@@ -133,6 +144,11 @@ func (s *Server) handle(c *fiber.Ctx) error {
 		return s.write(c, response{status: http.StatusTooManyRequests, retry: wait,
 			body: scimError(http.StatusTooManyRequests, "", "Too many requests for this token; retry after the time in Retry-After.")})
 	}
+	// JSON is UTF-8 (RFC 8259); encoding/json would quietly turn invalid
+	// bytes into U+FFFD, storing a name nobody sent.
+	if !utf8.Valid(c.Body()) {
+		return s.write(c, fail(http.StatusBadRequest, errors.ScimTypeInvalidValue, "The body is not valid UTF-8: send JSON text encoded as UTF-8."))
+	}
 	path := strings.TrimPrefix(c.Path(), Prefix)
 	query, err := url.ParseQuery(string(c.Request().URI().QueryString()))
 	if err != nil {
@@ -155,7 +171,7 @@ func bearer(h string) (string, bool) {
 
 // write sends a response: always SCIM JSON, errors included.
 func (s *Server) write(c *fiber.Ctx, res response) error {
-	c.Set(fiber.HeaderContentType, "application/scim+json; charset=utf-8")
+	c.Set(fiber.HeaderContentType, ContentType)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	if res.etag != "" {
 		c.Set(fiber.HeaderETag, res.etag)
@@ -189,7 +205,7 @@ func WriteError(c *fiber.Ctx, status int, detail string) error {
 		detail = tooLarge().body.(errors.ScimError).Detail
 	}
 	b, _ := json.Marshal(scimError(status, "", detail))
-	c.Set(fiber.HeaderContentType, "application/scim+json; charset=utf-8")
+	c.Set(fiber.HeaderContentType, ContentType)
 	return c.Status(status).Send(b)
 }
 

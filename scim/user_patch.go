@@ -109,6 +109,13 @@ func patchUserAttr(doc map[string]any, op patchOp, t target) error {
 func patchWhole(parent map[string]any, def schema.CoreAttribute, op patchOp) error {
 	name := def.Name()
 	switch {
+	case op.op == "remove" && name == "roles" && op.value != nil:
+		// Roles by name, which Entra may send as JSON (roleNamesOf).
+		drop := roleNamesOf(op.value)
+		list, _ := elements(def, parent[name])
+		setList(parent, name, slices.DeleteFunc(list, func(e map[string]any) bool {
+			return slices.ContainsFunc(drop, func(n string) bool { return strings.EqualFold(str(e, "value"), n) })
+		}))
 	case op.op == "remove" && def.MultiValued() && op.value != nil:
 		// The values listed go (Entra's form, as for group members).
 		drop, err := elements(def, op.value)
@@ -369,6 +376,11 @@ func matchValue(def schema.CoreAttribute, e filter.Expression, obj map[string]an
 			h = fmt.Sprint(have)
 		}
 		w := fmt.Sprint(e.CompareValue)
+		if def.Name() == "roles" && (e.Operator == filter.EQ || e.Operator == filter.NE) {
+			// roles[value eq "…"] may name the role by Entra's JSON.
+			is := slices.ContainsFunc(roleNamesIn(w), func(n string) bool { return strings.EqualFold(h, n) })
+			return is == (e.Operator == filter.EQ) && (h != "" || e.Operator == filter.NE), nil
+		}
 		switch e.Operator {
 		case filter.PR:
 			return h != "", nil

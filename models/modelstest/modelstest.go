@@ -96,6 +96,7 @@ func Open(t testing.TB, dialect string) *models.Store {
 	if err := models.Migrate(ctx, store.DB()); err != nil {
 		t.Fatal(err)
 	}
+	useClock(t, store)
 	return store
 }
 
@@ -120,32 +121,88 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// Clock is a store clock a test moves by hand; safe to read from servers
-// and workers running in other goroutines.
+// Epoch is what every test store's clock reads first. Fixtures and code
+// share that one clock, so a test gives the same answer on any day it runs:
+// nothing a test makes carries today's date.
+var Epoch = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+
+// Clock is the clock Open gives every store: it reads Epoch the first time
+// it is read and runs in real time from then on, so that things made one
+// after another keep their order; Stop freezes it and Add moves it. It is
+// safe to read from servers and workers running in other goroutines.
 type Clock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu      sync.Mutex
+	at      time.Time // the reading at the real instant since
+	since   time.Time // zero until the clock is first read
+	stopped bool
 }
 
-// FakeClock sets s's clock to a fixed time and returns it to move.
-func FakeClock(s *models.Store) *Clock {
-	c := &Clock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
+var clocks sync.Map // *models.Store → *Clock
+
+// useClock gives s a fresh clock at Epoch.
+func useClock(t testing.TB, s *models.Store) {
+	c := &Clock{at: Epoch}
 	s.Now = c.Now
+	clocks.Store(s, c)
+	t.Cleanup(func() { clocks.Delete(s) })
+}
+
+// ClockOf returns the clock of a store made by Open.
+func ClockOf(s *models.Store) *Clock {
+	c, ok := clocks.Load(s)
+	if !ok {
+		panic("modelstest: the store was not made by modelstest.Open")
+	}
+	return c.(*Clock)
+}
+
+// FakeClock stops s's clock where it is (at Epoch if nothing has read it
+// yet) and returns it, to be moved by hand with Add.
+func FakeClock(s *models.Store) *Clock {
+	c := ClockOf(s)
+	s.Now = c.Now // in case a test replaced it
+	c.Stop()
 	return c
+}
+
+// read is the time now; c.mu is held.
+func (c *Clock) read() time.Time {
+	switch {
+	case c.stopped:
+		return c.at
+	case c.since.IsZero():
+		c.since = time.Now()
+		return c.at
+	default:
+		// Monotonic, so immune to steps of the wall clock; whole
+		// microseconds, as the databases keep them.
+		return c.at.Add(time.Since(c.since)).Truncate(time.Microsecond)
+	}
 }
 
 // Now is the clock's time.
 func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.t
+	return c.read()
 }
 
 // Add moves the clock forward by d.
 func (c *Clock) Add(d time.Duration) {
 	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	c.at = c.read().Add(d)
+	if !c.stopped {
+		c.since = time.Now()
+	}
+}
+
+// Stop freezes the clock at its current reading.
+func (c *Clock) Stop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.at = c.read()
+	c.stopped = true
 }
 
 // Outbox reads one outbox message as it is stored now.

@@ -1,0 +1,144 @@
+package models
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+)
+
+// Roles an identity provider names for a user. Okta and Entra send the
+// names their admins chose ("Engineer"), usually before anyone created that
+// role in Muster: refusing the name would refuse the user (and, PATCH being
+// atomic, every other change sent with it). So an unknown name becomes a
+// role without permissions, as a pushed SCIM Group does, recorded in the
+// audit log; an admin grants it permissions later.
+
+// rolesForUser finds roles by name, case-insensitively, and creates those
+// no role has. Nil names mean the built-in Member role, which every new
+// member gets.
+func (s *Store) rolesForUser(ctx context.Context, tx bun.Tx, actor Actor, ws *Workspace, names []string) ([]Role, error) {
+	if names == nil {
+		var roles []Role
+		err := tx.NewSelect().Model(&roles).Where("workspace_id = ? AND builtin = 'member'", ws.ID).Scan(ctx)
+		return roles, err
+	}
+	names, err := cleanRoleNames(names)
+	if err != nil || len(names) == 0 {
+		return []Role{}, err
+	}
+	byName, err := rolesByName(ctx, tx, s.IsPostgres(), ws.ID, names)
+	if err != nil {
+		return nil, err
+	}
+	roles := make([]Role, 0, len(names))
+	for _, n := range names {
+		r, ok := byName[foldCase(n)]
+		if !ok {
+			if r, err = s.createUnknownRole(ctx, tx, actor, ws, n); err != nil {
+				return nil, err
+			}
+		}
+		roles = append(roles, r)
+	}
+	return roles, nil
+}
+
+// cleanRoleNames tidies names as role names are stored and drops repeats
+// ("Engineer" and "engineer" are one role).
+func cleanRoleNames(names []string) ([]string, error) {
+	out := make([]string, 0, len(names))
+	seen := map[string]bool{}
+	v := validator{}
+	for _, n := range names {
+		n = cleanName(n)
+		if n == "" || seen[foldCase(n)] {
+			continue
+		}
+		seen[foldCase(n)] = true
+		checkName(v, "roles", n, "a role name", MaxRoleName)
+		out = append(out, n)
+	}
+	return out, v.err()
+}
+
+// rolesByName loads the roles with these names, keyed by foldCase(name).
+// The index compares lower(name); SQLite's lower() knows only ASCII, so a
+// name with other letters ("équipe" for "Équipe") is matched among all of
+// the workspace's roles instead.
+func rolesByName(ctx context.Context, tx bun.IDB, pg bool, wsID string, names []string) (map[string]Role, error) {
+	lower := make([]string, len(names))
+	ascii := true
+	for i, n := range names {
+		lower[i] = dbLower(pg, n)
+		ascii = ascii && isASCII(n)
+	}
+	q := tx.NewSelect().Model((*Role)(nil)).Where("workspace_id = ?", wsID)
+	if pg || ascii {
+		q = q.Where("lower(name) IN (?)", bun.In(lower))
+	}
+	var roles []Role
+	if err := q.Scan(ctx, &roles); err != nil {
+		return nil, err
+	}
+	out := make(map[string]Role, len(roles))
+	for _, r := range roles {
+		out[foldCase(r.Name)] = r
+	}
+	return out, nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// createUnknownRole makes a role without permissions for a name an
+// identity provider sent, and audits it.
+func (s *Store) createUnknownRole(ctx context.Context, tx bun.Tx, actor Actor, ws *Workspace, name string) (Role, error) {
+	now := s.now()
+	r := Role{ID: newID(), WorkspaceID: ws.ID, Name: name, Version: 1, CreatedAt: now, UpdatedAt: now,
+		Description: truncate("Named by "+actor.Name+" for a user before it existed in Muster; grant it permissions here.", 300)}
+	if _, err := tx.NewInsert().Model(&r).Exec(ctx); err != nil {
+		if isUniqueViolation(err) { // created by an admin at this moment
+			return Role{}, &ConflictError{Field: "roles", Code: ConflictUniqueness, Message: "The role " + name + " has just been created; retry."}
+		}
+		return Role{}, err
+	}
+	return r, s.audit(ctx, tx, ws.ID, actor, "role.created", "role", r.ID, r.Name, map[string]Change{
+		"name": {nil, r.Name}, "permissions": {nil, []Permission{}}, "reason": {nil, "named in a SCIM user's roles"}})
+}
+
+// withGroups adds to roles the workspace's roles with these ids (a SCIM
+// User's groups), skipping unknown ids and those already held.
+func (s *Store) withGroups(ctx context.Context, tx bun.IDB, wsID string, roles []Role, ids []string) ([]Role, error) {
+	var want []string
+	for _, id := range ids {
+		// An id with a NUL names no role, and PostgreSQL cannot be asked.
+		if id != "" && strings.IndexByte(id, 0) < 0 && !slices.ContainsFunc(roles, func(r Role) bool { return r.ID == id }) {
+			want = append(want, id)
+		}
+	}
+	if len(want) == 0 {
+		return roles, nil
+	}
+	out := slices.Clone(roles)
+	for chunk := range slices.Chunk(want, groupBatch) {
+		var found []Role
+		if err := tx.NewSelect().Model(&found).Where("workspace_id = ? AND id IN (?)", wsID, bun.In(chunk)).Scan(ctx); err != nil {
+			return nil, err
+		}
+		for _, r := range found {
+			if !slices.ContainsFunc(out, func(x Role) bool { return x.ID == r.ID }) {
+				out = append(out, r)
+			}
+		}
+	}
+	return out, nil
+}
