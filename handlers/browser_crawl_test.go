@@ -54,8 +54,8 @@ func TestBrowserCrawl(t *testing.T) {
 // crawlFixture fills Acme: Ada (Admin) and Grace (Admin, so Ada is not the
 // last), Carla and Dan (Customer Success: view and invite), Erin
 // (Support, deactivated), invited members with live and expired links, fifty
-// invited people from an import (so the table has a second page), and a
-// SCIM token. Every step writes its audit event.
+// invited people from an import (so the table has a second page), a SCIM
+// token, and a member without an email. Every step writes its audit event.
 func crawlFixture(t *testing.T, s *models.Store) {
 	t.Helper()
 	ctx := context.Background()
@@ -104,6 +104,11 @@ func crawlFixture(t *testing.T, s *models.Store) {
 		t.Fatal(err)
 	}
 	if _, _, err := s.CreateSCIMToken(ctx, models.MemberActor(ada), ws, "Okta"); err != nil {
+		t.Fatal(err)
+	}
+	// Someone an identity provider sent without an email: not invited,
+	// with a disabled invitation in their menu and Remove beside it.
+	if _, err := s.CreateSCIMUser(ctx, models.MemberActor(ada), ws, models.SCIMUser{UserName: "no.mail", Active: true}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -55,6 +55,8 @@ func newMemberRow(now time.Time, m *models.Member, perms models.PermissionSet, w
 	case m.ID == soleAdmin:
 		r.Blocked = "Not possible for the last active Admin: make someone else an Admin first."
 	}
-	r.Menu = r.Edit || r.InviteActions || r.NoInvite || r.Deactivate || r.Reactivate || r.Remove
+	// The disabled invitation only explains; alone it would be a menu that
+	// offers nothing (the status's title says why there is no invitation).
+	r.Menu = r.Edit || r.InviteActions || r.Deactivate || r.Reactivate || r.Remove
 	return r
 }
