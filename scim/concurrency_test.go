@@ -394,3 +394,37 @@ func TestConcurrentMixed(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentCreateWithoutEmail: members without an address all share
+// the empty one, which the unique index leaves out; created together they
+// all succeed, and a PATCH giving each the same address lets one win.
+func TestConcurrentCreateWithoutEmail(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		results := concRun(t, concN, func(i int) (*result, error) {
+			return concDo(e, "POST", "/scim/v2/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"nomail`+fmt.Sprint(i)+`"}`)
+		})
+		for i, r := range results {
+			if r.Status != 201 {
+				t.Fatalf("request %d: status %d, want 201: %s", i, r.Status, r.Raw)
+			}
+		}
+		patched := concRun(t, concN, func(i int) (*result, error) {
+			return concDo(e, "PATCH", "/scim/v2/Users/"+results[i].str("id"), `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],`+
+				`"Operations":[{"op":"add","path":"emails[type eq \"work\"].value","value":"shared@example.com"}]}`)
+		})
+		won := 0
+		for i, r := range patched {
+			switch r.Status {
+			case 200:
+				won++
+			case 409:
+				isSCIMError(t, r, 409, "uniqueness")
+			default:
+				t.Errorf("PATCH %d: status %d, want 200 or 409: %s", i, r.Status, r.Raw)
+			}
+		}
+		if won != 1 {
+			t.Errorf("%d members got the same address, want exactly 1", won)
+		}
+	})
+}
