@@ -149,8 +149,20 @@ func randomHex(n int) string {
 
 // Epoch is what every test store's clock reads first. Fixtures and code
 // share that one clock, so a test gives the same answer on any day it runs:
-// nothing a test makes carries today's date.
-var Epoch = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+// nothing a test makes carries today's date. MUSTER_TEST_EPOCH (RFC 3339)
+// moves it, to show that no test depends on the date it is either.
+var Epoch = epoch()
+
+func epoch() time.Time {
+	if v := os.Getenv("MUSTER_TEST_EPOCH"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			panic("MUSTER_TEST_EPOCH: " + err.Error())
+		}
+		return t.UTC()
+	}
+	return time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+}
 
 // Clock is the clock Open gives every store: it reads Epoch the first time
 // it is read and runs in real time from then on, so that things made one
