@@ -234,7 +234,7 @@ func (bt *browserTest) crawl() int {
 	bt.waitTrue("the navigation", `!!document.querySelector(".nav a")`)
 	pages := browserEval[[]string](bt, `[...document.querySelectorAll(".nav a[href]")].map(a => a.getAttribute("href"))`)
 	clicked := 0
-	done := map[string]bool{} // by key: the header's controls are crawled on the first page only
+	done := map[string]bool{}    // by key: the header's controls are crawled on the first page only
 	checked := map[string]bool{} // pages and dialogs axe has checked
 	for _, page := range pages {
 		bt.crawlLoad(page)
