@@ -185,6 +185,22 @@
     showToast("error", "Muster could not be reached. Check your connection and try again.");
   });
 
+  // The Menu button of the top bar on a phone: opens and closes the
+  // navigation; Esc closes it and gives focus back to the button.
+  document.addEventListener("click", function (e) {
+    var toggle = e.target.closest("#nav-toggle");
+    if (!toggle) return;
+    var open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    toggle.closest(".topbar").classList.toggle("open", open);
+  });
+  document.addEventListener("keydown", function (e) {
+    var toggle = document.getElementById("nav-toggle");
+    if (e.key !== "Escape" || !toggle || toggle.getAttribute("aria-expanded") !== "true") return;
+    toggle.click();
+    toggle.focus();
+  });
+
   document.addEventListener("click", function (e) {
     var copy = e.target.closest("[data-copy]");
     if (copy) {
