@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/muster-app/muster/models"
@@ -297,7 +299,29 @@ func (bt *browserTest) crawl() int {
 	}
 	bt.t.Logf("the crawl clicked %d controls on %d pages", clicked, len(pages))
 	bt.phonePass(pages)
+	bt.darkPass(pages)
 	return clicked
+}
+
+// darkPass loads every page with the system asking for dark colours: axe
+// must pass there too (contrast above all).
+func (bt *browserTest) darkPass(pages []string) {
+	bt.t.Helper()
+	media := func(features ...*emulation.MediaFeature) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: features})
+			return err
+		})
+	}
+	bt.do("dark colours", media(&emulation.MediaFeature{Name: "prefers-color-scheme", Value: "dark"}))
+	defer bt.do("light colours", media())
+	for _, page := range pages {
+		bt.crawlLoad(page)
+		if bg := browserEval[string](bt, `getComputedStyle(document.body).backgroundColor`); bg == "rgb(246, 247, 249)" {
+			bt.t.Fatalf("%s: the page stays light when the system asks for dark", page)
+		}
+		bt.expectAccessible(page + " in dark colours")
+	}
 }
 
 // phonePass loads every page, and opens every dialog of its own (not the
