@@ -142,6 +142,18 @@ func New(opts Options) *fiber.App {
 		KeyGenerator:   models.NewToken,
 		Extractor:      csrfFromHeaderOrForm,
 		ErrorHandler: func(c *fiber.Ctx, err error) error {
+			if isHTMX(c) {
+				if account(c) == nil {
+					// Signed out meanwhile (an idle session outlives its
+					// token): the page offers to sign in and retry.
+					return sessionEnded(c)
+				}
+				// The page was open longer than its token lives: app.js
+				// fetches a fresh one and sends the form again.
+				trigger(c, "csrfExpired", true)
+				c.Set("HX-Reswap", "none")
+				return c.SendStatus(fiber.StatusForbidden)
+			}
 			return fiber.NewError(fiber.StatusForbidden, "This form has expired. Reload the page and try again.")
 		},
 	}))
