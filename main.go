@@ -178,7 +178,7 @@ func serve(cfg config.Config) error {
 	imports := models.NewImportRunner(store, log)
 	app := handlers.New(handlers.Options{Store: store, Logger: log, BaseURL: cfg.BaseURL, Secure: cfg.Secure(),
 		ProxyHeader: cfg.ProxyHeader, EmailQueued: worker.Wake, ImportStarted: imports.Wake, SCIMRate: cfg.SCIMRate,
-		Version: buildVersion()})
+		Version: buildVersion(), MailLogged: cfg.SMTPURL == ""})
 	go imports.Run(ctx, worker.Wake)
 
 	go purgeLoop(ctx, store, log)

@@ -75,6 +75,7 @@ func (h *Handler) startSession(c *fiber.Ctx, acc *models.Account) error {
 		return err
 	}
 	h.setSessionCookie(c, token)
+	c.ClearCookie(endedCookie)
 	return nil
 }
 
@@ -89,7 +90,8 @@ func (h *Handler) signInForm(c *fiber.Ctx) error {
 	if n == 0 {
 		return c.Redirect("/setup", fiber.StatusSeeOther)
 	}
-	return page(c, "auth/signin", fiber.Map{"Title": "Sign in", "Next": c.Query("next"), "Form": fiber.Map{}})
+	return page(c, "auth/signin", fiber.Map{"Title": "Sign in", "Next": c.Query("next"), "Form": fiber.Map{},
+		"Ended": endedMessage(c.Cookies(endedCookie))})
 }
 
 func (h *Handler) signIn(c *fiber.Ctx) error {
