@@ -38,6 +38,8 @@ type Options struct {
 	ImportStarted func()
 	// SCIMRate bounds each SCIM token's requests per second; 0: no limit.
 	SCIMRate float64
+	// SCIMLog records SCIM requests in the provisioning log; nil: no log.
+	SCIMLog *models.SCIMLog
 }
 
 // Handler holds what every route needs.
@@ -103,7 +105,7 @@ func New(opts Options) *fiber.App {
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
 	// SCIM authenticates by bearer token: no session, no CSRF.
 	scim.New(scim.Options{Store: opts.Store, Logger: opts.Logger, BaseURL: opts.BaseURL,
-		RatePerSecond: opts.SCIMRate, Changed: opts.EmailQueued}).Mount(app)
+		RatePerSecond: opts.SCIMRate, Changed: opts.EmailQueued, Log: opts.SCIMLog}).Mount(app)
 
 	app.Use(h.loadSession)
 	app.Use(csrf.New(csrf.Config{

@@ -60,6 +60,27 @@ func (h *Handler) updateMember(c *fiber.Ctx) error {
 }
 
 func (h *Handler) deactivate(c *fiber.Ctx) error {
+	// Deactivating the owner of SCIM tokens turns the tokens off: say so
+	// first, and go on only once confirmed.
+	if c.FormValue("confirm") == "" {
+		tokens, err := h.store.ActiveSCIMTokensOwnedBy(c.UserContext(), workspace(c).ID, c.Params("id"))
+		if err != nil {
+			return err
+		}
+		if len(tokens) > 0 {
+			m, err := h.store.MemberByID(c.UserContext(), workspace(c).ID, c.Params("id"))
+			if err != nil {
+				return err
+			}
+			data := fiber.Map{"Member": m, "Tokens": tokens}
+			if !isHTMX(c) {
+				return page(c, "members/_deactivate_dialog", data)
+			}
+			c.Set("HX-Retarget", "#dialog-slot")
+			c.Set("HX-Reswap", "innerHTML")
+			return partial(c, "members/_deactivate_dialog", data)
+		}
+	}
 	m, err := h.store.Deactivate(c.UserContext(), actor(c), workspace(c), c.Params("id"))
 	if err != nil {
 		return domainError(err)
@@ -85,7 +106,11 @@ func (h *Handler) removeForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return partial(c, "members/_remove_dialog", fiber.Map{"Member": m})
+	tokens, err := h.store.ActiveSCIMTokensOwnedBy(c.UserContext(), workspace(c).ID, m.ID)
+	if err != nil {
+		return err
+	}
+	return partial(c, "members/_remove_dialog", fiber.Map{"Member": m, "Tokens": tokens})
 }
 
 func (h *Handler) remove(c *fiber.Ctx) error {

@@ -17,6 +17,7 @@ type memberRow struct {
 	CanEdit                bool
 	CanInvite, CanRemove   bool // resend/copy/revoke; deactivate/reactivate/remove
 	Invited, Active, Deact bool
+	LogURL                 string // the member's provisioning history, for who manages SCIM
 }
 
 func newMemberRow(m *models.Member, perms models.PermissionSet, ws *models.Workspace, oob bool) memberRow {
@@ -26,6 +27,9 @@ func newMemberRow(m *models.Member, perms models.PermissionSet, ws *models.Works
 		CanInvite: peer && perms.Has(models.PermInviteMembers), CanRemove: peer && perms.Has(models.PermRemoveMembers),
 		Invited: m.Status == models.StatusInvited, Active: m.Status == models.StatusActive, Deact: m.Status == models.StatusDeactivated}
 	r.StatusLabel = title(m.Status)
-	r.Menu = r.CanEdit || perms.Has(models.PermInviteMembers) || perms.Has(models.PermRemoveMembers)
+	if perms.Has(models.PermManageSCIM) {
+		r.LogURL = "/w/" + ws.Slug + "/scim/log?member=" + m.ID
+	}
+	r.Menu = r.CanEdit || perms.Has(models.PermInviteMembers) || perms.Has(models.PermRemoveMembers) || r.LogURL != ""
 	return r
 }
