@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 
@@ -53,8 +54,12 @@ func failure(e *models.SCIMLogEntry, reqBody []byte, res response, resBody []byt
 		e.Detail = serr.Detail
 	}
 	e.Request = models.MaskSecrets(reqBody)
+	var pretty bytes.Buffer
 	if resBody == nil && res.body != nil {
-		resBody, _ = json.MarshalIndent(res.body, "", "  ")
+		resBody, _ = json.Marshal(res.body)
+	}
+	if json.Indent(&pretty, resBody, "", "  ") == nil {
+		resBody = pretty.Bytes()
 	}
 	e.Response = truncate(string(resBody), 16<<10)
 }
