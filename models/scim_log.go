@@ -3,9 +3,11 @@ package models
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 )
@@ -250,12 +252,35 @@ func (l *SCIMLog) run() {
 func (l *SCIMLog) write(batch []SCIMLogEntry) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := l.store.db.NewInsert().Model(&batch).Exec(ctx); err != nil {
-		l.dropped.Add(int64(len(batch)))
-		l.opts.Logger.Warn("scim log: write failed", "entries", len(batch), "err", err)
+	for i := range batch {
+		batch[i].sanitize()
+	}
+	if _, err := l.store.db.NewInsert().Model(&batch).Exec(ctx); err == nil {
+		l.written.Add(int64(len(batch)))
 		return
 	}
-	l.written.Add(int64(len(batch)))
+	// One row the database refuses must not lose the others: row by row.
+	for i := range batch {
+		if _, err := l.store.db.NewInsert().Model(&batch[i]).Exec(ctx); err != nil {
+			l.dropped.Add(1)
+			l.opts.Logger.Warn("scim log: write failed", "path", batch[i].Path, "err", err)
+			continue
+		}
+		l.written.Add(1)
+	}
+}
+
+// sanitize makes what a client sent storable: neither database takes a NUL
+// in text (it is kept visible as \u0000), nor PostgreSQL invalid UTF-8.
+func (e *SCIMLogEntry) sanitize() {
+	for _, f := range []*string{&e.Path, &e.TokenName, &e.TargetID, &e.TargetName, &e.Detail, &e.Request, &e.Response} {
+		if !utf8.ValidString(*f) {
+			*f = strings.ToValidUTF8(*f, "\uFFFD")
+		}
+		if strings.IndexByte(*f, 0) >= 0 {
+			*f = strings.ReplaceAll(*f, "\x00", `\u0000`)
+		}
+	}
 }
 
 // PruneSCIMLog deletes entries older than maxAge and, in each workspace,

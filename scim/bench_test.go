@@ -9,6 +9,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/muster-app/muster/handlers"
 )
 
 // Benchmarks through the whole app (app.Test: HTTP parsing, token check,
@@ -16,6 +21,9 @@ import (
 // workspace, as in the targets:
 //
 //	go test ./scim -run '^$' -bench . -benchtime 2000x -count 3
+//
+// BenchmarkPostUser and the /Bulk benchmarks run with the provisioning
+// log off and on (log=off, log=on), alternating with -count.
 //
 // tools/scim-load.sh measures the same over real loopback connections.
 
@@ -30,6 +38,9 @@ var benchMembers = func() int {
 var (
 	benchOnce sync.Once
 	benchEnv  *env
+	// benchApps are the app on benchEnv's store without and with the
+	// provisioning log, for comparing the two in one build.
+	benchApps [2]*fiber.App
 )
 
 // loadedEnv is one SQLite workspace with benchMembers members, shared by
@@ -45,9 +56,34 @@ func loadedEnv(b *testing.B) *env {
 		if err := benchEnv.store.SeedDemo(context.Background(), benchEnv.ws.ID, benchMembers, 1); err != nil {
 			b.Fatal(err)
 		}
+		benchApps[1] = benchEnv.app
+		benchApps[0] = handlers.New(handlers.Options{Store: benchEnv.store, BaseURL: "https://muster.example.com"})
 	})
 	benchEnv.t = b
 	return benchEnv
+}
+
+// logModes runs fn with the provisioning log off, then on: with -count 3
+// the two alternate, so both see the same machine and database size.
+// After a run with the log on, the time the log takes to catch up (it is
+// written after the requests are answered) is reported as log-catch-up-ms.
+func logModes(b *testing.B, fn func(b *testing.B, e *env)) {
+	for i, mode := range []string{"log=off", "log=on"} {
+		b.Run(mode, func(b *testing.B) {
+			e := loadedEnv(b)
+			e.app = benchApps[i]
+			fn(b, e)
+			b.StopTimer()
+			if i == 1 {
+				start := time.Now()
+				e.flushLog()
+				b.ReportMetric(float64(time.Since(start).Milliseconds()), "log-catch-up-ms")
+				if d := e.log.Dropped(); d > 0 {
+					b.ReportMetric(float64(d), "log-dropped")
+				}
+			}
+		})
+	}
 }
 
 var benchRun int
@@ -79,13 +115,14 @@ func benchUser(id string) string {
 }
 
 func BenchmarkPostUser(b *testing.B) {
-	e := loadedEnv(b)
-	benchRun++
-	b.ResetTimer()
-	for i := range b.N {
-		e.do("POST", "/scim/v2/Users", benchUser(fmt.Sprintf("p%d-%d", benchRun, i))).want(b, 201)
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "users/s")
+	logModes(b, func(b *testing.B, e *env) {
+		benchRun++
+		b.ResetTimer()
+		for i := range b.N {
+			e.do("POST", "/scim/v2/Users", benchUser(fmt.Sprintf("p%d-%d", benchRun, i))).want(b, 201)
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "users/s")
+	})
 }
 
 func benchLookup(b *testing.B, attr string, value func(i int) string) {
@@ -124,7 +161,10 @@ func sampleAttr(b *testing.B, e *env, attr string) []string {
 }
 
 func benchBulk(b *testing.B, size int) {
-	e := loadedEnv(b)
+	logModes(b, func(b *testing.B, e *env) { benchBulkRun(b, e, size) })
+}
+
+func benchBulkRun(b *testing.B, e *env, size int) {
 	benchRun++
 	b.ReportAllocs()
 	b.ResetTimer()

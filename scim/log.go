@@ -38,8 +38,8 @@ func kindOf(resource string) string {
 
 // logEntry fills what every entry shares.
 func (s *Server) logEntry(e models.SCIMLogEntry, tok *models.SCIMToken, ws *models.Workspace, method, path string, res response, took time.Duration) models.SCIMLogEntry {
-	e.WorkspaceID, e.TokenID, e.TokenName = ws.ID, tok.ID, tok.Name
-	e.Method, e.Path, e.Status, e.DurationUS = method, truncate(path, 2000), res.status, took.Microseconds()
+	e.WorkspaceID, e.TokenID, e.TokenName = ws.ID, tok.ID, truncate(tok.Name, 100)
+	e.Method, e.Path, e.Status, e.DurationUS = truncate(method, 10), truncate(path, 2000), res.status, took.Microseconds()
 	e.TargetKind, e.TargetID, e.TargetName = res.target.kind, truncate(res.target.id, 255), truncate(res.target.name, 255)
 	return e
 }

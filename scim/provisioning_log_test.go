@@ -253,3 +253,23 @@ func TestProvisioningLogOff(t *testing.T) {
 		t.Errorf("%d entries with the log off", len(got))
 	}
 }
+
+// TestProvisioningLogOddInput: what the fuzz tests send (NUL bytes, invalid
+// UTF-8, a /Bulk method longer than any) is recorded, not lost with the
+// rest of its batch.
+func TestProvisioningLogOddInput(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		e.do("POST", "/scim/v2/Users", "\xff\x00 password=hunter2 not json").want(t, 400)
+		e.do("POST", "/scim/v2/Bulk", `{"schemas":["`+bulkReqURN+`"],"Operations":[{"method":"TELEPORTATION","path":"/Users","bulkId":"x"}]}`).want(t, 200)
+		e.do("GET", "/scim/v2/Users", "").want(t, 200)
+		e.flushLog()
+		all := e.allLog(models.SCIMLogQuery{})
+		if len(all) != 4 || e.log.Dropped() != 0 {
+			t.Fatalf("%d entries, %d dropped: %+v", len(all), e.log.Dropped(), all)
+		}
+		odd, _ := e.store.SCIMLogEntryByID(context.Background(), e.ws.ID, all[3].ID)
+		if !strings.Contains(odd.Request, `\u0000`) || strings.Contains(odd.Request, "hunter2") {
+			t.Errorf("odd body kept as %q", odd.Request)
+		}
+	})
+}
