@@ -21,6 +21,10 @@ func (h *Handler) editForm(c *fiber.Ctx) error {
 		chosen[r.ID] = true
 	}
 	data := fiber.Map{"Member": m, "Roles": roles, "Form": fiber.Map{"name": m.DisplayName, "location": m.Location, "roles": chosen}}
+	// Their roles decide what their SCIM tokens may do: say so.
+	if data["Tokens"], err = h.store.ActiveSCIMTokensOwnedBy(c.UserContext(), ws.ID, m.ID); err != nil {
+		return err
+	}
 	if m.SCIMManaged {
 		data["Provider"] = h.identityProvider(c)
 	}
@@ -73,7 +77,8 @@ func (h *Handler) deactivate(c *fiber.Ctx) error {
 				return err
 			}
 			data := fiber.Map{"Member": m, "Tokens": tokens}
-			if !isHTMX(c) {
+			if !isHTMX(c) { // without JavaScript: the dialog as an open page
+				data["Open"] = true
 				return page(c, "members/_deactivate_dialog", data)
 			}
 			c.Set("HX-Retarget", "#dialog-slot")

@@ -197,6 +197,10 @@ func TestTokenOwnerWarnings(t *testing.T) {
 				t.Errorf("token row: %s", row.Text())
 			}
 
+			// Edit: her roles decide what her token may do.
+			if note := c.get("/w/acme/members/"+grace.ID+"/edit", "HX-Request", "true").Doc.Find("#edit-token-note").Text(); !strings.Contains(note, "Entra ID") {
+				t.Errorf("edit dialog note: %q", note)
+			}
 			// Remove: the dialog warns.
 			rm := c.get("/w/acme/members/"+grace.ID+"/remove", "HX-Request", "true")
 			if w := rm.Doc.Find("#remove-dialog #token-owner-warning").Text(); !strings.Contains(w, "Entra ID") {
