@@ -84,7 +84,7 @@ func (o *SCIMLogOptions) defaults() {
 		o.Batch = 500
 	}
 	if o.Delay <= 0 {
-		o.Delay = 200 * time.Millisecond
+		o.Delay = 500 * time.Millisecond
 	}
 	if o.MaxAge <= 0 {
 		o.MaxAge = DefaultSCIMLogMaxAge
@@ -158,6 +158,32 @@ func (l *SCIMLog) Written() int64 {
 		return 0
 	}
 	return l.written.Load()
+}
+
+// WriteInBatch writes entries inside the batch transaction ctx carries
+// (Store.InBatch), in a savepoint of their own: /Bulk records its
+// operations this way, one INSERT per batch with no commit and no wait for
+// SQLite's write lock of its own, where the background writer would contend
+// with the batches for it. If the INSERT fails, only the savepoint is
+// undone and the entries go to the background writer instead.
+func (l *SCIMLog) WriteInBatch(ctx context.Context, entries []SCIMLogEntry) {
+	if l == nil || len(entries) == 0 {
+		return
+	}
+	for i := range entries {
+		entries[i].sanitize()
+	}
+	err := l.store.tx(ctx, func(tx bun.Tx) error {
+		_, err := tx.NewInsert().Model(&entries).Exec(ctx)
+		return err
+	})
+	if err != nil {
+		for _, e := range entries {
+			l.Add(e)
+		}
+		return
+	}
+	l.written.Add(int64(len(entries)))
 }
 
 // Flush returns once every entry added before it was called is written

@@ -161,6 +161,11 @@ func MaskSecrets(body []byte) string {
 	if len(body) == 0 {
 		return ""
 	}
+	if len(body) > 4*maxLoggedBody {
+		// A large body (a failed /Bulk) is not decoded whole for the log:
+		// its start is kept, masked as text.
+		body = append(body[:maxLoggedBody:maxLoggedBody], "\n… (cut at 16 KiB)"...)
+	}
 	var v any
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.UseNumber()

@@ -148,6 +148,12 @@ func (s *Server) bulk(req request) response {
 		progress := false
 		for start := 0; start < len(pending) && !stopped; {
 			err := s.store.InBatch(req.ctx, func(ctx context.Context) error {
+				// The batch's operations are logged in its transaction.
+				var logged []models.SCIMLogEntry
+				if s.reqLog != nil {
+					req.opLog = &logged
+					defer func() { req.opLog = nil; s.reqLog.WriteInBatch(ctx, logged) }()
+				}
 				for n := 0; start < len(pending) && n < bulkBatch; start++ {
 					i := pending[start]
 					ok, failed := ready(i)
@@ -242,6 +248,10 @@ func (s *Server) recordOp(req request, e models.SCIMLogEntry, start time.Time, m
 		e.ParentID = &req.logID
 	}
 	failure(&e, data, res, nil)
+	if req.opLog != nil {
+		*req.opLog = append(*req.opLog, e)
+		return
+	}
 	s.reqLog.Add(e)
 }
 

@@ -106,6 +106,9 @@ type request struct {
 	// request's operations name it as their parent. "" when not logging.
 	logID string
 	token *models.SCIMToken
+	// opLog gathers a /Bulk batch's operation entries, written with the
+	// batch; nil sends each entry to the background writer.
+	opLog *[]models.SCIMLogEntry
 }
 
 // response is what a request answers: body is marshalled as JSON.
