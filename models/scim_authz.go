@@ -64,19 +64,20 @@ func (a Actor) RequireUserChange(before, after SCIMUser) error {
 type tokenOwner struct {
 	Status      string  `bun:"status"`
 	Name        string  `bun:"display_name"`
+	SCIMManaged bool    `bun:"scim_managed"`
 	Permissions *string `bun:"permissions"`
 }
 
 // ownerPermissions reads the current status and permissions of a token's
 // owner in one query (a row per role). found is false when the owner is no
 // longer a member of the workspace.
-func (s *Store) ownerPermissions(ctx context.Context, wsID, memberID string) (status, name string, perms PermissionSet, found bool, err error) {
+func (s *Store) ownerPermissions(ctx context.Context, wsID, memberID string) (owner tokenOwner, perms PermissionSet, found bool, err error) {
 	var rows []tokenOwner
-	err = s.queryPrepared(ctx, &rows, "SELECT m.status, m.display_name, r.permissions FROM members m "+
+	err = s.queryPrepared(ctx, &rows, "SELECT m.status, m.display_name, m.scim_managed, r.permissions FROM members m "+
 		"LEFT JOIN member_roles mr ON mr.member_id = m.id LEFT JOIN roles r ON r.id = mr.role_id "+
 		"WHERE m.id = ? AND m.workspace_id = ?", memberID, wsID)
 	if err != nil || len(rows) == 0 {
-		return "", "", nil, false, err
+		return tokenOwner{}, nil, false, err
 	}
 	perms = PermissionSet{}
 	for _, r := range rows {
@@ -86,5 +87,5 @@ func (s *Store) ownerPermissions(ctx context.Context, wsID, memberID string) (st
 			}
 		}
 	}
-	return rows[0].Status, rows[0].Name, perms, true, nil
+	return rows[0], perms, true, nil
 }

@@ -34,6 +34,9 @@ type SCIMToken struct {
 	OwnerStatus string        `bun:"-"`
 	OwnerName   string        `bun:"-"`
 	OwnerPerms  PermissionSet `bun:"-"`
+	// OwnerSCIMManaged: an identity provider manages the owner, so it may
+	// itself deactivate them, and with them this token.
+	OwnerSCIMManaged bool `bun:"-"`
 }
 
 // OwnerRemoved is a token's OwnerStatus when its owner left the workspace.
@@ -234,14 +237,14 @@ func (s *Store) AuthenticateSCIM(ctx context.Context, token string) (*SCIMToken,
 
 // fillOwner reads what a token's owner is now.
 func (s *Store) fillOwner(ctx context.Context, t *SCIMToken) error {
-	status, name, perms, found, err := s.ownerPermissions(ctx, t.WorkspaceID, *t.CreatedByID)
+	owner, perms, found, err := s.ownerPermissions(ctx, t.WorkspaceID, *t.CreatedByID)
 	switch {
 	case err != nil:
 		return err
 	case !found:
 		t.OwnerStatus, t.OwnerPerms = OwnerRemoved, PermissionSet{}
 	default:
-		t.OwnerStatus, t.OwnerName, t.OwnerPerms = status, name, perms
+		t.OwnerStatus, t.OwnerName, t.OwnerPerms, t.OwnerSCIMManaged = owner.Status, owner.Name, perms, owner.SCIMManaged
 	}
 	return nil
 }

@@ -245,6 +245,12 @@ func TestTokenFollowsItsOwner(t *testing.T) {
 		}
 		e.doAs(token, "POST", "/scim/v2/Users", `{"schemas":["`+userURN+`"],"userName":"x@example.com"}`).want(t, 201)
 
+		// The identity provider takes Grace over: the SCIM page can now warn
+		// that it may deactivate her, and with her her token.
+		e.do("PATCH", "/scim/v2/Users/"+grace.ID, `{"schemas":["`+patchURN+`"],"Operations":[{"op":"replace","path":"title","value":"Admiral"}]}`).want(t, 200)
+		if tokens, _ := e.store.SCIMTokens(ctx, e.ws.ID); !tokens[0].OwnerSCIMManaged || tokens[0].OwnerName != "Grace Hopper" {
+			t.Errorf("owner not known as managed by the IdP: %+v", tokens[0])
+		}
 		if _, err := e.store.Deactivate(ctx, ada, e.ws, grace.ID); err != nil {
 			t.Fatal(err)
 		}
