@@ -86,6 +86,8 @@ func (h *Handler) scimLogIndex(c *fiber.Ctx) error {
 		return err
 	}
 	data["Tokens"] = tokens
+	// This process's writer: off, or entries it could not record.
+	data["LogOff"], data["Dropped"] = h.opts.SCIMLog == nil, h.opts.SCIMLog.Dropped()
 	return page(c, "scim/log", data)
 }
 

@@ -261,3 +261,13 @@ func accountOf(t *testing.T, store *models.Store, wsID, memberID string) string 
 	}
 	return *m.AccountID
 }
+
+// TestSCIMLogPageOff: with the log turned off the page says so.
+func TestSCIMLogPageOff(t *testing.T) {
+	_, _, _, c := signedInAdmin(t, "sqlite")
+	page := c.get("/w/acme/scim/log")
+	expectStatus(t, page, 200)
+	if page.Doc.Find("#scim-log-off").Length() != 1 || page.Doc.Find("#scim-log-empty").Length() != 1 {
+		t.Errorf("log page with the log off: %s", page.Body)
+	}
+}
