@@ -48,6 +48,8 @@ type Options struct {
 	// Version names this build ("muster 1.2.0 (abc1234)"), shown to admins
 	// in the page footer. Optional.
 	Version string
+	// SCIMLog records SCIM requests in the provisioning log; nil: no log.
+	SCIMLog *models.SCIMLog
 }
 
 // Handler holds what every route needs.
@@ -121,7 +123,7 @@ func New(opts Options) *fiber.App {
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
 	// SCIM authenticates by bearer token: no session, no CSRF.
 	scim.New(scim.Options{Store: opts.Store, Logger: opts.Logger, BaseURL: opts.BaseURL,
-		RatePerSecond: opts.SCIMRate, Changed: opts.EmailQueued}).Mount(app)
+		RatePerSecond: opts.SCIMRate, Changed: opts.EmailQueued, Log: opts.SCIMLog}).Mount(app)
 
 	app.Use(refuseBadQuery)
 	app.Use(h.loadSession)

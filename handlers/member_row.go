@@ -27,6 +27,7 @@ type memberRow struct {
 	// an email address, so there is no invitation to resend, copy or
 	// revoke; the menu shows why (NoInvite) and offers Remove instead.
 	NoEmail, NotInvited, NoInvite bool
+	LogURL                        string // the member's provisioning history, for who manages SCIM
 }
 
 // newMemberRow works out m's row at time now for the viewer (the member
@@ -55,8 +56,11 @@ func newMemberRow(now time.Time, m *models.Member, perms models.PermissionSet, w
 	case m.ID == soleAdmin:
 		r.Blocked = "Not possible for the last active Admin: make someone else an Admin first."
 	}
+	if perms.Has(models.PermManageSCIM) {
+		r.LogURL = "/w/" + ws.Slug + "/scim/log?member=" + m.ID
+	}
 	// The disabled invitation only explains; alone it would be a menu that
 	// offers nothing (the status's title says why there is no invitation).
-	r.Menu = r.Edit || r.InviteActions || r.Deactivate || r.Reactivate || r.Remove
+	r.Menu = r.Edit || r.InviteActions || r.Deactivate || r.Reactivate || r.Remove || r.LogURL != ""
 	return r
 }

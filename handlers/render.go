@@ -147,6 +147,16 @@ func templateFuncs(now func() time.Time, opts Options) template.FuncMap {
 		// canGiveAll: may the viewer give (or take away) all these roles?
 		"canGiveAll": canGiveAll,
 		"ptr":        func(t time.Time) *time.Time { return &t },
+		"title":      title,
+		"lower":      strings.ToLower,
+		// logTime and ms print the provisioning log's times and durations.
+		"logTime": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") },
+		"ms": func(us int64) string {
+			if us < 10000 {
+				return fmt.Sprintf("%.1f ms", float64(us)/1000)
+			}
+			return fmt.Sprintf("%d ms", us/1000)
+		},
 		// actionLabel words an audit action for people; unknown ones show as they are.
 		"actionLabel": func(action string) string {
 			if l, ok := actionLabels[action]; ok {

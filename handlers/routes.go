@@ -50,6 +50,8 @@ func (h *Handler) workspaceRoutes() []route {
 		{fiber.MethodPost, "/scim/tokens", models.PermManageSCIM, h.createSCIMToken},
 		{fiber.MethodGet, "/scim/tokens/:tid/revoke", models.PermManageSCIM, h.revokeSCIMTokenForm},
 		{fiber.MethodPost, "/scim/tokens/:tid/revoke", models.PermManageSCIM, h.revokeSCIMToken},
+		{fiber.MethodGet, "/scim/log", models.PermManageSCIM, h.scimLogIndex},
+		{fiber.MethodGet, "/scim/log/:lid", models.PermManageSCIM, h.scimLogEntry},
 		{fiber.MethodGet, "/audit", models.PermViewAudit, h.auditIndex},
 		{fiber.MethodGet, "/audit.csv", models.PermViewAudit, h.auditCSV},
 		{fiber.MethodGet, "/settings", models.PermManageWorkspace, h.settingsForm},

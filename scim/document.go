@@ -183,10 +183,11 @@ func userDoc(u models.SCIMUser) map[string]any {
 	return doc
 }
 
-// editableDoc is the whole User a PATCH edits: the document with what
-// Muster owns put back in.
+// editableDoc is the whole User a PATCH edits: a copy of the document
+// (the caller's SCIMUser keeps its own, to compare with) with what Muster
+// owns put back in.
 func editableDoc(u models.SCIMUser) map[string]any {
-	doc := userDoc(u)
+	doc := deepCopy(userDoc(u)).(map[string]any)
 	doc["userName"] = u.UserName
 	if u.ExternalID != nil {
 		doc["externalId"] = *u.ExternalID
@@ -210,4 +211,24 @@ func schemaFailure(serr *errors.ScimError, what string) error {
 		detail = "The " + what + " does not match the SCIM schema (" + string(serr.ScimType) + "): check each attribute's name and type."
 	}
 	return errors.ScimError{Status: serr.Status, ScimType: serr.ScimType, Detail: detail}
+}
+
+// deepCopy copies a decoded JSON value, so editing the copy leaves the
+// original as it was.
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = deepCopy(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = deepCopy(e)
+		}
+		return out
+	}
+	return v
 }
