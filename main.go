@@ -5,6 +5,7 @@
 //	muster setup ...        create the first workspace and admin from a shell
 //	muster demo ...         fill a workspace with made-up members
 //	muster scim-token ...   create, list or revoke a workspace's SCIM tokens
+//	muster reset-password   print a password reset link for a locked-out account
 //	muster migrate          bring the database schema up to date and exit
 //
 // Every command reads the same settings; `muster -h` lists them.
@@ -70,8 +71,10 @@ func run(args []string) error {
 		return demoCmd(args)
 	case "scim-token":
 		return scimTokenCmd(args, os.Stdout)
+	case "reset-password":
+		return resetPasswordCmd(args, os.Stdout)
 	default:
-		return fmt.Errorf("unknown command %q (want serve, setup, demo, scim-token or migrate)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, setup, demo, scim-token, reset-password or migrate)", cmd)
 	}
 }
 
@@ -170,6 +173,9 @@ func purgeLoop(ctx context.Context, store *models.Store, log *slog.Logger) {
 	for {
 		if err := store.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("purge expired rows", "err", err)
+		}
+		if err := store.PurgeResets(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("purge password resets", "err", err)
 		}
 		select {
 		case <-ctx.Done():
