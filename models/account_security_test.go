@@ -359,6 +359,21 @@ func TestTwoFactor(t *testing.T) {
 		if _, _, err := s.CompleteSecondStep(ctx, ch, codes[4], "", ""); !errors.Is(err, models.ErrNotFound) {
 			t.Errorf("after five tries: %v", err)
 		}
+		// Wrong codes add up across challenges: six so far, ten lock the account's second step.
+		ch, _ = s.StartSecondStep(ctx, acc.ID)
+		for i := 0; i < 4; i++ {
+			_, _, _ = s.CompleteSecondStep(ctx, ch, "000000", "", "")
+		}
+		ch, _ = s.StartSecondStep(ctx, acc.ID)
+		var rl *models.RateLimitedError
+		if _, _, err := s.CompleteSecondStep(ctx, ch, codes[4], "", ""); !errors.As(err, &rl) {
+			t.Errorf("after ten wrong codes: %v", err)
+		}
+		clock.Add(16 * time.Minute)
+		ch, _ = s.StartSecondStep(ctx, acc.ID)
+		if _, _, err := s.CompleteSecondStep(ctx, ch, codes[4], "", ""); err != nil {
+			t.Errorf("after the window: %v", err)
+		}
 		// An admin resets the factor of someone who lost their device.
 		adminM, _, _ := s.Membership(ctx, ws.ID, acc.ID)
 		if _, err := s.ResetTwoFactor(ctx, models.MemberActor(adminM), ws, adminM.ID); err != nil {
@@ -386,7 +401,7 @@ func TestTwoFactor(t *testing.T) {
 			t.Fatal(err)
 		}
 		acts := auditActions(t, s, ws.ID)
-		if acts["account.2fa_enabled"] != 2 || acts["account.2fa_reset"] != 1 || acts["account.2fa_disabled"] != 1 || acts["account.recovery_code_used"] != 1 || acts["workspace.updated"] != 1 {
+		if acts["account.2fa_enabled"] != 2 || acts["account.2fa_reset"] != 1 || acts["account.2fa_disabled"] != 1 || acts["account.recovery_code_used"] != 2 || acts["workspace.updated"] != 1 {
 			t.Errorf("audit: %v", acts)
 		}
 	})

@@ -85,29 +85,48 @@ func (s *Store) RequestPasswordReset(ctx context.Context, email, ip string) erro
 	})
 }
 
-// countResetRequest counts one request under key and refuses it past
-// limit. One upsert reads and bumps the counter: on PostgreSQL the row lock
-// of ON CONFLICT orders concurrent requests, on SQLite the single writer
-// does, so no two requests see the same count.
+// countResetRequest counts one request under key and refuses it past limit.
 func (s *Store) countResetRequest(ctx context.Context, tx bun.Tx, key string, limit int, what string) error {
+	n, start, err := s.bumpCount(ctx, tx, key, resetWindow)
+	if err != nil {
+		return err
+	}
+	if n > limit {
+		return &RateLimitedError{RetryAfter: start.Add(resetWindow).Sub(s.now()), What: what}
+	}
+	return nil
+}
+
+// bumpCount adds one to key's counter, starting a new window when the last
+// one is over, and returns the count and when its window started. One
+// upsert reads and bumps the counter: on PostgreSQL the row lock of ON
+// CONFLICT orders concurrent requests, on SQLite the single writer does,
+// so no two requests see the same count.
+func (s *Store) bumpCount(ctx context.Context, db bun.IDB, key string, window time.Duration) (int, time.Time, error) {
 	now := s.now()
-	old := now.Add(-resetWindow)
+	old := now.Add(-window)
 	var row struct {
 		Count       int       `bun:"count"`
 		WindowStart time.Time `bun:"window_start"`
 	}
-	err := tx.NewRaw(`INSERT INTO reset_request_counts (key, count, window_start) VALUES (?, 1, ?)
+	err := db.NewRaw(`INSERT INTO request_counts (key, count, window_start) VALUES (?, 1, ?)
 ON CONFLICT (key) DO UPDATE SET
-  count = CASE WHEN reset_request_counts.window_start <= ? THEN 1 ELSE reset_request_counts.count + 1 END,
-  window_start = CASE WHEN reset_request_counts.window_start <= ? THEN EXCLUDED.window_start ELSE reset_request_counts.window_start END
+  count = CASE WHEN request_counts.window_start <= ? THEN 1 ELSE request_counts.count + 1 END,
+  window_start = CASE WHEN request_counts.window_start <= ? THEN EXCLUDED.window_start ELSE request_counts.window_start END
 RETURNING count, window_start`, key, now, old, old).Scan(ctx, &row)
-	if err != nil {
-		return err
+	return row.Count, row.WindowStart, err
+}
+
+// countOf reads key's counter in its current window (0 when over).
+func (s *Store) countOf(ctx context.Context, db bun.IDB, key string, window time.Duration) (int, time.Time) {
+	var row struct {
+		Count       int       `bun:"count"`
+		WindowStart time.Time `bun:"window_start"`
 	}
-	if row.Count > limit {
-		return &RateLimitedError{RetryAfter: row.WindowStart.Add(resetWindow).Sub(now), What: what}
+	if err := db.NewSelect().TableExpr("request_counts").Column("count", "window_start").Where("key = ? AND window_start > ?", key, s.now().Add(-window)).Scan(ctx, &row); err != nil {
+		return 0, time.Time{}
 	}
-	return nil
+	return row.Count, row.WindowStart
 }
 
 // issueReset writes a new reset link for acc and, when email is set, queues
@@ -231,7 +250,7 @@ func (s *Store) PurgeResets(ctx context.Context) error {
 	if _, err := s.db.NewDelete().Model((*passwordReset)(nil)).Where("expires_at < ?", now.Add(-24*time.Hour)).Exec(ctx); err != nil {
 		return err
 	}
-	if _, err := s.db.NewDelete().TableExpr("reset_request_counts").Where("window_start < ?", now.Add(-resetWindow)).Exec(ctx); err != nil {
+	if _, err := s.db.NewDelete().TableExpr("request_counts").Where("window_start < ?", now.Add(-resetWindow)).Exec(ctx); err != nil {
 		return err
 	}
 	_, err := s.db.NewDelete().Model((*signinChallenge)(nil)).Where("expires_at < ?", now).Exec(ctx)

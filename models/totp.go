@@ -32,6 +32,11 @@ const (
 	recoveryCodeN   = 10
 	challengeTTL    = 5 * time.Minute
 	challengeTries  = 5
+	// wrongCodesPerAccount bounds wrong codes per account across
+	// challenges: a right password buys a new challenge, so five tries
+	// each would otherwise add up without end.
+	wrongCodesPerAccount = 10
+	wrongCodeWindow      = 15 * time.Minute
 	totpSkewPeriods = 1 // a code from the step before or after is accepted too
 )
 
@@ -304,10 +309,15 @@ func (s *Store) SecondStepAccount(ctx context.Context, token string) (*Account, 
 func (s *Store) CompleteSecondStep(ctx context.Context, token, code, ip, userAgent string) (string, *Account, error) {
 	var acc Account
 	var usedRecovery bool
+	var accountID string
 	err := s.tx(ctx, func(tx bun.Tx) error {
 		var ch signinChallenge
 		if err := tx.NewSelect().Model(&ch).Where("id = ? AND expires_at > ? AND attempts < ?", HashToken(token), s.now(), challengeTries).Scan(ctx); err != nil {
 			return notFound(err)
+		}
+		accountID = ch.AccountID
+		if n, start := s.countOf(ctx, tx, "code:"+ch.AccountID, wrongCodeWindow); n >= wrongCodesPerAccount {
+			return &RateLimitedError{RetryAfter: start.Add(wrongCodeWindow).Sub(s.now())}
 		}
 		if _, err := tx.NewUpdate().Model((*signinChallenge)(nil)).Set("attempts = attempts + 1").Where("id = ?", ch.ID).Exec(ctx); err != nil {
 			return err
@@ -345,6 +355,9 @@ func (s *Store) CompleteSecondStep(ctx context.Context, token, code, ip, userAge
 	if errors.Is(err, ErrInvalidCode) {
 		// The failed try is counted (the transaction above rolled back).
 		_, _ = s.db.NewUpdate().Model((*signinChallenge)(nil)).Set("attempts = attempts + 1").Where("id = ?", HashToken(token)).Exec(ctx)
+		if _, _, berr := s.bumpCount(ctx, s.db, "code:"+accountID, wrongCodeWindow); berr != nil {
+			return "", nil, berr
+		}
 		return "", nil, err
 	}
 	if err != nil {

@@ -14,10 +14,11 @@ CREATE UNIQUE INDEX password_resets_token_hash ON password_resets (token_hash);
 --bun:split
 CREATE INDEX password_resets_account ON password_resets (account_id);
 --bun:split
--- Counters for "forgot password" requests, per email and per client
--- address. One row per key, bumped by a single upsert, so the limit holds
--- under concurrent requests on both databases.
-CREATE TABLE reset_request_counts (
+-- Counters of requests in a time window: "forgot password" requests per
+-- email and per client address, wrong two-factor codes per account. One row
+-- per key, bumped by a single upsert, so a limit holds under concurrent
+-- requests on both databases.
+CREATE TABLE request_counts (
   key VARCHAR(300) PRIMARY KEY,
   count INTEGER NOT NULL,
   window_start TIMESTAMPTZ NOT NULL
