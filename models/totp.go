@@ -27,17 +27,17 @@ import (
 // compute them for any moment.
 
 const (
-	totpIssuer      = "Muster"
-	totpPeriod      = 30
-	recoveryCodeN   = 10
-	challengeTTL    = 5 * time.Minute
-	challengeTries  = 5
+	totpIssuer     = "Muster"
+	totpPeriod     = 30
+	recoveryCodeN  = 10
+	challengeTTL   = 5 * time.Minute
+	challengeTries = 5
 	// wrongCodesPerAccount bounds wrong codes per account across
 	// challenges: a right password buys a new challenge, so five tries
 	// each would otherwise add up without end.
 	wrongCodesPerAccount = 10
 	wrongCodeWindow      = 15 * time.Minute
-	totpSkewPeriods = 1 // a code from the step before or after is accepted too
+	totpSkewPeriods      = 1 // a code from the step before or after is accepted too
 )
 
 var totpOpts = totp.ValidateOpts{Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
