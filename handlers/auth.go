@@ -119,10 +119,7 @@ func (h *Handler) signIn(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
-	if err := h.startSession(c, acc); err != nil {
-		return err
-	}
-	return redirect(c, safeNext(next))
+	return h.afterPassword(c, acc, next) // the second step, when the account has one
 }
 
 func (h *Handler) signOut(c *fiber.Ctx) error {

@@ -20,6 +20,7 @@ type memberRow struct {
 	Menu                           bool
 	Edit, InviteActions            bool // edit; resend/copy/revoke
 	Deactivate, Reactivate, Remove bool
+	SignIn                         bool // send a reset link, clear two-factor
 	// Blocked says why Deactivate and Remove are shown disabled: the
 	// server would refuse them (see checkNotSelf and guardLastAdmin).
 	Blocked string
@@ -39,12 +40,13 @@ func newMemberRow(now time.Time, m *models.Member, perms models.PermissionSet, w
 		Reactivate:    canRemove && m.Status == models.StatusDeactivated,
 		Remove:        canRemove && m.Status != models.StatusInvited, // an invitation is revoked instead
 	}
+	r.SignIn = peer && r.Edit && m.AccountID != nil && m.Status == models.StatusActive
 	switch {
 	case m.ID == viewerID:
 		r.Blocked = "This is you: another admin can deactivate or remove you."
 	case m.ID == soleAdmin:
 		r.Blocked = "Not possible for the last active Admin: make someone else an Admin first."
 	}
-	r.Menu = r.Edit || r.InviteActions || r.Deactivate || r.Reactivate || r.Remove
+	r.Menu = r.Edit || r.InviteActions || r.Deactivate || r.Reactivate || r.Remove || r.SignIn
 	return r
 }
