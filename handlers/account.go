@@ -71,6 +71,9 @@ func (h *Handler) accountPage(c *fiber.Ctx, status int, v accountView) error {
 		data["Secret"] = groupSecret(tf.PendingSecret)
 		data["RawSecret"] = tf.PendingSecret
 	}
+	// A boosted form's answer would leave its POST address in the address
+	// bar, which has no page to reload.
+	c.Set("HX-Push-Url", "/account")
 	c.Status(status)
 	return page(c, "account/index", data)
 }
@@ -204,6 +207,7 @@ func (h *Handler) saveTwoFactorSetting(c *fiber.Ctx) error {
 		msg = "Two-factor sign-in is required: members who sign in with a password set it up before they continue."
 	}
 	ws := workspace(c)
+	c.Set("HX-Push-Url", "/w/"+ws.Slug+"/settings")
 	return h.settingsPage(c, fiber.StatusOK, nil, fiber.Map{"name": ws.Name, "slug": ws.Slug,
 		"invite_expiry": strconv.Itoa(ws.InviteExpiryHours), "invites_per_hour": strconv.Itoa(ws.InvitesPerHour), "scim_invites": ws.SCIMInvites}, msg)
 }

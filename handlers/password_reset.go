@@ -78,6 +78,7 @@ func (h *Handler) reset(c *fiber.Ctx) error {
 	// Every session ended, this browser's too if it had one: sign in afresh
 	// (with the second factor, when there is one).
 	h.clearSessionCookie(c)
+	c.Set("HX-Push-Url", "/signin")
 	c.Status(fiber.StatusOK)
 	return page(c, "auth/signin", fiber.Map{"Title": "Sign in", "Form": fiber.Map{"email": acc.Email},
 		"Notice": "Your password is changed, and you were signed out everywhere. Sign in with the new password."})
