@@ -63,10 +63,7 @@ func (h *Handler) setup(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
-	if err := h.startSession(c, acc); err != nil {
-		return err
-	}
-	return redirect(c, "/w/"+ws.Slug+"/members")
+	return h.afterPassword(c, acc, "/w/"+ws.Slug+"/members")
 }
 
 func (h *Handler) startSession(c *fiber.Ctx, acc *models.Account) error {

@@ -142,12 +142,8 @@ func (s *Store) ChangePassword(ctx context.Context, acc *Account, current, curre
 	if err := v.err(); err != nil {
 		return err
 	}
-	var hash string
-	if err := s.db.NewSelect().Model((*Account)(nil)).Column("password_hash").Where("id = ?", acc.ID).Scan(ctx, &hash); err != nil {
-		return notFound(err)
-	}
-	if ok, err := argon2id.ComparePasswordAndHash(currentPassword, hash); err != nil || !ok {
-		return &ValidationError{Fields: map[string]string{"current_password": "That is not your current password."}}
+	if err := s.checkOwnPassword(ctx, acc.ID, currentPassword, "current_password", "That is not your current password."); err != nil {
+		return err
 	}
 	newHash, err := hashPassword(newPassword)
 	if err != nil {
@@ -156,6 +152,34 @@ func (s *Store) ChangePassword(ctx context.Context, acc *Account, current, curre
 	return s.tx(ctx, func(tx bun.Tx) error {
 		return s.setPassword(ctx, tx, acc.ID, newHash, current, "account.password_changed")
 	})
+}
+
+// Wrong passwords given on the account page (to change the password or turn
+// two-factor off) are limited per account, so a session left open is no way
+// to guess the password.
+const (
+	wrongPasswordsPerAccount = 10
+	wrongPasswordWindow      = 15 * time.Minute
+)
+
+// checkOwnPassword checks a signed-in person's password, answering a field
+// error (or, past the limit, a RateLimitedError without checking).
+func (s *Store) checkOwnPassword(ctx context.Context, accountID, password, field, msg string) error {
+	key := "password:" + accountID
+	if n, start := s.countOf(ctx, s.db, key, wrongPasswordWindow); n >= wrongPasswordsPerAccount {
+		return &RateLimitedError{RetryAfter: start.Add(wrongPasswordWindow).Sub(s.now())}
+	}
+	var hash string
+	if err := s.db.NewSelect().Model((*Account)(nil)).Column("password_hash").Where("id = ?", accountID).Scan(ctx, &hash); err != nil {
+		return notFound(err)
+	}
+	if ok, err := argon2id.ComparePasswordAndHash(password, hash); err != nil || !ok {
+		if _, _, err := s.bumpCount(ctx, s.db, key, wrongPasswordWindow); err != nil {
+			return err
+		}
+		return &ValidationError{Fields: map[string]string{field: msg}}
+	}
+	return nil
 }
 
 // setPassword stores a new hash, ends the account's sessions but keep, ends

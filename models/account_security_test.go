@@ -263,6 +263,14 @@ func TestAccountPage(t *testing.T) {
 		if err := s.ChangePassword(ctx, acc, here, modelstest.AdminPassword, "a brand new password", "a brand new password"); err != nil {
 			t.Fatal(err)
 		}
+		// Guessing the password from an open session stops after ten tries.
+		for i := 0; i < 9; i++ {
+			_ = s.ChangePassword(ctx, acc, here, "guess", "another new password", "another new password")
+		}
+		var rl *models.RateLimitedError
+		if err := s.ChangePassword(ctx, acc, here, "a brand new password", "another new password", "another new password"); !errors.As(err, &rl) {
+			t.Errorf("after ten wrong passwords: %v", err)
+		}
 		if _, err := s.SessionAccount(ctx, there); !errors.Is(err, models.ErrNotFound) {
 			t.Error("other session survived the password change")
 		}

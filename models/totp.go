@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alexedwards/argon2id"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 	"github.com/uptrace/bun"
@@ -220,12 +219,8 @@ func (s *Store) matchTOTP(secret, code string, lastStep int64) (int64, bool) {
 // DisableTOTP turns the account's second factor off; the person confirms
 // with their password.
 func (s *Store) DisableTOTP(ctx context.Context, acc *Account, password string) error {
-	var hash string
-	if err := s.db.NewSelect().Model((*Account)(nil)).Column("password_hash").Where("id = ?", acc.ID).Scan(ctx, &hash); err != nil {
-		return notFound(err)
-	}
-	if ok, err := argon2id.ComparePasswordAndHash(password, hash); err != nil || !ok {
-		return &ValidationError{Fields: map[string]string{"password": "That is not your password."}}
+	if err := s.checkOwnPassword(ctx, acc.ID, password, "password", "That is not your password."); err != nil {
+		return err
 	}
 	return s.tx(ctx, func(tx bun.Tx) error {
 		n, err := clearTOTP(ctx, tx, acc.ID)
