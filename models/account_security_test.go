@@ -327,6 +327,11 @@ func TestTwoFactor(t *testing.T) {
 		if must, _ := s.MustEnrol(ctx, here, ws.ID); must {
 			t.Error("still must enrol after enrolling")
 		}
+		elsewhere, _ := s.CreateSession(ctx, acc.ID, "10.0.0.3", "Safari")
+		_ = s.MarkPasswordOnly(ctx, elsewhere)
+		if must, _ := s.MustEnrol(ctx, elsewhere, ws.ID); must {
+			t.Error("a password-only session must enrol an account that has enrolled")
+		}
 		tf, err := s.TwoFactorOf(ctx, acc.ID)
 		if err != nil || !tf.Enabled || tf.RecoveryLeft != 10 {
 			t.Fatalf("TwoFactorOf = %+v, %v", tf, err)

@@ -375,10 +375,14 @@ func (s *Store) MarkPasswordOnly(ctx context.Context, token string) error {
 
 // MustEnrol tells whether the session holding token must enrol a second
 // factor before it may use workspace wsID: the workspace requires
-// two-factor, and the session was opened with a password alone.
+// two-factor, the session was opened with a password alone, and the account
+// still has no second factor (one enrolled in another browser lets this
+// session through too: it was signed in before).
 func (s *Store) MustEnrol(ctx context.Context, token, wsID string) (bool, error) {
 	return s.db.NewSelect().TableExpr("sessions AS s").Join("JOIN workspaces AS w ON w.id = ?", wsID).
-		Where("s.id = ? AND s.password_only AND w.require_2fa", HashToken(token)).Exists(ctx)
+		Where("s.id = ? AND s.password_only AND w.require_2fa", HashToken(token)).
+		Where("NOT EXISTS (SELECT 1 FROM account_totp AS t WHERE t.account_id = s.account_id AND t.enabled_at IS NOT NULL)").
+		Exists(ctx)
 }
 
 // RequiresTwoFactor reads a workspace's "require two-factor" setting.
