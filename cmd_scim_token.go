@@ -25,6 +25,10 @@ func scimTokenCmd(args []string, out io.Writer) error {
 		return errors.New(scimTokenUsage)
 	}
 	action, args := args[0], args[1:]
+	if action == "-h" || action == "-help" || action == "--help" || action == "help" {
+		fmt.Fprintln(out, scimTokenUsage)
+		return flag.ErrHelp
+	}
 	fs := flag.NewFlagSet("muster scim-token "+action, flag.ContinueOnError)
 	slug := fs.String("workspace", "", "slug of the workspace (required)")
 	var name, id *string

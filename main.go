@@ -1,14 +1,7 @@
 // Muster is a self-hosted team directory: admins invite people and give them
 // roles in the browser, identity providers provision them over SCIM.
-//
-//	muster                  serve (the default)
-//	muster setup ...        create the first workspace and admin from a shell
-//	muster demo ...         fill a workspace with made-up members
-//	muster scim-token ...   create, list or revoke a workspace's SCIM tokens
-//	muster reset-password   print a password reset link for a locked-out account
-//	muster migrate          bring the database schema up to date and exit
-//
-// Every command reads the same settings; `muster -h` lists them.
+// `muster help` lists the commands (see commands below); every command
+// reads the same settings, which `muster serve -h` lists.
 package main
 
 import (
@@ -17,9 +10,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -31,6 +27,50 @@ import (
 	"github.com/muster-app/muster/mail"
 	"github.com/muster-app/muster/models"
 )
+
+// version and commit name this build; set them with
+// go build -ldflags "-X main.version=1.2.0 -X main.commit=$(git rev-parse --short HEAD)".
+// Unset, the commit comes from the build's VCS stamp where there is one.
+var version, commit = "dev", ""
+
+// buildVersion is "muster <version> (<commit>)".
+func buildVersion() string {
+	c := commit
+	if c == "" {
+		if info, ok := debug.ReadBuildInfo(); ok {
+			for _, s := range info.Settings {
+				if s.Key == "vcs.revision" && len(s.Value) >= 7 {
+					c = s.Value[:7]
+				}
+			}
+		}
+	}
+	if c == "" {
+		return "muster " + version
+	}
+	return "muster " + version + " (" + c + ")"
+}
+
+// commands are what `muster help` lists, in its order.
+var commands = []struct{ name, help string }{
+	{"serve", "run the web app and the SCIM endpoint (the default)"},
+	{"setup", "create the first workspace and its admin from a shell"},
+	{"demo", "fill a workspace with made-up members"},
+	{"scim-token", "create, list or revoke a workspace's SCIM tokens"},
+	{"reset-password", "print a one-time password reset link for a locked-out account"},
+	{"migrate", "bring the database schema up to date and exit"},
+	{"version", "print the version and commit"},
+	{"help", "list these commands"},
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "%s: a self-hosted team directory.\n\nUsage: muster [command] [flags]\n\nCommands:\n", buildVersion())
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.help)
+	}
+	fmt.Fprint(w, "\n`muster COMMAND -h` shows a command's flags; `muster serve -h` lists every setting\n"+
+		"with its MUSTER_ environment variable.\n")
+}
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
@@ -46,8 +86,19 @@ func run(args []string) error {
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
+	} else if len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		cmd = "help" // `muster -h`: the commands; `muster serve -h`: the settings
 	}
 	switch cmd {
+	case "help":
+		usage(os.Stdout)
+		return nil
+	case "version":
+		if err := flag.NewFlagSet("muster version", flag.ContinueOnError).Parse(args); err != nil {
+			return err
+		}
+		fmt.Println(buildVersion())
+		return nil
 	case "serve":
 		cfg, err := config.Load("muster", args)
 		if err != nil {
@@ -74,7 +125,8 @@ func run(args []string) error {
 	case "reset-password":
 		return resetPasswordCmd(args, os.Stdout)
 	default:
-		return fmt.Errorf("unknown command %q (want serve, setup, demo, scim-token, reset-password or migrate)", cmd)
+		usage(os.Stderr)
+		return fmt.Errorf("unknown command %q", cmd)
 	}
 }
 
@@ -128,15 +180,22 @@ func serve(cfg config.Config) error {
 		MinGap: time.Minute / time.Duration(cfg.MailPerMinute)}
 	imports := models.NewImportRunner(store, log)
 	app := handlers.New(handlers.Options{Store: store, Logger: log, BaseURL: cfg.BaseURL, Secure: cfg.Secure(),
-		ProxyHeader: cfg.ProxyHeader, EmailQueued: worker.Wake, ImportStarted: imports.Wake, SCIMRate: cfg.SCIMRate})
+		ProxyHeader: cfg.ProxyHeader, EmailQueued: worker.Wake, ImportStarted: imports.Wake, SCIMRate: cfg.SCIMRate,
+		Version: buildVersion()})
 	go imports.Run(ctx, worker.Wake)
 
 	go purgeLoop(ctx, store, log)
 	workerDone := make(chan struct{})
 	go func() { defer close(workerDone); worker.Run(ctx) }()
 	defer func() { stop(); <-workerDone }()
+	// Listen before saying that Muster runs: a port in use or a bad
+	// address is an error of its own, not a line after "running".
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on MUSTER_ADDR %q: %w", cfg.Addr, err)
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- app.Listen(cfg.Addr) }()
+	go func() { errc <- app.Listener(ln) }()
 	db := "SQLite " + cfg.DatabaseURL
 	if models.IsPostgres(cfg.DatabaseURL) {
 		db = "PostgreSQL"

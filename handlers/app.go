@@ -39,6 +39,9 @@ type Options struct {
 	ImportStarted func()
 	// SCIMRate bounds each SCIM token's requests per second; 0: no limit.
 	SCIMRate float64
+	// Version names this build ("muster 1.2.0 (abc1234)"), shown to admins
+	// in the page footer. Optional.
+	Version string
 }
 
 // Handler holds what every route needs.
@@ -65,7 +68,7 @@ func New(opts Options) *fiber.App {
 	h := &Handler{store: opts.Store, log: opts.Logger, opts: opts}
 
 	engine := html.NewFileSystem(http.FS(views.FS), ".html")
-	engine.AddFuncMap(templateFuncs(func() time.Time { return opts.Store.Now() }))
+	engine.AddFuncMap(templateFuncs(func() time.Time { return opts.Store.Now() }, opts.Version))
 
 	app := fiber.New(fiber.Config{
 		// Without Immutable, strings from FormValue, Params and Query point

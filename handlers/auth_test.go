@@ -188,3 +188,27 @@ func TestTamperedSessionSignsOutCleanly(t *testing.T) {
 	}
 	expectStatus(t, c.get("/signin"), 200)
 }
+
+// TestSignInWithBadBytes: a NUL or invalid UTF-8 in the email or password
+// is answered with the form and its error, on both databases.
+func TestSignInWithBadBytes(t *testing.T) {
+	for _, d := range modelstest.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			app, store := newApp(t, d)
+			modelstest.SetUp(t, store)
+			c := newClient(t, app)
+			c.get("/signin")
+			for _, f := range []url.Values{
+				{"email": {"ada\x00@example.com"}, "password": {"guess"}},
+				{"email": {"ada@example.com"}, "password": {"gu\x00ess"}},
+				{"email": {"\xff@example.com"}, "password": {"\xfe"}},
+			} {
+				res := c.post("/signin", f)
+				expectStatus(t, res, http.StatusUnprocessableEntity)
+				if !strings.Contains(res.Doc.Find("#form-error").Text(), "don't match") {
+					t.Errorf("%q: %q", f, res.Doc.Find("#form-error").Text())
+				}
+			}
+		})
+	}
+}

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/muster-app/muster/models"
@@ -234,8 +236,11 @@ func (bt *browserTest) crawl() int {
 	bt.waitTrue("the navigation", `!!document.querySelector(".nav a")`)
 	pages := browserEval[[]string](bt, `[...document.querySelectorAll(".nav a[href]")].map(a => a.getAttribute("href"))`)
 	clicked := 0
-	done := map[string]bool{} // by key: the header's controls are crawled on the first page only
+	done := map[string]bool{}    // by key: the header's controls are crawled on the first page only
+	checked := map[string]bool{} // pages and dialogs axe has checked
 	for _, page := range pages {
+		bt.crawlLoad(page)
+		bt.expectAccessible(page)
 		var submits []*crawlControl
 		for {
 			controls := bt.crawlLoad(page)
@@ -268,6 +273,10 @@ func (bt *browserTest) crawl() int {
 				continue
 			}
 			out := bt.crawlAct(page, next)
+			if out.Dialog && !checked[out.DialogID] {
+				checked[out.DialogID] = true
+				bt.expectAccessible(page + " " + out.DialogID)
+			}
 			if out.Dialog {
 				if forms := browserEval[int](bt, `document.querySelectorAll("#dialog-slot dialog form[hx-post]").length`); forms > 0 {
 					submits = append(submits, &crawlControl{Kind: "submit", Key: "submit " + out.DialogID + " from " + next.Key, Opener: next})
@@ -284,7 +293,74 @@ func (bt *browserTest) crawl() int {
 		}
 	}
 	bt.t.Logf("the crawl clicked %d controls on %d pages", clicked, len(pages))
+	bt.phonePass(pages)
+	bt.darkPass(pages)
 	return clicked
+}
+
+// darkPass loads every page with the system asking for dark colours: axe
+// must pass there too (contrast above all).
+func (bt *browserTest) darkPass(pages []string) {
+	bt.t.Helper()
+	media := func(features ...*emulation.MediaFeature) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: features})
+			return err
+		})
+	}
+	bt.do("dark colours", media(&emulation.MediaFeature{Name: "prefers-color-scheme", Value: "dark"}))
+	defer bt.do("light colours", media())
+	for _, page := range pages {
+		bt.crawlLoad(page)
+		if bg := browserEval[string](bt, `getComputedStyle(document.body).backgroundColor`); bg == "rgb(246, 247, 249)" {
+			bt.t.Fatalf("%s: the page stays light when the system asks for dark", page)
+		}
+		bt.expectAccessible(page + " in dark colours")
+	}
+}
+
+// phonePass loads every page, and opens every dialog of its own (not the
+// rows'), at 390×844: nothing may be wider than the screen, the
+// navigation must reach every page through its menu, and axe must pass.
+func (bt *browserTest) phonePass(pages []string) {
+	bt.t.Helper()
+	bt.do("a phone's screen", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	defer bt.do("back to the desktop", chromedp.EmulateViewport(browserWidth, browserHeight))
+	for _, page := range pages {
+		controls := bt.crawlLoad(page)
+		what := page + " at 390 px"
+		bt.expectFitsWidth(what)
+		bt.expectAccessible(what)
+		if strings.HasSuffix(page, "/members") {
+			bt.screenshotForDocsAt("members-phone.png", 390, 844)
+		}
+		// Every page and Sign out are within reach: visible, or in an open menu.
+		bt.click("#nav-toggle")
+		bt.waitTrue(what+": every page and Sign out in the open menu", `document.querySelector("#nav-toggle").getAttribute("aria-expanded") === "true" &&
+			[...document.querySelectorAll(".nav a, .menu-account form[action='/signout'] button")].every(a => a.getClientRects().length > 0 && a.getBoundingClientRect().right <= innerWidth)`)
+		bt.expectFitsWidth(what + " with the menu open")
+		bt.expectAccessible(what + " with the menu open")
+		bt.do("press Escape", chromedp.KeyEvent("\x1b"))
+		bt.waitTrue(what+": the menu closed by Esc, focus on its button", `document.activeElement?.id === "nav-toggle" && !document.querySelector(".topbar.open")`)
+		for _, c := range controls {
+			if !c.OpensDialog || c.InMenu {
+				continue
+			}
+			out := bt.crawlAct(page, &c)
+			if !out.Dialog {
+				continue
+			}
+			bt.expectFitsWidth(what + " " + out.DialogID)
+			if r := browserEval[[4]float64](bt, `(() => { const r = document.querySelector("#dialog-slot dialog").getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })()`); r[0] < 0 || r[1] < 0 || r[2] > 390 || r[3] > 844 {
+				bt.t.Errorf("%s: the dialog %s is off the screen at %v", what, out.DialogID, r)
+			}
+			bt.expectAccessible(what + " " + out.DialogID)
+			if out.DialogID == "invite-dialog" {
+				bt.screenshotForDocsAt("invite-dialog-phone.png", 390, 844)
+			}
+			bt.crawlCloseDialog(page, c.Key)
+		}
+	}
 }
 
 // crawlLoad loads page afresh and returns its controls.

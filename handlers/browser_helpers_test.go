@@ -377,11 +377,17 @@ func (bt *browserTest) text(sel string) string {
 // MUSTER_UPDATE_SCREENSHOTS=1 (the README shows them).
 func (bt *browserTest) screenshotForDocs(name string) {
 	bt.t.Helper()
+	bt.screenshotForDocsAt(name, browserWidth, browserHeight)
+}
+
+// screenshotForDocsAt is screenshotForDocs for a viewport of width×height.
+func (bt *browserTest) screenshotForDocsAt(name string, width, height int) {
+	bt.t.Helper()
 	if os.Getenv("MUSTER_UPDATE_SCREENSHOTS") != "1" {
 		return
 	}
 	// No hover highlight or text cursor in the picture.
-	bt.do("park the mouse", chromedp.MouseEvent(chromedp.MouseMoved, 8, browserHeight-8),
+	bt.do("park the mouse", chromedp.MouseEvent(chromedp.MouseMoved, 8, float64(height-8)),
 		chromedp.Evaluate[chromedp.Void](`document.activeElement?.blur()`))
 	ctx, cancel := context.WithTimeout(bt.ctx, browserStepTimeout)
 	defer cancel()
@@ -390,8 +396,8 @@ func (bt *browserTest) screenshotForDocs(name string) {
 		bt.t.Fatalf("screenshot %s: %v", name, err)
 	}
 	cfg, err := png.DecodeConfig(bytes.NewReader(shot))
-	if err != nil || cfg.Width != browserWidth || cfg.Height != browserHeight {
-		bt.t.Fatalf("screenshot %s: want a %dx%d PNG, got %+v (%v)", name, browserWidth, browserHeight, cfg, err)
+	if err != nil || cfg.Width != width || cfg.Height != height {
+		bt.t.Fatalf("screenshot %s: want a %dx%d PNG, got %+v (%v)", name, width, height, cfg, err)
 	}
 	dir := filepath.Join("..", "docs", "screenshots")
 	if err := os.MkdirAll(dir, 0o755); err != nil {

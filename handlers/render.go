@@ -131,9 +131,11 @@ func actorLabel(kind, name string) string {
 }
 
 // templateFuncs are the views' functions; now is the store's clock, so
-// "3 days ago" is measured on the clock the times were written with.
-func templateFuncs(now func() time.Time) template.FuncMap {
+// "3 days ago" is measured on the clock the times were written with, and
+// version names this build.
+func templateFuncs(now func() time.Time, version string) template.FuncMap {
 	return template.FuncMap{
+		"version":  func() string { return version },
 		"ago":      func(t *time.Time) string { return ago(now(), t) },
 		"datetime": datetime,
 		"initials": initials,

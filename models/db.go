@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -41,6 +43,12 @@ func Open(dbURL string) (*bun.DB, error) {
 		}
 		return db, nil
 	}
+	if i := strings.Index(dbURL, "://"); i > 0 && !strings.HasPrefix(dbURL, "sqlite://") && !strings.HasPrefix(dbURL, "file:") {
+		return nil, fmt.Errorf("the database URL %q is for %s, which Muster does not run on: give a SQLite file (such as muster.db) or a postgres:// URL", redactURL(dbURL), dbURL[:i])
+	}
+	if err := checkSQLitePath(sqlitePath(dbURL)); err != nil {
+		return nil, err
+	}
 	sqldb, err := sql.Open("sqlite", sqliteDSN(dbURL))
 	if err != nil {
 		return nil, err
@@ -57,6 +65,65 @@ func Open(dbURL string) (*bun.DB, error) {
 		return nil, fmt.Errorf("open SQLite %q: %w", dbURL, err)
 	}
 	return db, nil
+}
+
+// sqlitePath is the file a SQLite database URL names.
+func sqlitePath(dbURL string) string {
+	path, _, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(dbURL, "sqlite://"), "file:"), "?")
+	return path
+}
+
+// checkSQLitePath says plainly what would stop SQLite from opening path
+// for writing (SQLite itself says "out of memory" for a missing folder):
+// the folder missing or not writable (SQLite writes its journal beside the
+// file), or the file read-only.
+func checkSQLitePath(path string) error {
+	if path == "" || strings.HasPrefix(path, ":memory:") {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	if fi, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("the folder %s for the database %s does not exist: create it, or set MUSTER_DATABASE_URL to a file in another folder", dir, path)
+	} else if err != nil {
+		return fmt.Errorf("the folder %s of the database cannot be reached by this user (%w)", dir, unwrapPathError(err))
+	} else if !fi.IsDir() {
+		return fmt.Errorf("the database %s cannot be created: %s is not a folder", path, dir)
+	}
+	if fi, err := os.Stat(path); err == nil {
+		if fi.IsDir() {
+			return fmt.Errorf("the database %s is a folder, not a file", path)
+		}
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			return fmt.Errorf("the database file %s is read-only for this user: Muster needs to write to it (%w)", path, unwrapPathError(err))
+		}
+		f.Close()
+	}
+	// The journal (WAL) files go beside the database, so the folder must
+	// take new files too.
+	f, err := os.CreateTemp(dir, ".muster-write-check-*")
+	if err != nil {
+		return fmt.Errorf("the folder %s of the database is not writable for this user: Muster keeps its journal beside the database (%w)", dir, unwrapPathError(err))
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// unwrapPathError drops the path an *os.PathError repeats.
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// redactURL hides a password in a URL for messages.
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return u.Redacted()
+	}
+	return s
 }
 
 func sqliteDSN(dbURL string) string {

@@ -17,6 +17,15 @@ import (
 
 // scimFixture is a workspace with members and roles chosen to tell the
 // operators apart; ids maps short names (ada, grace, …) and role names to ids.
+// at is hour h of the test's day on the store's clock, which starts at
+// modelstest.Epoch: at(9) is that very moment.
+func at(h int) time.Time { return modelstest.Epoch.Add(time.Duration(h-9) * time.Hour) }
+
+// atText is at(h) plus extra as a filter value, in layout and zone.
+func atText(h int, extra time.Duration, layout string, zone *time.Location) string {
+	return at(h).Add(extra).In(zone).Format(layout)
+}
+
 type scimFixture struct {
 	ws    *models.Workspace
 	ids   map[string]string
@@ -26,7 +35,7 @@ type scimFixture struct {
 func setUpSCIMFilter(t testing.TB, s *models.Store) *scimFixture {
 	t.Helper()
 	ctx := context.Background()
-	modelstest.FakeClock(s) // ada and the built-in roles: 2026-11-23 09:00 UTC
+	modelstest.FakeClock(s) // ada and the built-in roles: at(9), modelstest.Epoch
 	_, ws := modelstest.SetUp(t, s)
 	fx := &scimFixture{ws: ws, ids: map[string]string{}, names: map[string]string{}}
 	var roles []models.Role
@@ -42,7 +51,6 @@ func setUpSCIMFilter(t testing.TB, s *models.Store) *scimFixture {
 	}
 	fx.ids["ada"], fx.names[ada.ID] = ada.ID, "ada"
 
-	at := func(h int) time.Time { return time.Date(2026, 11, 23, h, 0, 0, 0, time.UTC) }
 	for _, r := range []*models.Role{
 		{Name: "Customer Success", ExternalID: ptr("grp-cs")},
 		{Name: "Empty"},
@@ -242,11 +250,11 @@ func TestSCIMWhereUsers(t *testing.T) {
 		{`groups[value eq "{Customer Success}"]`, "grace"},
 		{`not (groups.value eq "{Member}")`, "ada,elodie,linus"},
 		// meta
-		{`meta.created gt "2026-11-23T10:30:00Z"`, "alan,elodie,linus"},
-		{`meta.created ge "2026-11-23T10:00:00Z"`, "alan,elodie,grace,linus"},
-		{`meta.created lt "2026-11-23T11:00:00+01:00"`, "ada"},
-		{`meta.created eq "2026-11-23T11:00:00Z"`, "alan"},
-		{`meta.lastModified le "2026-11-23T10:30:00.000Z"`, "ada,grace"},
+		{`meta.created gt "` + atText(10, 30*time.Minute, time.RFC3339, time.UTC) + `"`, "alan,elodie,linus"},
+		{`meta.created ge "` + atText(10, 0, time.RFC3339, time.UTC) + `"`, "alan,elodie,grace,linus"},
+		{`meta.created lt "` + atText(10, 0, time.RFC3339, time.FixedZone("", 3600)) + `"`, "ada"}, // 11:00+01:00
+		{`meta.created eq "` + atText(11, 0, time.RFC3339, time.UTC) + `"`, "alan"},
+		{`meta.lastModified le "` + atText(10, 30*time.Minute, "2006-01-02T15:04:05.000Z07:00", time.UTC) + `"`, "ada,grace"},
 		{`meta.resourceType eq "user"`, allUsers},
 		{`meta pr`, allUsers},
 		// Enterprise extension, with and without its URN.
@@ -312,7 +320,7 @@ func TestSCIMWhereGroups(t *testing.T) {
 		{`not (members pr)`, "Empty"},
 		{`members.type eq "User"`, "Admin,Customer Success,Member"},
 		{`meta.resourceType eq "Group"`, allGroups},
-		{`meta.created ge "2026-11-23T09:00:00Z" and meta.lastModified le "2026-11-23T09:00:00Z"`, allGroups},
+		{`meta.created ge "` + atText(9, 0, time.RFC3339, time.UTC) + `" and meta.lastModified le "` + atText(9, 0, time.RFC3339, time.UTC) + `"`, allGroups},
 	}
 	modelstest.Each(t, func(t *testing.T, s *models.Store) {
 		fx := setUpSCIMFilter(t, s)

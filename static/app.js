@@ -185,6 +185,22 @@
     showToast("error", "Muster could not be reached. Check your connection and try again.");
   });
 
+  // The Menu button of the top bar on a phone: opens and closes the
+  // navigation; Esc closes it and gives focus back to the button.
+  document.addEventListener("click", function (e) {
+    var toggle = e.target.closest("#nav-toggle");
+    if (!toggle) return;
+    var open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    toggle.closest(".topbar").classList.toggle("open", open);
+  });
+  document.addEventListener("keydown", function (e) {
+    var toggle = document.getElementById("nav-toggle");
+    if (e.key !== "Escape" || !toggle || toggle.getAttribute("aria-expanded") !== "true") return;
+    toggle.click();
+    toggle.focus();
+  });
+
   document.addEventListener("click", function (e) {
     var copy = e.target.closest("[data-copy]");
     if (copy) {
@@ -207,7 +223,7 @@
       return;
     }
     // A menu closes once one of its items is chosen…
-    var item = e.target.closest("details.menu [role=menuitem]");
+    var item = e.target.closest("details.menu [role=menuitem]:not([aria-disabled=true])");
     if (item) {
       item.closest("details.menu").removeAttribute("open");
       var row = item.closest("tr[id]");
@@ -225,5 +241,33 @@
       var s = m.querySelector("summary");
       if (s) s.focus();
     });
+  });
+
+  // Menus follow the WAI-ARIA menu button pattern: opening one puts focus
+  // on its first item (and closes any other); Arrow Down and Up move
+  // through the items, round the ends; Home and End go to the first and
+  // last; Arrow Down or Up on the closed menu's button opens it.
+  function menuItems(menu) { return Array.prototype.slice.call(menu.querySelectorAll("[role=menuitem]")); }
+  document.addEventListener("toggle", function (e) {
+    var menu = e.target;
+    if (!menu.matches || !menu.matches("details.menu") || !menu.open) return;
+    document.querySelectorAll("details.menu[open]").forEach(function (m) { if (m !== menu) m.removeAttribute("open"); });
+    var first = menuItems(menu)[0];
+    if (first) first.focus();
+  }, true); // toggle does not bubble
+  document.addEventListener("keydown", function (e) {
+    var menu = e.target.closest && e.target.closest("details.menu");
+    if (!menu) return;
+    var items = menuItems(menu), i = items.indexOf(document.activeElement);
+    if (!menu.open && e.target.matches("summary") && (e.key === "ArrowDown" || e.key === "ArrowUp")) {
+      e.preventDefault();
+      menu.open = true; // the toggle handler focuses the first item
+      return;
+    }
+    if (i < 0 || !items.length) return;
+    var to = {ArrowDown: i + 1, ArrowUp: i - 1, Home: 0, End: items.length - 1}[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    items[(to + items.length) % items.length].focus();
   });
 })();

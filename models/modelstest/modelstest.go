@@ -50,9 +50,11 @@ func Open(t testing.TB, dialect string) *models.Store {
 	t.Helper()
 	ctx := context.Background()
 	var store *models.Store
+	var dsn string
 	switch dialect {
 	case "sqlite":
-		db, err := models.Open(filepath.Join(t.TempDir(), "muster.db"))
+		dsn = filepath.Join(t.TempDir(), "muster.db")
+		db, err := models.Open(dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,7 +80,8 @@ func Open(t testing.TB, dialect string) *models.Store {
 			t.Fatal(err)
 		}
 		u.Path = "/" + name
-		db, err := models.Open(u.String())
+		dsn = u.String()
+		db, err := models.Open(dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,7 +100,30 @@ func Open(t testing.TB, dialect string) *models.Store {
 		t.Fatal(err)
 	}
 	useClock(t, store)
+	dsns.Store(store, dsn)
+	t.Cleanup(func() { dsns.Delete(store) })
 	return store
+}
+
+var dsns sync.Map // *models.Store → where its database is
+
+// Replica opens a second store on s's database, as another server process
+// would (its own connection pool; on SQLite, its own writer), reading the
+// same clock. It closes when the test ends.
+func Replica(t testing.TB, s *models.Store) *models.Store {
+	t.Helper()
+	dsn, ok := dsns.Load(s)
+	if !ok {
+		t.Fatal("modelstest: the store was not made by modelstest.Open")
+	}
+	db, err := models.Open(dsn.(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	r := models.NewStore(db)
+	r.Now = ClockOf(s).Now
+	return r
 }
 
 // SetUp runs first-time setup with a standard admin, returning its pieces.
@@ -123,8 +149,20 @@ func randomHex(n int) string {
 
 // Epoch is what every test store's clock reads first. Fixtures and code
 // share that one clock, so a test gives the same answer on any day it runs:
-// nothing a test makes carries today's date.
-var Epoch = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+// nothing a test makes carries today's date. MUSTER_TEST_EPOCH (RFC 3339)
+// moves it, to show that no test depends on the date it is either.
+var Epoch = epoch()
+
+func epoch() time.Time {
+	if v := os.Getenv("MUSTER_TEST_EPOCH"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			panic("MUSTER_TEST_EPOCH: " + err.Error())
+		}
+		return t.UTC()
+	}
+	return time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+}
 
 // Clock is the clock Open gives every store: it reads Epoch the first time
 // it is read and runs in real time from then on, so that things made one
