@@ -26,12 +26,12 @@ func TestBrowserKeyboard(t *testing.T) {
 	focused := func() string {
 		return browserEval[string](bt, `(document.activeElement?.textContent ?? "").trim()`)
 	}
-	row := `#members-rows tr:nth-child(2)` // Carla: Edit, Deactivate, Remove
+	row := `#members-rows tr:nth-child(2)` // Carla: Edit, Password and two-factor…, Deactivate, Remove
 	bt.do("focus the menu button", chromedp.Focus(chromedp.CSS(row+" .row-menu summary")))
 	bt.do("open it", chromedp.KeyEvent(kb.Enter))
 	bt.waitTrue("the first item focused", `document.activeElement?.matches("`+row+` [role=menuitem]:first-child")`)
 	for _, step := range []struct{ key, want string }{
-		{kb.ArrowDown, "Deactivate"}, {kb.End, "Remove from workspace"}, {kb.ArrowDown, "Edit"},
+		{kb.ArrowDown, "Password and two-factor…"}, {kb.ArrowDown, "Deactivate"}, {kb.End, "Remove from workspace"}, {kb.ArrowDown, "Edit"},
 		{kb.ArrowUp, "Remove from workspace"}, {kb.Home, "Edit"},
 	} {
 		bt.do("press a key", chromedp.KeyEvent(step.key))
