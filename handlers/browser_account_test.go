@@ -23,6 +23,7 @@ func TestBrowserForgotPassword(t *testing.T) {
 	bt.do("open sign-in", chromedp.Navigate(bt.base+"/signin"))
 	bt.click("#forgot-link")
 	bt.waitPath("/forgot")
+	bt.expectAccessible("/forgot")
 	bt.fill("#f-email", "ada@example.com")
 	bt.click(`form[action="/forgot"] button[type=submit]`)
 	bt.waitTrue("the confirmation", `!!document.querySelector("#forgot-sent")`)
@@ -37,6 +38,7 @@ func TestBrowserForgotPassword(t *testing.T) {
 	}
 	bt.do("open the link", chromedp.Navigate(link))
 	bt.waitTrue("the reset form", `document.readyState === "complete" && !!document.querySelector("#f-password")`)
+	bt.expectAccessible("/reset/…")
 	bt.fill("#f-password", "a password from the email")
 	bt.fill("#f-confirm_password", "a password from the email")
 	bt.click(`form[action^="/reset/"] button[type=submit]`)
@@ -82,9 +84,11 @@ func TestBrowserTwoFactor(t *testing.T) {
 			if ok := browserEval[bool](bt, `document.querySelector("#two-factor img").naturalWidth > 0`); !ok {
 				t.Error("the QR code image does not load (CSP?)")
 			}
+			bt.expectAccessible("/account while enrolling")
 			bt.fill("#f-code", code())
 			bt.click(`form[action="/account/two-factor/enable"] button`)
 			bt.waitTrue("the recovery codes", `document.querySelectorAll("#recovery-codes code").length === 10`)
+			bt.expectAccessible("/account with recovery codes")
 			if got := bt.location().Path; got != "/account" {
 				t.Errorf("after enrolling the address is %s", got)
 			}
@@ -96,6 +100,7 @@ func TestBrowserTwoFactor(t *testing.T) {
 			bt.fill("#f-password", modelstest.AdminPassword)
 			bt.click(`form[action="/signin"] button[type=submit]`)
 			bt.waitPath("/signin/code")
+			bt.expectAccessible("/signin/code")
 			bt.advanceClock(30 * time.Second) // the enrolment's code is spent
 			bt.fill("#f-code", code())
 			bt.click(`form[action="/signin/code"] button[type=submit]`)
