@@ -26,6 +26,7 @@ type Config struct {
 	SCIMRate       float64
 	LogLevel       string
 	ProxyHeader    string
+	SecretKey      string
 }
 
 // Secure reports whether Muster is served over TLS, so cookies get Secure.
@@ -51,6 +52,7 @@ func (c *Config) Settings() []Setting {
 		{"MUSTER_SCIM_RATE", "scim-rate", "200", "Requests per second one SCIM token may make (bursts of twice that); 0 for no limit.", nil},
 		{"MUSTER_LOG_LEVEL", "log-level", "info", "debug, info, warn or error.", &c.LogLevel},
 		{"MUSTER_PROXY_HEADER", "proxy-header", "", "Header holding the client address behind a trusted proxy, e.g. X-Forwarded-For.", &c.ProxyHeader},
+		{"MUSTER_SECRET_KEY", "secret-key", "", "32 random bytes in base64 (openssl rand -base64 32) that encrypt identity providers' client secrets; unset: muster-secret.key beside the SQLite file (made on first run). Every replica needs the same key.", &c.SecretKey},
 	}
 }
 
