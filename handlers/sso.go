@@ -361,4 +361,3 @@ func truncateText(s string, n int) string {
 	}
 	return string(r) + "…"
 }
-
