@@ -23,7 +23,7 @@ func secretKey(cfg config.Config) ([]byte, error) {
 	}
 	dir := "."
 	if !models.IsPostgres(cfg.DatabaseURL) {
-		path := strings.TrimPrefix(cfg.DatabaseURL, "file:")
+		path := strings.TrimPrefix(strings.TrimPrefix(cfg.DatabaseURL, "sqlite://"), "file:")
 		if i := strings.IndexByte(path, '?'); i >= 0 {
 			path = path[:i]
 		}

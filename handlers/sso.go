@@ -171,7 +171,13 @@ func (h *Handler) beginSSO(c *fiber.Ctx, ws *models.Workspace, cfg *models.SSOCo
 	}
 	c.Cookie(&fiber.Cookie{Name: ssoStateCookie, Value: state, Path: "/sso/callback", HTTPOnly: true, SameSite: "Lax",
 		Secure: h.opts.Secure, MaxAge: int(models.SSOStateLifetime / time.Second)})
-	return redirect(c, authURL)
+	if c.Get("HX-Request") == "true" {
+		return redirect(c, authURL)
+	}
+	// A form posted without htmx: the Content-Security-Policy's
+	// form-action 'self' would stop a redirect to the provider's origin,
+	// so a page sends the browser on instead.
+	return page(c, "sso/redirect", fiber.Map{"Title": "Single sign-on", "URL": authURL})
 }
 
 // startSSO is "Continue with SSO": the workspace is found by the email's
