@@ -57,9 +57,6 @@ func (s *Store) SSOSignIn(ctx context.Context, ws *Workspace, id SSOIdentity) (*
 	var acc *Account
 	var member *Member
 	err := s.tx(ctx, func(tx bun.Tx) error {
-		if err := s.lockWorkspace(ctx, tx, ws.ID); err != nil {
-			return err
-		}
 		cfg, err := ssoConfigTx(ctx, tx, ws.ID)
 		if errors.Is(err, ErrNotFound) {
 			return &SSORefusedError{Reason: SSONotConfigured, Message: ws.Name + " has no single sign-on set up."}
@@ -69,6 +66,18 @@ func (s *Store) SSOSignIn(ctx context.Context, ws *Workspace, id SSOIdentity) (*
 		m, err := s.findSSOMember(ctx, tx, ws.ID, email, id.UserNames)
 		if err != nil {
 			return err
+		}
+		if m == nil || m.Status == StatusInvited || m.AccountID == nil {
+			// A join or an activation: hold the workspace (on PostgreSQL)
+			// and look again, so two sign-ins of one person at the same
+			// moment do not both create. Signing in an active member,
+			// the usual case, takes no lock.
+			if err := s.lockWorkspace(ctx, tx, ws.ID); err != nil {
+				return err
+			}
+			if m, err = s.findSSOMember(ctx, tx, ws.ID, email, id.UserNames); err != nil {
+				return err
+			}
 		}
 		now := s.now()
 		switch {

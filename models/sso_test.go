@@ -333,3 +333,51 @@ func mustRole(t *testing.T, s *models.Store, ws *models.Workspace, name string) 
 	t.Fatalf("no role %s", name)
 	return ""
 }
+
+// Two sign-ins of one provisioned person at the same moment (a double
+// click, two tabs) make one account and one activation.
+func TestSSOSignInConcurrentActivation(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		f := newSSOFixture(t, s)
+		m := f.provision(t, "grace", "grace@acme.test")
+		id := models.SSOIdentity{Email: "grace@acme.test", EmailVerified: true}
+		accs := make(chan string, 2)
+		errs := make(chan error, 2)
+		for range 2 {
+			go func() {
+				acc, _, err := s.SSOSignIn(f.ctx, f.ws, id)
+				if err != nil {
+					errs <- err
+					return
+				}
+				accs <- acc.ID
+			}()
+		}
+		var ids []string
+		for range 2 {
+			select {
+			case a := <-accs:
+				ids = append(ids, a)
+			case err := <-errs:
+				t.Fatalf("concurrent sign-in: %v", err)
+			}
+		}
+		if ids[0] != ids[1] {
+			t.Fatalf("two accounts: %v", ids)
+		}
+		got, err := s.MemberByID(f.ctx, f.ws.ID, m.ID)
+		if err != nil || got.Status != models.StatusActive || *got.AccountID != ids[0] {
+			t.Fatalf("member %+v %v", got, err)
+		}
+		evs, _ := s.AuditEvents(f.ctx, f.ws.ID, 10)
+		n := 0
+		for _, e := range evs {
+			if e.Action == "sso.activated" {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Fatalf("%d activations", n)
+		}
+	})
+}
