@@ -286,3 +286,63 @@ func providerURL(t *testing.T, res *response) string {
 	}
 	return href
 }
+
+// An account in two workspaces, one of which requires SSO: the password
+// still signs in, the enforcing workspace shows "Single sign-on required"
+// with Continue with SSO, the other opens; a session Acme's provider
+// opened does not open the other workspace.
+func TestSSOEnforcementAcrossWorkspaces(t *testing.T) {
+	for _, d := range modelstest.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			s := newSSOSetup(t, d)
+			ctx := context.Background()
+			adaAcc := adaAccount(t, s.store)
+			ada, _, _ := s.store.Membership(ctx, s.ws.ID, adaAcc.ID)
+			globex, err := s.store.CreateWorkspace(ctx, adaAcc, "Globex")
+			if err != nil {
+				t.Fatal(err)
+			}
+			gAda, _, _ := s.store.Membership(ctx, globex.ID, adaAcc.ID)
+			invite := func(ws *models.Workspace, actor *models.Member) string {
+				roles, _ := s.store.Roles(ctx, ws.ID)
+				_, tok, err := s.store.Invite(ctx, models.MemberActor(actor), ws, models.InviteInput{Name: "Bob", Email: "bob@example.com", RoleID: roles[len(roles)-1].ID})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return tok
+			}
+			bobAcc, _, err := s.store.AcceptInvite(ctx, invite(s.ws, ada), models.AcceptInput{Name: "Bob", Password: "bob's password"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := s.store.AcceptInvite(ctx, invite(globex, gAda), models.AcceptInput{Account: bobAcc}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.store.RecordSSOTest(ctx, models.MemberActor(ada), s.ws, "{}"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.store.SetSSOEnforcement(ctx, models.MemberActor(ada), s.ws, true, []string{ada.ID}); err != nil {
+				t.Fatal(err)
+			}
+			bob := s.newC()
+			bob.signIn("bob@example.com", "bob's password")
+			res := bob.get("/w/acme/members")
+			expectStatus(t, res, http.StatusForbidden)
+			if res.Doc.Find("#sso-continue").Length() != 1 || !strings.Contains(res.Doc.Find("#sso-required-message").Text(), "requires single sign-on") {
+				t.Fatalf("%.2000s", res.Body)
+			}
+			expectStatus(t, bob.get("/w/globex/members"), http.StatusOK)
+			// Continue with SSO from that page: the workspace is named, not guessed.
+			s.idp.user("bob@example.com", true, "")
+			res = bob.post("/sso/start", url.Values{"workspace": {"acme"}, "next": {"/w/acme/members"}})
+			res = bob.get(s.idp.follow(t, providerURL(t, res)))
+			expectStatus(t, res, http.StatusSeeOther)
+			expectStatus(t, bob.get("/w/acme/members"), http.StatusOK)
+			res = bob.get("/w/globex/members")
+			expectStatus(t, res, http.StatusForbidden)
+			if !strings.Contains(res.Doc.Find("#sso-required-message").Text(), "opens Acme only") {
+				t.Fatalf("%.2000s", res.Body)
+			}
+		})
+	}
+}
