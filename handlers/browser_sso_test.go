@@ -79,6 +79,8 @@ func TestBrowserSSOEnforcement(t *testing.T) {
 	idp.user("ada@example.com", true, "ada")
 	bt.click("#sso-test-button")
 	bt.waitTrue("the claims", `(document.querySelector("#sso-claims pre") || {}).textContent?.includes("ada@example.com")`)
+	bt.do("scroll to the test", chromedp.ScrollIntoView(chromedp.CSS("#sso-provider-title")))
+	bt.screenshotForDocs("sso-settings.png")
 
 	bt.click("#f-enforced")
 	bt.click(`input[name=break_glass][value="` + adaM.ID + `"]`)
