@@ -64,6 +64,13 @@ func (h *Handler) ssoPage(c *fiber.Ctx, status int, cfg *models.SSOConfig, form 
 			breakGlass[id] = true
 		}
 		data["BreakGlass"] = breakGlass
+		// A break-glass admin deactivated, removed or demoted since
+		// enforcement began leaves nobody with a working password.
+		kept := false
+		for _, a := range admins {
+			kept = kept || breakGlass[a.ID]
+		}
+		data["NoBreakGlass"] = cfg.Enforced && !kept
 		if cfg.TestClaims != "" {
 			var claims map[string]any
 			if json.Unmarshal([]byte(cfg.TestClaims), &claims) == nil {
