@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -28,20 +29,11 @@ func (h *Handler) ssoIndex(c *fiber.Ctx) error {
 	if err != nil && !errors.Is(err, models.ErrNotFound) {
 		return err
 	}
-	form := fiber.Map{}
-	if cfg != nil {
-		jitRole := ""
-		if cfg.JITRoleID != nil {
-			jitRole = *cfg.JITRoleID
-		}
-		form = fiber.Map{"issuer": cfg.Issuer, "client_id": cfg.ClientID, "domains": cfg.Domains, "jit": cfg.JIT, "jit_role": jitRole}
-	}
 	notice := ""
-	switch c.Query("done") {
-	case "tested":
+	if c.Query("done") == "tested" {
 		notice = "Test connection succeeded. Below is what your identity provider said about you."
 	}
-	return h.ssoPage(c, fiber.StatusOK, cfg, form, nil, notice)
+	return h.ssoPage(c, fiber.StatusOK, cfg, h.ssoForm(cfg), nil, notice)
 }
 
 func (h *Handler) ssoPage(c *fiber.Ctx, status int, cfg *models.SSOConfig, form fiber.Map, errs map[string]string, notice string) error {
@@ -364,13 +356,13 @@ func (h *Handler) passwordBlockedBySSO(c *fiber.Ctx, acc *models.Account) (strin
 	return ws.Name + " requires single sign-on: use “Continue with SSO” instead of your password.", nil
 }
 
+// truncateText cuts s to at most n bytes without splitting a character.
 func truncateText(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	r := []rune(s)
-	for len(string(r)) > n {
-		r = r[:len(r)-1]
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
-	return string(r) + "…"
+	return s[:n] + "…"
 }

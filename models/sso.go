@@ -60,17 +60,7 @@ type ssoBreakGlass struct {
 // DomainList splits Domains.
 func (c *SSOConfig) DomainList() []string { return strings.Fields(c.Domains) }
 
-// IsBreakGlass tells whether a member keeps password sign-in.
-func (c *SSOConfig) IsBreakGlass(memberID string) bool {
-	for _, id := range c.BreakGlass {
-		if id == memberID {
-			return true
-		}
-	}
-	return false
-}
-
-// TestedWithin tells whether "Test connection" succeeded within d of now.
+// SSOTestedWithin tells whether "Test connection" succeeded within d of now.
 func (s *Store) SSOTestedWithin(c *SSOConfig, d time.Duration) bool {
 	return c.TestedAt != nil && s.now().Sub(*c.TestedAt) < d
 }
@@ -184,9 +174,8 @@ func (s *Store) SaveSSOConfig(ctx context.Context, actor Actor, ws *Workspace, i
 	if in.JIT && len(domains) == 0 {
 		v.add("domains", "Name the email domains whose people may join.")
 	}
-	var err error
 	var updated *SSOConfig
-	err = s.tx(ctx, func(tx bun.Tx) error {
+	err := s.tx(ctx, func(tx bun.Tx) error {
 		old, err := ssoConfigTx(ctx, tx, ws.ID)
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return err
