@@ -243,11 +243,6 @@ func (s *Store) SaveSSOConfig(ctx context.Context, actor Actor, ws *Workspace, i
 			return err
 		}
 		for _, d := range domains {
-			var other ssoDomain
-			err := tx.NewSelect().Model(&other).Where("domain = ?", d).Scan(ctx)
-			if err == nil {
-				return &ValidationError{Fields: map[string]string{"domains": d + " already signs in through another workspace's identity provider."}}
-			}
 			if _, err := tx.NewInsert().Model(&ssoDomain{Domain: d, WorkspaceID: ws.ID}).Exec(ctx); err != nil {
 				if isUniqueViolation(err) {
 					return &ValidationError{Fields: map[string]string{"domains": d + " already signs in through another workspace's identity provider."}}
