@@ -381,3 +381,33 @@ func TestSSOSignInConcurrentActivation(t *testing.T) {
 		}
 	})
 }
+
+// A state is handed out once even to 100 callbacks at the same moment (a
+// replayed callback racing the real one, several replicas).
+func TestSSOStateTakenOnceUnderConcurrency(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		f := newSSOFixture(t, s)
+		if err := s.SaveSSOState(f.ctx, "raced", models.SSOState{WorkspaceID: f.ws.ID, Purpose: models.SSOSignInPurpose}); err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan error, 100)
+		for range 100 {
+			go func() {
+				_, err := s.TakeSSOState(f.ctx, "raced")
+				got <- err
+			}()
+		}
+		won := 0
+		for range 100 {
+			switch err := <-got; {
+			case err == nil:
+				won++
+			case !errors.Is(err, models.ErrSSOStateUnknown):
+				t.Fatalf("take: %v", err)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("%d callbacks got the state", won)
+		}
+	})
+}
