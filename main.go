@@ -152,6 +152,10 @@ func openStore(ctx context.Context, cfg config.Config) (*models.Store, error) {
 	}
 	store := models.NewStore(db)
 	store.InviteExpiry, store.InvitesPerHour = cfg.InviteExpiry, cfg.InvitesPerHour
+	if store.SecretKey, err = secretKey(cfg); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return store, nil
 }
 

@@ -121,6 +121,11 @@ func (h *Handler) signIn(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
+	if msg, err := h.passwordBlockedBySSO(c, acc); err != nil {
+		return err
+	} else if msg != "" {
+		return fail(fiber.StatusUnprocessableEntity, map[string]string{"form": msg})
+	}
 	if err := h.startSession(c, acc); err != nil {
 		return err
 	}

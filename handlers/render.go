@@ -112,6 +112,9 @@ var actionLabels = map[string]string{
 	"role.created": "Created the role", "role.updated": "Edited the role", "role.deleted": "Deleted the role",
 	"demo.seeded": "Added demo members", "import.started": "Started an import", "import.completed": "Finished an import",
 	"member.provisioned": "Provisioned", "scim_token.created": "Created the SCIM token", "scim_token.revoked": "Revoked the SCIM token",
+	"sso.configured": "Configured single sign-on", "sso.tested": "Tested single sign-on", "sso.enforced": "Required single sign-on",
+	"sso.enforcement_off": "Made single sign-on optional", "sso.break_glass_changed": "Changed the break-glass admins",
+	"sso.signed_in": "Signed in with SSO", "sso.activated": "Joined through SSO", "sso.jit_joined": "Joined through SSO (just in time)",
 }
 
 // actorLabel names who acted in the audit log. A SCIM token acts under the
