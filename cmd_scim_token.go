@@ -101,7 +101,7 @@ func listSCIMTokens(ctx context.Context, store *models.Store, ws *models.Workspa
 	}
 	const layout = "2006-01-02 15:04 UTC"
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tNAME\tPREFIX\tCREATED BY\tCREATED\tLAST USED\tSTATUS")
+	fmt.Fprintln(w, "ID\tNAME\tPREFIX\tOWNER\tCREATED\tLAST USED\tSTATUS")
 	for _, t := range tokens {
 		lastUsed, status := "never", "active"
 		if t.LastUsedAt != nil {
@@ -109,6 +109,8 @@ func listSCIMTokens(ctx context.Context, store *models.Store, ws *models.Workspa
 		}
 		if t.RevokedAt != nil {
 			status = "revoked " + t.RevokedAt.UTC().Format(layout)
+		} else if t.Disabled() != "" {
+			status = "disabled: owner " + t.OwnerStatus
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s…\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Prefix, t.CreatedByName, t.CreatedAt.UTC().Format(layout), lastUsed, status)
 	}

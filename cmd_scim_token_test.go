@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -56,7 +57,7 @@ func TestSCIMTokenCommand(t *testing.T) {
 	if err != nil || !strings.Contains(out, `Revoked the SCIM token "Okta"`) {
 		t.Fatalf("revoke: %v\n%s", err, out)
 	}
-	if _, _, err := store.AuthenticateSCIM(ctx, token); err != models.ErrNotFound {
+	if _, _, err := store.AuthenticateSCIM(ctx, token); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("a revoked token still works: %v", err)
 	}
 	if out, _ = run("revoke", "-workspace", "acme", "-id", tok.ID); !strings.Contains(out, "already revoked") {

@@ -155,6 +155,10 @@ func openStore(ctx context.Context, cfg config.Config) (*models.Store, error) {
 	}
 	store := models.NewStore(db)
 	store.InviteExpiry, store.InvitesPerHour = cfg.InviteExpiry, cfg.InvitesPerHour
+	if store.SecretKey, err = secretKey(cfg); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return store, nil
 }
 
@@ -179,9 +183,16 @@ func serve(cfg config.Config) error {
 	worker := &mail.Worker{Store: store, Sender: sender, BaseURL: cfg.BaseURL, Log: log,
 		MinGap: time.Minute / time.Duration(cfg.MailPerMinute)}
 	imports := models.NewImportRunner(store, log)
+	// The provisioning log's writer; closed (what waits is written) after
+	// the server has stopped taking requests.
+	var scimLog *models.SCIMLog
+	if cfg.SCIMLogMaxRows > 0 {
+		scimLog = store.StartSCIMLog(models.SCIMLogOptions{MaxAge: cfg.SCIMLogMaxAge, MaxRows: cfg.SCIMLogMaxRows, Logger: log})
+		defer scimLog.Close()
+	}
 	app := handlers.New(handlers.Options{Store: store, Logger: log, BaseURL: cfg.BaseURL, Secure: cfg.Secure(),
 		ProxyHeader: cfg.ProxyHeader, EmailQueued: worker.Wake, ImportStarted: imports.Wake, SCIMRate: cfg.SCIMRate,
-		Version: buildVersion()})
+		SCIMLog: scimLog, Version: buildVersion(), MailLogged: cfg.SMTPURL == ""})
 	go imports.Run(ctx, worker.Wake)
 
 	go purgeLoop(ctx, store, log)

@@ -24,8 +24,11 @@ type Config struct {
 	InvitesPerHour int
 	MailPerMinute  int
 	SCIMRate       float64
+	SCIMLogMaxAge  time.Duration // how long the provisioning log keeps a request
+	SCIMLogMaxRows int           // requests kept per workspace; 0 turns the log off
 	LogLevel       string
 	ProxyHeader    string
+	SecretKey      string
 }
 
 // Secure reports whether Muster is served over TLS, so cookies get Secure.
@@ -49,8 +52,11 @@ func (c *Config) Settings() []Setting {
 		{"MUSTER_INVITES_PER_HOUR", "invites-per-hour", "100", "How many invitations a new workspace may send per hour.", nil},
 		{"MUSTER_MAIL_PER_MINUTE", "mail-per-minute", "600", "At most this many emails a minute, spread evenly (a large import is sent at a steady rate).", nil},
 		{"MUSTER_SCIM_RATE", "scim-rate", "200", "Requests per second one SCIM token may make (bursts of twice that); 0 for no limit.", nil},
+		{"MUSTER_SCIM_LOG_DAYS", "scim-log-days", "30", "Days the SCIM provisioning log keeps a request.", nil},
+		{"MUSTER_SCIM_LOG_ROWS", "scim-log-rows", "100000", "Requests the SCIM provisioning log keeps per workspace (the newest); 0 turns the log off.", nil},
 		{"MUSTER_LOG_LEVEL", "log-level", "info", "debug, info, warn or error.", &c.LogLevel},
 		{"MUSTER_PROXY_HEADER", "proxy-header", "", "Header holding the client address behind a trusted proxy, e.g. X-Forwarded-For.", &c.ProxyHeader},
+		{"MUSTER_SECRET_KEY", "secret-key", "", "32 random bytes in base64 (openssl rand -base64 32) that encrypt identity providers' client secrets; unset: muster-secret.key beside the SQLite file (made on first run). Every replica needs the same key.", &c.SecretKey},
 	}
 }
 
@@ -58,7 +64,8 @@ func (c *Config) Settings() []Setting {
 func Load(name string, args []string) (Config, error) {
 	var c Config
 	// Settings that are not strings are read as text first and parsed below.
-	numbers := map[string]*string{"MUSTER_INVITE_EXPIRY": new(string), "MUSTER_INVITES_PER_HOUR": new(string), "MUSTER_MAIL_PER_MINUTE": new(string), "MUSTER_SCIM_RATE": new(string)}
+	numbers := map[string]*string{"MUSTER_INVITE_EXPIRY": new(string), "MUSTER_INVITES_PER_HOUR": new(string), "MUSTER_MAIL_PER_MINUTE": new(string), "MUSTER_SCIM_RATE": new(string),
+		"MUSTER_SCIM_LOG_DAYS": new(string), "MUSTER_SCIM_LOG_ROWS": new(string)}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	for _, s := range c.Settings() {
 		def, err := envOr(s.Env, s.Default)
@@ -91,6 +98,16 @@ func Load(name string, args []string) (Config, error) {
 	rate := *numbers["MUSTER_SCIM_RATE"]
 	if c.SCIMRate, err = strconv.ParseFloat(rate, 64); err != nil || c.SCIMRate < 0 {
 		return c, fmt.Errorf("MUSTER_SCIM_RATE: want a number of requests per second (0 for no limit), got %q", rate)
+	}
+	days := *numbers["MUSTER_SCIM_LOG_DAYS"]
+	n, err := strconv.Atoi(days)
+	if err != nil || n < 1 {
+		return c, fmt.Errorf("MUSTER_SCIM_LOG_DAYS: want a whole number of days of at least 1, got %q", days)
+	}
+	c.SCIMLogMaxAge = time.Duration(n) * 24 * time.Hour
+	rows := *numbers["MUSTER_SCIM_LOG_ROWS"]
+	if c.SCIMLogMaxRows, err = strconv.Atoi(rows); err != nil || c.SCIMLogMaxRows < 0 {
+		return c, fmt.Errorf("MUSTER_SCIM_LOG_ROWS: want a whole number (0 turns the log off), got %q", rows)
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -86,6 +86,16 @@ func (h *Handler) invalidLink(c *fiber.Ctx, state string, ws *models.Workspace) 
 		data["Heading"], data["Explain"] = "This invitation has expired", "Invitation links work for a limited time. Ask "+who+" to resend your invitation; the new email will have a fresh link."
 	case models.LinkAccepted:
 		data["Heading"], data["Explain"] = "This invitation has already been used", "You have joined already: sign in to get to "+workspaceName(ws)+". If it wasn't you who used it, tell "+who+"."
+		if acc := account(c); acc != nil && ws != nil {
+			// Signed in already: where to go, not how to sign in.
+			if _, _, err := h.store.Membership(c.UserContext(), ws.ID, acc.ID); err == nil {
+				data["Explain"] = "You joined " + ws.Name + " with it: it is one of your workspaces."
+				data["Next"], data["NextLabel"] = "/w/"+ws.Slug+"/members", "Go to "+ws.Name
+			} else {
+				data["Explain"] = "Someone joined " + ws.Name + " with it, and you are signed in as " + acc.Email + ", who is not a member. If the invitation was meant for you, ask " + who + " to invite " + acc.Email + "."
+				data["Next"], data["NextLabel"] = "/", "Go to your workspaces"
+			}
+		}
 	case models.LinkSuperseded:
 		data["Heading"], data["Explain"] = "This link has been replaced", "A newer invitation was sent to you, and only the newest link works. Use the link in the latest email, or ask "+who+" to resend it."
 	case models.LinkRevoked:

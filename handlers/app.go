@@ -4,11 +4,13 @@
 package handlers
 
 import (
+	"bytes"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/csrf"
@@ -20,6 +22,7 @@ import (
 
 	"github.com/muster-app/muster/models"
 	"github.com/muster-app/muster/scim"
+	"github.com/muster-app/muster/sso"
 	"github.com/muster-app/muster/static"
 	"github.com/muster-app/muster/views"
 )
@@ -39,9 +42,15 @@ type Options struct {
 	ImportStarted func()
 	// SCIMRate bounds each SCIM token's requests per second; 0: no limit.
 	SCIMRate float64
+	// MailLogged says that emails are written to the log, not sent (no
+	// SMTP server is set): the interface then promises no email and
+	// points to the invite link instead.
+	MailLogged bool
 	// Version names this build ("muster 1.2.0 (abc1234)"), shown to admins
 	// in the page footer. Optional.
 	Version string
+	// SCIMLog records SCIM requests in the provisioning log; nil: no log.
+	SCIMLog *models.SCIMLog
 }
 
 // Handler holds what every route needs.
@@ -49,6 +58,7 @@ type Handler struct {
 	store *models.Store
 	log   *slog.Logger
 	opts  Options
+	sso   *sso.Client // OpenID Connect sign-in (sso.go)
 }
 
 // New builds the Fiber app with every middleware and route.
@@ -65,10 +75,11 @@ func New(opts Options) *fiber.App {
 	if opts.BaseURL == "" {
 		opts.BaseURL = "http://localhost:8080"
 	}
-	h := &Handler{store: opts.Store, log: opts.Logger, opts: opts}
+	h := &Handler{store: opts.Store, log: opts.Logger, opts: opts,
+		sso: &sso.Client{Now: func() time.Time { return opts.Store.Now() }}}
 
 	engine := html.NewFileSystem(http.FS(views.FS), ".html")
-	engine.AddFuncMap(templateFuncs(func() time.Time { return opts.Store.Now() }, opts.Version))
+	engine.AddFuncMap(templateFuncs(func() time.Time { return opts.Store.Now() }, opts))
 
 	app := fiber.New(fiber.Config{
 		// Without Immutable, strings from FormValue, Params and Query point
@@ -115,8 +126,9 @@ func New(opts Options) *fiber.App {
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
 	// SCIM authenticates by bearer token: no session, no CSRF.
 	scim.New(scim.Options{Store: opts.Store, Logger: opts.Logger, BaseURL: opts.BaseURL,
-		RatePerSecond: opts.SCIMRate, Changed: opts.EmailQueued}).Mount(app)
+		RatePerSecond: opts.SCIMRate, Changed: opts.EmailQueued, Log: opts.SCIMLog}).Mount(app)
 
+	app.Use(refuseBadQuery)
 	app.Use(h.loadSession)
 	app.Use(csrf.New(csrf.Config{
 		// A page's poll for changes (every few seconds, changes.go) reads
@@ -135,12 +147,40 @@ func New(opts Options) *fiber.App {
 		KeyGenerator:   models.NewToken,
 		Extractor:      csrfFromHeaderOrForm,
 		ErrorHandler: func(c *fiber.Ctx, err error) error {
+			if isHTMX(c) {
+				if account(c) == nil {
+					// Signed out meanwhile (an idle session outlives its
+					// token): the page offers to sign in and retry.
+					return sessionEnded(c)
+				}
+				// The page was open longer than its token lives: app.js
+				// fetches a fresh one and sends the form again.
+				trigger(c, "csrfExpired", true)
+				c.Set("HX-Reswap", "none")
+				return c.SendStatus(fiber.StatusForbidden)
+			}
 			return fiber.NewError(fiber.StatusForbidden, "This form has expired. Reload the page and try again.")
 		},
 	}))
 	h.routes(app)
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	return app
+}
+
+// refuseBadQuery answers 400 to a query string with a NUL byte or invalid
+// UTF-8 in it: nothing a person types, and PostgreSQL refuses such text,
+// so it would otherwise end as a 500 in whatever searched with it
+// (members search, audit filters, the CSV export). Forms check their own
+// fields and say which one is wrong.
+func refuseBadQuery(c *fiber.Ctx) error {
+	bad := false
+	c.Request().URI().QueryArgs().VisitAll(func(k, v []byte) {
+		bad = bad || !utf8.Valid(k) || !utf8.Valid(v) || bytes.IndexByte(k, 0) >= 0 || bytes.IndexByte(v, 0) >= 0
+	})
+	if bad {
+		return fiber.NewError(fiber.StatusBadRequest, "This address holds a character Muster does not accept (a NUL byte or broken text). Remove it and try again.")
+	}
+	return c.Next()
 }
 
 func hstsMaxAge(secure bool) int {
@@ -175,7 +215,7 @@ func (h *Handler) errorHandler(c *fiber.Ctx, err error) error {
 			msg = fe.Message
 		}
 	case errors.Is(err, models.ErrNotFound):
-		code = fiber.StatusNotFound
+		code, msg = fiber.StatusNotFound, ""
 	}
 	switch code {
 	case fiber.StatusNotFound:

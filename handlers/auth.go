@@ -72,6 +72,7 @@ func (h *Handler) startSession(c *fiber.Ctx, acc *models.Account) error {
 		return err
 	}
 	h.setSessionCookie(c, token)
+	c.ClearCookie(endedCookie)
 	return nil
 }
 
@@ -86,7 +87,8 @@ func (h *Handler) signInForm(c *fiber.Ctx) error {
 	if n == 0 {
 		return c.Redirect("/setup", fiber.StatusSeeOther)
 	}
-	return page(c, "auth/signin", fiber.Map{"Title": "Sign in", "Next": c.Query("next"), "Form": fiber.Map{}})
+	return page(c, "auth/signin", fiber.Map{"Title": "Sign in", "Next": c.Query("next"), "Form": fiber.Map{},
+		"Ended": endedMessage(c.Cookies(endedCookie))})
 }
 
 func (h *Handler) signIn(c *fiber.Ctx) error {
@@ -115,6 +117,11 @@ func (h *Handler) signIn(c *fiber.Ctx) error {
 		return fail(fiber.StatusUnprocessableEntity, map[string]string{"form": "That email and password don't match. Check both and try again."})
 	case err != nil:
 		return err
+	}
+	if msg, err := h.passwordBlockedBySSO(c, acc); err != nil {
+		return err
+	} else if msg != "" {
+		return fail(fiber.StatusUnprocessableEntity, map[string]string{"form": msg})
 	}
 	return h.afterPassword(c, acc, next) // the second step, when the account has one
 }

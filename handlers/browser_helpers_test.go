@@ -51,6 +51,8 @@ type browserTest struct {
 	// clock is the store's clock (modelstest's, from Epoch): fixtures and
 	// the server read the same one; advanceClock moves it while serving.
 	clock *modelstest.Clock
+	// scimLog is the provisioning log's writer, as main.go runs it.
+	scimLog *models.SCIMLog
 
 	mu      sync.Mutex
 	console []string // what the page wrote to its console, for failure reports
@@ -105,7 +107,9 @@ func newBrowserTest(t *testing.T, options ...browserOption) *browserTest {
 	// sees the progress bar move.
 	imports := models.NewImportRunner(store, logger)
 	imports.Batch = 40
-	app := handlers.New(handlers.Options{Store: store, Logger: logger, BaseURL: base, ImportStarted: imports.Wake})
+	scimLog := store.StartSCIMLog(models.SCIMLogOptions{Logger: logger})
+	t.Cleanup(scimLog.Close) // after the app has stopped, before the store closes
+	app := handlers.New(handlers.Options{Store: store, Logger: logger, BaseURL: base, ImportStarted: imports.Wake, SCIMLog: scimLog})
 	runCtx, stopRunner := context.WithCancel(context.Background())
 	runnerDone := make(chan struct{})
 	go func() { defer close(runnerDone); imports.Run(runCtx, func() {}) }()
@@ -150,7 +154,7 @@ func newBrowserTest(t *testing.T, options ...browserOption) *browserTest {
 		t.Fatalf("start chromium: %v", err)
 	}
 
-	bt := &browserTest{t: t, ctx: ctx, base: base, store: store, clock: clock}
+	bt := &browserTest{t: t, ctx: ctx, base: base, store: store, clock: clock, scimLog: scimLog}
 	if cfg.mail {
 		bt.mail = startMailWorker(t, store, base)
 	}

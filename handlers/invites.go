@@ -58,9 +58,18 @@ func (h *Handler) invite(c *fiber.Ctx) error {
 		data["Notice"] = "Invited " + m.DisplayName + ". Add the next person."
 		data["Form"] = fiber.Map{"location": in.Location, "roles": chosen}
 	} else {
-		done(c, "Invited "+m.DisplayName+". They will get an email.")
+		done(c, "Invited "+m.DisplayName+"."+h.emailNote(" They will get an email."))
 	}
 	return partial(c, "members/_invite_response", data)
+}
+
+// emailNote is what a toast says about the email an action queued: sent,
+// or, where no SMTP server is set, that the link is to be passed on by hand.
+func (h *Handler) emailNote(sent string) string {
+	if h.opts.MailLogged {
+		return " Email is not set up here: copy the invite link from their row's … menu and send it yourself."
+	}
+	return sent
 }
 
 func (h *Handler) resendInvite(c *fiber.Ctx) error {
@@ -69,6 +78,9 @@ func (h *Handler) resendInvite(c *fiber.Ctx) error {
 		return domainError(err)
 	}
 	h.opts.EmailQueued()
+	if h.opts.MailLogged {
+		return h.rowChange(c, "Made a new invitation for "+m.Email+". Earlier links no longer work."+h.emailNote(""), m.ID, false, nil)
+	}
 	return h.rowChange(c, "Sent a new invitation to "+m.Email+". Earlier links no longer work.", m.ID, false, nil)
 }
 

@@ -111,8 +111,14 @@ func TestAcceptInviteByLink(t *testing.T) {
 	// The used link says so.
 	used := newClient(t, app).get("/invite/" + token)
 	expectStatus(t, used, http.StatusGone)
-	if !strings.Contains(used.Body, "already been used") {
+	if !strings.Contains(used.Body, "already been used") || used.Doc.Find(`#invite-invalid a[href="/signin"]`).Length() != 1 {
 		t.Errorf("used link: %s", used.Body)
+	}
+	// Grace, signed in, is sent to the workspace, not to sign in.
+	mine := c.get("/invite/" + token)
+	expectStatus(t, mine, http.StatusGone)
+	if mine.Doc.Find(`#invite-invalid a[href="/w/acme/members"]`).Length() != 1 || !strings.Contains(mine.Body, "one of your workspaces") {
+		t.Errorf("the used link, to the one who used it: %s", mine.Body)
 	}
 	unknown := newClient(t, app).get("/invite/nonsense")
 	expectStatus(t, unknown, http.StatusNotFound)

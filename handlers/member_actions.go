@@ -25,6 +25,10 @@ func (h *Handler) editForm(c *fiber.Ctx) error {
 		chosen[r.ID] = true
 	}
 	data := fiber.Map{"Member": m, "Roles": roles, "Form": fiber.Map{"name": m.DisplayName, "location": m.Location, "roles": chosen}}
+	// Their roles decide what their SCIM tokens may do: say so.
+	if data["Tokens"], err = h.store.ActiveSCIMTokensOwnedBy(c.UserContext(), ws.ID, m.ID); err != nil {
+		return err
+	}
 	if m.SCIMManaged {
 		data["Provider"] = h.identityProvider(c)
 	}
@@ -64,6 +68,28 @@ func (h *Handler) updateMember(c *fiber.Ctx) error {
 }
 
 func (h *Handler) deactivate(c *fiber.Ctx) error {
+	// Deactivating the owner of SCIM tokens turns the tokens off: say so
+	// first, and go on only once confirmed.
+	if c.FormValue("confirm") == "" {
+		tokens, err := h.store.ActiveSCIMTokensOwnedBy(c.UserContext(), workspace(c).ID, c.Params("id"))
+		if err != nil {
+			return err
+		}
+		if len(tokens) > 0 {
+			m, err := h.store.MemberByID(c.UserContext(), workspace(c).ID, c.Params("id"))
+			if err != nil {
+				return err
+			}
+			data := fiber.Map{"Member": m, "Tokens": tokens}
+			if !isHTMX(c) { // without JavaScript: the dialog as an open page
+				data["Open"] = true
+				return page(c, "members/_deactivate_dialog", data)
+			}
+			c.Set("HX-Retarget", "#dialog-slot")
+			c.Set("HX-Reswap", "innerHTML")
+			return partial(c, "members/_deactivate_dialog", data)
+		}
+	}
 	m, err := h.store.Deactivate(c.UserContext(), actor(c), workspace(c), c.Params("id"))
 	if err != nil {
 		return domainError(err)
@@ -89,7 +115,11 @@ func (h *Handler) removeForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return partial(c, "members/_remove_dialog", fiber.Map{"Member": m})
+	tokens, err := h.store.ActiveSCIMTokensOwnedBy(c.UserContext(), workspace(c).ID, m.ID)
+	if err != nil {
+		return err
+	}
+	return partial(c, "members/_remove_dialog", fiber.Map{"Member": m, "Tokens": tokens})
 }
 
 func (h *Handler) remove(c *fiber.Ctx) error {

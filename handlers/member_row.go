@@ -24,6 +24,7 @@ type memberRow struct {
 	// Blocked says why Deactivate and Remove are shown disabled: the
 	// server would refuse them (see checkNotSelf and guardLastAdmin).
 	Blocked string
+	LogURL  string // the member's provisioning history, for who manages SCIM
 }
 
 // newMemberRow works out m's row at time now for the viewer (the member
@@ -47,6 +48,9 @@ func newMemberRow(now time.Time, m *models.Member, perms models.PermissionSet, w
 	case m.ID == soleAdmin:
 		r.Blocked = "Not possible for the last active Admin: make someone else an Admin first."
 	}
-	r.Menu = r.Edit || r.InviteActions || r.Deactivate || r.Reactivate || r.Remove || r.SignIn
+	if perms.Has(models.PermManageSCIM) {
+		r.LogURL = "/w/" + ws.Slug + "/scim/log?member=" + m.ID
+	}
+	r.Menu = r.Edit || r.InviteActions || r.Deactivate || r.Reactivate || r.Remove || r.SignIn || r.LogURL != ""
 	return r
 }

@@ -57,6 +57,15 @@ func (h *Handler) loadSession(c *fiber.Ctx) error {
 	switch {
 	case errors.Is(err, models.ErrNotFound):
 		h.clearSessionCookie(c)
+		// Remember why, for the requests that follow (the sign-in page, a
+		// dialog's save): the session cookie is gone after this one.
+		why := h.store.SessionEndedReason(c.UserContext(), token)
+		if why == "" {
+			why = sessionExpired
+		}
+		c.Cookie(&fiber.Cookie{Name: endedCookie, Value: why, Path: "/", HTTPOnly: true, SameSite: "Lax",
+			Secure: h.opts.Secure, MaxAge: 3600})
+		c.Request().Header.SetCookie(endedCookie, why)
 	case err != nil:
 		return err
 	default:
@@ -75,10 +84,49 @@ func (h *Handler) clearSessionCookie(c *fiber.Ctx) {
 		Secure: h.opts.Secure, Expires: time.Unix(1, 0), MaxAge: -1})
 }
 
-// requireAccount sends signed-out visitors to sign in, and back here afterwards.
+// endedCookie says why the last session ended, for an hour: "expired", or
+// a reason of models.SessionEndedReason.
+const (
+	endedCookie    = "muster_ended"
+	sessionExpired = "expired"
+)
+
+// endedMessage is what the sign-in page and an open dialog say about why
+// the session ended; "" when it was not ended, or was signed out.
+func endedMessage(why string) string {
+	switch why {
+	case models.SessionDeactivated:
+		return "You were signed out because your access was turned off. If you think that is a mistake, ask an admin of your workspace."
+	case models.SessionRemoved:
+		return "You were signed out because you were removed from your workspace. If you think that is a mistake, ask one of its admins."
+	case sessionExpired:
+		return "Your session ended. Sign in again to go on."
+	}
+	return ""
+}
+
+// sessionEnded answers a request from within a page whose session is gone:
+// 401, and the event sessionEnded with why (see app.js).
+func sessionEnded(c *fiber.Ctx) error {
+	why := c.Cookies(endedCookie)
+	if endedMessage(why) == "" {
+		why = sessionExpired
+	}
+	trigger(c, "sessionEnded", fiber.Map{"message": endedMessage(why)})
+	c.Set("HX-Reswap", "none")
+	return c.SendStatus(fiber.StatusUnauthorized)
+}
+
+// requireAccount sends signed-out visitors to sign in, and back here
+// afterwards. A request from within a page (htmx) instead gets 401 and the
+// event sessionEnded: the page keeps what was typed in an open dialog and
+// offers to sign in again, then to retry.
 func (h *Handler) requireAccount(c *fiber.Ctx) error {
 	if account(c) != nil {
 		return c.Next()
+	}
+	if isHTMX(c) {
+		return sessionEnded(c)
 	}
 	next := c.OriginalURL()
 	if isHTMX(c) {

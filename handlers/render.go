@@ -119,6 +119,9 @@ var actionLabels = map[string]string{
 	"account.sessions_ended": "Signed out other sessions", "account.2fa_enabled": "Turned on two-factor sign-in",
 	"account.2fa_disabled": "Turned off two-factor sign-in", "account.2fa_reset": "Reset two-factor sign-in",
 	"account.recovery_code_used": "Signed in with a recovery code",
+	"sso.configured":             "Configured single sign-on", "sso.tested": "Tested single sign-on", "sso.enforced": "Required single sign-on",
+	"sso.enforcement_off": "Made single sign-on optional", "sso.break_glass_changed": "Changed the break-glass admins",
+	"sso.signed_in": "Signed in with SSO", "sso.activated": "Joined through SSO", "sso.jit_joined": "Joined through SSO (just in time)",
 }
 
 // actorLabel names who acted in the audit log. A SCIM token acts under the
@@ -131,14 +134,14 @@ func actorLabel(kind, name string) string {
 }
 
 // templateFuncs are the views' functions; now is the store's clock, so
-// "3 days ago" is measured on the clock the times were written with, and
-// version names this build.
-func templateFuncs(now func() time.Time, version string) template.FuncMap {
+// "3 days ago" is measured on the clock the times were written with.
+func templateFuncs(now func() time.Time, opts Options) template.FuncMap {
 	return template.FuncMap{
-		"version":  func() string { return version },
-		"ago":      func(t *time.Time) string { return ago(now(), t) },
-		"datetime": datetime,
-		"initials": initials,
+		"version":    func() string { return opts.Version },
+		"mailLogged": func() bool { return opts.MailLogged },
+		"ago":        func(t *time.Time) string { return ago(now(), t) },
+		"datetime":   datetime,
+		"initials":   initials,
 		"number": func(n int) string {
 			s := fmt.Sprint(n)
 			for i := len(s) - 3; i > 0; i -= 3 {
@@ -154,6 +157,16 @@ func templateFuncs(now func() time.Time, version string) template.FuncMap {
 		// canGiveAll: may the viewer give (or take away) all these roles?
 		"canGiveAll": canGiveAll,
 		"ptr":        func(t time.Time) *time.Time { return &t },
+		"title":      title,
+		"lower":      strings.ToLower,
+		// logTime and ms print the provisioning log's times and durations.
+		"logTime": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") },
+		"ms": func(us int64) string {
+			if us < 10000 {
+				return fmt.Sprintf("%.1f ms", float64(us)/1000)
+			}
+			return fmt.Sprintf("%d ms", us/1000)
+		},
 		// actionLabel words an audit action for people; unknown ones show as they are.
 		"actionLabel": func(action string) string {
 			if l, ok := actionLabels[action]; ok {

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -120,7 +121,7 @@ func TestSCIMTokensPage(t *testing.T) {
 			if !strings.Contains(revoked.Body, `<template>`) || !strings.Contains(revoked.Body, `id="scim-token-`+tok.ID+`" class="status-revoked" hx-swap-oob="true"`) {
 				t.Errorf("revoked row: %s", revoked.Body)
 			}
-			if _, _, err := store.AuthenticateSCIM(ctx, token); err != models.ErrNotFound {
+			if _, _, err := store.AuthenticateSCIM(ctx, token); !errors.Is(err, models.ErrNotFound) {
 				t.Errorf("a revoked token still works: %v", err)
 			}
 			page = c.get("/w/acme/scim")

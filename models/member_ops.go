@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"encoding/base64"
 	"slices"
 
 	"github.com/uptrace/bun"
@@ -197,7 +198,7 @@ func (s *Store) Deactivate(ctx context.Context, actor Actor, ws *Workspace, memb
 		if err := s.saveMember(ctx, tx, m, "status"); err != nil {
 			return err
 		}
-		if err := s.endSessionsIfNoWorkspaceLeft(ctx, tx, m); err != nil {
+		if err := s.endSessionsIfNoWorkspaceLeft(ctx, tx, m, SessionDeactivated); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, ws.ID, actor, "member.deactivated", "member", m.ID, m.DisplayName,
@@ -265,7 +266,10 @@ func checkRemovable(actor Actor, m *Member) error {
 	return nil
 }
 
-func (s *Store) endSessionsIfNoWorkspaceLeft(ctx context.Context, tx bun.IDB, m *Member) error {
+// endSessionsIfNoWorkspaceLeft signs m's account out everywhere when m was
+// its last active membership, remembering why (reason: SessionDeactivated
+// or SessionRemoved) so that the sign-in page can say so.
+func (s *Store) endSessionsIfNoWorkspaceLeft(ctx context.Context, tx bun.IDB, m *Member, reason string) error {
 	if m.AccountID == nil {
 		return nil
 	}
@@ -273,7 +277,19 @@ func (s *Store) endSessionsIfNoWorkspaceLeft(ctx context.Context, tx bun.IDB, m 
 	if err != nil || n > 0 {
 		return err
 	}
-	_, err = tx.NewDelete().Model((*Session)(nil)).Where("account_id = ?", *m.AccountID).Exec(ctx)
+	var ended []Session
+	if err := tx.NewDelete().Model(&ended).Where("account_id = ?", *m.AccountID).Returning("id").Scan(ctx); err != nil {
+		return err
+	}
+	if len(ended) == 0 {
+		return nil
+	}
+	until := s.now().Add(sessionMaxAge)
+	notes := make([]kvEntry, len(ended))
+	for i, sess := range ended {
+		notes[i] = kvEntry{Key: sessionEndedKey + sess.ID, Value: base64.StdEncoding.EncodeToString([]byte(reason)), ExpiresAt: &until} // as KV keeps values
+	}
+	_, err = tx.NewInsert().Model(&notes).On("CONFLICT (key) DO UPDATE").Set("value = EXCLUDED.value, expires_at = EXCLUDED.expires_at").Exec(ctx)
 	return err
 }
 
@@ -338,7 +354,7 @@ func (s *Store) removeTx(ctx context.Context, tx bun.Tx, actor Actor, ws *Worksp
 	if _, err := tx.NewDelete().Model(m).WherePK().Exec(ctx); err != nil {
 		return err
 	}
-	return s.endSessionsIfNoWorkspaceLeft(ctx, tx, m)
+	return s.endSessionsIfNoWorkspaceLeft(ctx, tx, m, SessionRemoved)
 }
 
 // MemberByID loads one member of a workspace with roles and invitation state.

@@ -85,6 +85,11 @@ func (s *Store) CreateSCIMGroup(ctx context.Context, actor Actor, ws *Workspace,
 	if err := checkExternalID(cleanExternalID(g.ExternalID)); err != nil {
 		return nil, err
 	}
+	if len(g.Members) > 0 {
+		if err := actor.Require("give members roles", PermEditMembers); err != nil {
+			return nil, err
+		}
+	}
 	now := s.now()
 	r := &Role{ID: newID(), WorkspaceID: ws.ID, Name: name, ExternalID: cleanExternalID(g.ExternalID), Version: 1,
 		Description: "Pushed by " + truncate(actor.Name, 200) + ".", CreatedAt: now, UpdatedAt: now}
@@ -148,6 +153,18 @@ func (s *Store) ChangeSCIMGroup(ctx context.Context, actor Actor, ws *Workspace,
 			if before != after {
 				changes["externalId"] = Change{before, after}
 				r.ExternalID = cleanExternalID(*ch.ExternalID)
+			}
+		}
+		// As in the browser: renaming a role is managing roles, changing
+		// who holds it is editing members.
+		if len(changes) > 0 {
+			if err := actor.Require("rename roles", PermManageRoles); err != nil {
+				return err
+			}
+		}
+		if len(ch.Members) > 0 {
+			if err := actor.Require("change members' roles", PermEditMembers); err != nil {
+				return err
 			}
 		}
 		added, removed, err := s.changeGroupMembers(ctx, tx, actor, ws, r, ch.Members)

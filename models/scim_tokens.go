@@ -27,7 +27,69 @@ type SCIMToken struct {
 	CreatedAt     time.Time  `bun:"created_at"`
 	LastUsedAt    *time.Time `bun:"last_used_at"`
 	RevokedAt     *time.Time `bun:"revoked_at"`
+
+	// The owner as they are now (SCIMTokens and AuthenticateSCIM fill
+	// these): OwnerStatus is a member status, OwnerRemoved when they left
+	// the workspace, "" for a token made from the shell (no owner).
+	OwnerStatus string        `bun:"-"`
+	OwnerName   string        `bun:"-"`
+	OwnerPerms  PermissionSet `bun:"-"`
+	// OwnerSCIMManaged: an identity provider manages the owner, so it may
+	// itself deactivate them, and with them this token.
+	OwnerSCIMManaged bool `bun:"-"`
 }
+
+// OwnerRemoved is a token's OwnerStatus when its owner left the workspace.
+const OwnerRemoved = "removed"
+
+// HasOwner tells a member's token from one made from the shell.
+func (t SCIMToken) HasOwner() bool { return t.CreatedByID != nil }
+
+// Disabled says why a token no longer works although it is not revoked:
+// its owner was deactivated or removed. "" while it works.
+func (t SCIMToken) Disabled() string {
+	switch {
+	case !t.HasOwner() || t.OwnerStatus == StatusActive:
+		return ""
+	case t.OwnerStatus == OwnerRemoved:
+		return "Its owner, " + t.CreatedByName + ", was removed from the workspace."
+	default:
+		return "Its owner, " + t.CreatedByName + ", is " + t.OwnerStatus + "."
+	}
+}
+
+// Lacks lists the provisioning permissions the owner does not hold, so the
+// SCIM page can warn that requests needing them are refused.
+func (t SCIMToken) Lacks() []PermissionInfo {
+	if !t.HasOwner() || t.Disabled() != "" {
+		return nil
+	}
+	var out []PermissionInfo
+	for _, info := range Catalog {
+		switch info.Name {
+		case PermViewMembers, PermInviteMembers, PermEditMembers, PermRemoveMembers, PermManageRoles:
+			if !t.OwnerPerms.Has(info.Name) {
+				out = append(out, info)
+			}
+		}
+	}
+	return out
+}
+
+// TokenRefusedError: a known token that does not work (revoked, or its
+// owner deactivated or removed). It carries the token and its workspace so
+// the refusal can be written to the workspace's provisioning log.
+type TokenRefusedError struct {
+	Token     *SCIMToken
+	Workspace *Workspace
+	Reason    string
+}
+
+func (e *TokenRefusedError) Error() string { return e.Reason }
+
+// Unwrap makes a refused token ErrNotFound to callers that only ask
+// whether the token works.
+func (e *TokenRefusedError) Unwrap() error { return ErrNotFound }
 
 // scimTokenPrefix starts every SCIM token, so a leaked one is recognisable
 // (secret scanners, logs) and never mistaken for an invitation link.
@@ -37,18 +99,18 @@ const scimTokenPrefix = "muster_scim_"
 // at most once a minute, so reads never queue behind the single writer.
 const lastUsedPrecision = time.Minute
 
-// Actor is who the audit log names for what the token does. A token may
-// give out only the permissions its creator held.
+// Actor is who the audit log names for what the token does. A token acts
+// with its owner's current permissions (see scim_authz.go); one made from
+// the shell has no owner and no limit.
 func (t *SCIMToken) Actor() Actor {
-	return Actor{Kind: "scim_token", ID: t.ID, Name: t.Name, Perms: permissionSet(t.Permissions)}
-}
-
-func permissionSet(joined string) PermissionSet {
-	ps := PermissionSet{}
-	for _, p := range strings.Fields(joined) {
-		ps[Permission(p)] = true
+	a := Actor{Kind: "scim_token", ID: t.ID, Name: t.Name}
+	if t.HasOwner() {
+		a.Perms = t.OwnerPerms
+		if a.Perms == nil {
+			a.Perms = PermissionSet{}
+		}
 	}
-	return ps
+	return a
 }
 
 // CreateSCIMToken makes a named token for ws. The token itself is returned
@@ -89,11 +151,21 @@ func (s *Store) CreateSCIMToken(ctx context.Context, actor Actor, ws *Workspace,
 	return token, t, nil
 }
 
-// SCIMTokens lists a workspace's tokens, newest first, revoked ones included.
+// SCIMTokens lists a workspace's tokens, newest first, revoked ones
+// included, each with its owner as they are now.
 func (s *Store) SCIMTokens(ctx context.Context, wsID string) ([]SCIMToken, error) {
 	var ts []SCIMToken
-	err := s.db.NewSelect().Model(&ts).Where("workspace_id = ?", wsID).Order("created_at DESC", "id DESC").Scan(ctx)
-	return ts, err
+	if err := s.db.NewSelect().Model(&ts).Where("workspace_id = ?", wsID).Order("created_at DESC", "id DESC").Scan(ctx); err != nil {
+		return nil, err
+	}
+	for i := range ts {
+		if ts[i].HasOwner() {
+			if err := s.fillOwner(ctx, &ts[i]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return ts, nil
 }
 
 // RevokeSCIMToken stops a token working at once.
@@ -119,14 +191,16 @@ func (s *Store) RevokeSCIMToken(ctx context.Context, actor Actor, ws *Workspace,
 	return &t, nil
 }
 
-// AuthenticateSCIM finds the workspace a bearer token reaches. Unknown and
-// revoked tokens are ErrNotFound alike.
+// AuthenticateSCIM finds the workspace a bearer token reaches, and the
+// token's owner's current permissions. Unknown tokens are ErrNotFound; a
+// revoked token, or one whose owner is no longer an active member, is a
+// *TokenRefusedError.
 func (s *Store) AuthenticateSCIM(ctx context.Context, token string) (*SCIMToken, *Workspace, error) {
 	if !strings.HasPrefix(token, scimTokenPrefix) {
 		return nil, nil, ErrNotFound
 	}
 	var tokens []SCIMToken
-	if err := s.queryPrepared(ctx, &tokens, "SELECT * FROM scim_tokens WHERE token_hash = ? AND revoked_at IS NULL", HashToken(token)); err != nil || len(tokens) == 0 {
+	if err := s.queryPrepared(ctx, &tokens, "SELECT * FROM scim_tokens WHERE token_hash = ?", HashToken(token)); err != nil || len(tokens) == 0 {
 		return nil, nil, notFound(cmp.Or(err, sql.ErrNoRows))
 	}
 	t := tokens[0]
@@ -135,6 +209,19 @@ func (s *Store) AuthenticateSCIM(ctx context.Context, token string) (*SCIMToken,
 		return nil, nil, notFound(cmp.Or(err, sql.ErrNoRows))
 	}
 	ws := wss[0]
+	if t.RevokedAt != nil {
+		return nil, nil, &TokenRefusedError{Token: &t, Workspace: &ws,
+			Reason: "This SCIM token was revoked. Create a new one on the workspace's SCIM provisioning page."}
+	}
+	if t.HasOwner() {
+		if err := s.fillOwner(ctx, &t); err != nil {
+			return nil, nil, err
+		}
+		if why := t.Disabled(); why != "" {
+			return nil, nil, &TokenRefusedError{Token: &t, Workspace: &ws, Reason: "This SCIM token no longer works: " + why +
+				" A token works only while the member who made it is active. Create a new token as an active admin."}
+		}
+	}
 	now := s.now()
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= lastUsedPrecision {
 		// Best effort: while a large /Bulk holds SQLite's write lock, a
@@ -146,4 +233,27 @@ func (s *Store) AuthenticateSCIM(ctx context.Context, token string) (*SCIMToken,
 		t.LastUsedAt = &now
 	}
 	return &t, &ws, nil
+}
+
+// fillOwner reads what a token's owner is now.
+func (s *Store) fillOwner(ctx context.Context, t *SCIMToken) error {
+	owner, perms, found, err := s.ownerPermissions(ctx, t.WorkspaceID, *t.CreatedByID)
+	switch {
+	case err != nil:
+		return err
+	case !found:
+		t.OwnerStatus, t.OwnerPerms = OwnerRemoved, PermissionSet{}
+	default:
+		t.OwnerStatus, t.OwnerName, t.OwnerPerms, t.OwnerSCIMManaged = owner.Status, owner.Name, perms, owner.SCIMManaged
+	}
+	return nil
+}
+
+// ActiveSCIMTokensOwnedBy lists the working tokens a member made: what
+// deactivating or removing them would turn off.
+func (s *Store) ActiveSCIMTokensOwnedBy(ctx context.Context, wsID, memberID string) ([]SCIMToken, error) {
+	var ts []SCIMToken
+	err := s.db.NewSelect().Model(&ts).Where("workspace_id = ? AND created_by_id = ? AND revoked_at IS NULL", wsID, memberID).
+		Order("created_at DESC", "id DESC").Scan(ctx)
+	return ts, err
 }

@@ -280,7 +280,7 @@ func (s *Store) ChangeSCIMUser(ctx context.Context, actor Actor, ws *Workspace, 
 			if err := s.endInvites(ctx, tx, m.ID, InviteRevoked); err != nil {
 				return err
 			}
-			if err := s.endSessionsIfNoWorkspaceLeft(ctx, tx, m); err != nil {
+			if err := s.endSessionsIfNoWorkspaceLeft(ctx, tx, m, SessionDeactivated); err != nil {
 				return err
 			}
 			return s.audit(ctx, tx, ws.ID, actor, "member.deactivated", "member", m.ID, m.DisplayName, map[string]Change{"status": {oldStatus, status}})

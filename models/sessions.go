@@ -16,6 +16,24 @@ const (
 	sessionRefresh = 5 * time.Minute
 )
 
+// Why a session ended before its time, as SessionEndedReason tells.
+const (
+	SessionDeactivated = "deactivated" // an admin or the identity provider turned the access off
+	SessionRemoved     = "removed"     // an admin removed the member from the workspace
+	sessionEndedKey    = "session-ended:"
+)
+
+// SessionEndedReason tells why the session of token was ended by someone
+// else (SessionDeactivated or SessionRemoved), or "" when it was not, so
+// that the person is told why they were signed out.
+func (s *Store) SessionEndedReason(ctx context.Context, token string) string {
+	if token == "" || len(token) > 100 {
+		return ""
+	}
+	v, _ := s.KV(sessionEndedKey).Get(HashToken(token))
+	return string(v)
+}
+
 // NewToken returns 32 random bytes, URL-safe; only its hash is ever stored.
 func NewToken() string {
 	b := make([]byte, 32)

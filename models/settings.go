@@ -69,7 +69,7 @@ func (s *Store) UpdateWorkspace(ctx context.Context, actor Actor, ws *Workspace,
 		if _, err := tx.NewUpdate().Model(&updated).Column("name", "slug", "invite_expiry_hours", "invites_per_hour", "scim_invites", "updated_at").
 			WherePK().Exec(ctx); err != nil {
 			if isUniqueViolation(err) {
-				return &ValidationError{Fields: map[string]string{"slug": "Another workspace uses “" + in.Slug + "”."}}
+				return &ValidationError{Fields: map[string]string{"slug": "This URL is not available. Choose another."}}
 			}
 			return err
 		}

@@ -152,3 +152,49 @@ func rssBytes(t *testing.T) int64 {
 	}
 	return 0
 }
+
+// TestSignedOutSaysWhy: a person whose last membership is deactivated or
+// removed is signed out everywhere, and their old session token tells why.
+func TestSignedOutSaysWhy(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		acc, ws := modelstest.SetUp(t, s)
+		ada, _, err := s.Membership(ctx, ws.ID, acc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			email, reason string
+			end           func(id string) error
+		}{
+			{"grace@example.com", models.SessionDeactivated, func(id string) error { _, err := s.Deactivate(ctx, models.MemberActor(ada), ws, id); return err }},
+			{"alan@example.com", models.SessionRemoved, func(id string) error { _, err := s.RemoveMember(ctx, models.MemberActor(ada), ws, id); return err }},
+		} {
+			roles, _ := s.Roles(ctx, ws.ID)
+			m, token, err := s.Invite(ctx, models.MemberActor(ada), ws, models.InviteInput{Name: "Someone", Email: c.email, RoleID: roles[1].ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, _, err := s.AcceptInvite(ctx, token, models.AcceptInput{Name: "Someone", Password: "a long enough password"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sess, err := s.CreateSession(ctx, a.ID, "10.0.0.1", "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := s.SessionEndedReason(ctx, sess); got != "" {
+				t.Errorf("a live session ended because %q", got)
+			}
+			if err := c.end(m.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.SessionAccount(ctx, sess); !errors.Is(err, models.ErrNotFound) {
+				t.Errorf("%s: the session lives on: %v", c.reason, err)
+			}
+			if got := s.SessionEndedReason(ctx, sess); got != c.reason {
+				t.Errorf("the session ended because %q, want %q", got, c.reason)
+			}
+		}
+	})
+}

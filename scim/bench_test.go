@@ -5,10 +5,16 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/muster-app/muster/handlers"
 )
 
 // Benchmarks through the whole app (app.Test: HTTP parsing, token check,
@@ -16,6 +22,9 @@ import (
 // workspace, as in the issue's targets:
 //
 //	go test ./scim -run '^$' -bench . -benchtime 2000x -count 3
+//
+// BenchmarkPostUser and the /Bulk benchmarks run with the provisioning
+// log off and on (log=off, log=on), alternating with -count.
 //
 // tools/scim-load.sh measures the same over real loopback connections.
 
@@ -30,6 +39,9 @@ var benchMembers = func() int {
 var (
 	benchOnce sync.Once
 	benchEnv  *env
+	// benchApps are the app on benchEnv's store without and with the
+	// provisioning log, for comparing the two in one build.
+	benchApps [2]*fiber.App
 )
 
 // loadedEnv is one SQLite workspace with benchMembers members, shared by
@@ -45,9 +57,34 @@ func loadedEnv(b *testing.B) *env {
 		if err := benchEnv.store.SeedDemo(context.Background(), benchEnv.ws.ID, benchMembers, 1); err != nil {
 			b.Fatal(err)
 		}
+		benchApps[1] = benchEnv.app
+		benchApps[0] = handlers.New(handlers.Options{Store: benchEnv.store, BaseURL: "https://muster.example.com"})
 	})
 	benchEnv.t = b
 	return benchEnv
+}
+
+// logModes runs fn with the provisioning log off, then on: with -count 3
+// the two alternate, so both see the same machine and database size.
+// After a run with the log on, the time the log takes to catch up (it is
+// written after the requests are answered) is reported as log-catch-up-ms.
+func logModes(b *testing.B, fn func(b *testing.B, e *env)) {
+	for i, mode := range []string{"log=off", "log=on"} {
+		b.Run(mode, func(b *testing.B) {
+			e := loadedEnv(b)
+			e.app = benchApps[i]
+			fn(b, e)
+			b.StopTimer()
+			if i == 1 {
+				start := time.Now()
+				e.flushLog()
+				b.ReportMetric(float64(time.Since(start).Milliseconds()), "log-catch-up-ms")
+				if d := e.log.Dropped(); d > 0 {
+					b.ReportMetric(float64(d), "log-dropped")
+				}
+			}
+		})
+	}
 }
 
 var benchRun int
@@ -79,13 +116,14 @@ func benchUser(id string) string {
 }
 
 func BenchmarkPostUser(b *testing.B) {
-	e := loadedEnv(b)
-	benchRun++
-	b.ResetTimer()
-	for i := range b.N {
-		e.do("POST", "/scim/v2/Users", benchUser(fmt.Sprintf("p%d-%d", benchRun, i))).want(b, 201)
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "users/s")
+	logModes(b, func(b *testing.B, e *env) {
+		benchRun++
+		b.ResetTimer()
+		for i := range b.N {
+			e.do("POST", "/scim/v2/Users", benchUser(fmt.Sprintf("p%d-%d", benchRun, i))).want(b, 201)
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "users/s")
+	})
 }
 
 func benchLookup(b *testing.B, attr string, value func(i int) string) {
@@ -124,7 +162,10 @@ func sampleAttr(b *testing.B, e *env, attr string) []string {
 }
 
 func benchBulk(b *testing.B, size int) {
-	e := loadedEnv(b)
+	logModes(b, func(b *testing.B, e *env) { benchBulkRun(b, e, size) })
+}
+
+func benchBulkRun(b *testing.B, e *env, size int) {
 	benchRun++
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -150,3 +191,80 @@ func benchBulk(b *testing.B, size int) {
 
 func BenchmarkBulk1000(b *testing.B)  { benchBulk(b, 1000) }
 func BenchmarkBulk10000(b *testing.B) { benchBulk(b, 10000) }
+
+// BenchmarkLogOnOff compares provisioning with the log off and on in one
+// process, alternating at a fine grain so that a busy machine slows both
+// alike: each iteration is one round of 500 POST /Users in each mode, then
+// one /Bulk of 10,000 users in each mode, the mode going first changing
+// every round. Before each timed part the WAL is checkpointed and the log
+// has caught up, so no part inherits work from the one before. Run it with
+// -benchtime 3x (or more) for medians:
+//
+//	go test ./scim -run '^$' -bench LogOnOff -benchtime 3x
+func BenchmarkLogOnOff(b *testing.B) {
+	e := loadedEnv(b)
+	settle := func() {
+		e.flushLog()
+		if _, err := e.store.DB().Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var post, bulk [2][]float64 // users/s by mode (0 off, 1 on)
+	for round := range b.N {
+		for k := range 2 {
+			mode := (round + k) % 2
+			e.app = benchApps[mode]
+			benchRun++
+			settle()
+			start := time.Now()
+			for i := range 500 {
+				e.do("POST", "/scim/v2/Users", benchUser(fmt.Sprintf("ab%d-%d", benchRun, i))).want(b, 201)
+			}
+			post[mode] = append(post[mode], 500/time.Since(start).Seconds())
+		}
+		for k := range 2 {
+			mode := (round + k) % 2
+			e.app = benchApps[mode]
+			benchRun++
+			body := bulkBody(fmt.Sprintf("abb%d", benchRun), 10000)
+			settle()
+			start := time.Now()
+			r := e.do("POST", "/scim/v2/Bulk", body).want(b, 200)
+			bulk[mode] = append(bulk[mode], 10000/time.Since(start).Seconds())
+			if strings.Contains(r.Raw, `"status":"4`) || strings.Contains(r.Raw, `"status":"5`) {
+				b.Fatalf("bulk operations failed: %.500s", r.Raw)
+			}
+		}
+	}
+	settle()
+	b.ReportMetric(median(post[0]), "post-off-users/s")
+	b.ReportMetric(median(post[1]), "post-on-users/s")
+	b.ReportMetric(median(bulk[0]), "bulk10k-off-users/s")
+	b.ReportMetric(median(bulk[1]), "bulk10k-on-users/s")
+	b.Logf("POST /Users users/s off %.0f on %.0f; /Bulk of 10,000 users/s off %.0f on %.0f; log dropped %d",
+		post[0], post[1], bulk[0], bulk[1], e.log.Dropped())
+}
+
+func bulkBody(prefix string, size int) string {
+	var ops strings.Builder
+	for j := range size {
+		if j > 0 {
+			ops.WriteByte(',')
+		}
+		id := fmt.Sprintf("%s-%d", prefix, j)
+		ops.WriteString(`{"method":"POST","path":"/Users","bulkId":"` + id + `","data":` + benchUser(id) + `}`)
+	}
+	return `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[` + ops.String() + `]}`
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}

@@ -9,8 +9,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/elimity-com/scim/errors"
+
+	"github.com/muster-app/muster/models"
 )
 
 // /Bulk (RFC 7644 §3.7). Each operation runs through serve, exactly as if
@@ -131,7 +134,7 @@ func (s *Server) bulk(req request) response {
 			if declared[m[1]] && m[1] != op.BulkID {
 				return false, nil
 			}
-			return false, s.bulkFailure(op, fail(http.StatusConflict, "", "bulkId:"+m[1]+" refers to no operation that created a resource."))
+			return false, s.bulkFailure(req, op, fail(http.StatusConflict, "", "bulkId:"+m[1]+" refers to no operation that created a resource."))
 		}
 		return true, nil
 	}
@@ -145,6 +148,12 @@ func (s *Server) bulk(req request) response {
 		progress := false
 		for start := 0; start < len(pending) && !stopped; {
 			err := s.store.InBatch(req.ctx, func(ctx context.Context) error {
+				// The batch's operations are logged in its transaction.
+				var logged []models.SCIMLogEntry
+				if s.reqLog != nil {
+					req.opLog = &logged
+					defer func() { req.opLog = nil; s.reqLog.WriteInBatch(ctx, logged) }()
+				}
 				for n := 0; start < len(pending) && n < bulkBatch; start++ {
 					i := pending[start]
 					ok, failed := ready(i)
@@ -175,7 +184,7 @@ func (s *Server) bulk(req request) response {
 		}
 		if !progress { // what is left refers to itself in a circle
 			for _, i := range next {
-				results[i] = s.bulkFailure(ops[i], fail(http.StatusConflict, "", "This operation's bulkId references form a circle that cannot be resolved."))
+				results[i] = s.bulkFailure(req, ops[i], fail(http.StatusConflict, "", "This operation's bulkId references form a circle that cannot be resolved."))
 			}
 			break
 		}
@@ -203,15 +212,21 @@ func (s *Server) bulkRun(ctx context.Context, req request, op bulkOp, resolved m
 	switch method {
 	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
 	default:
-		return s.bulkFailure(op, badRequest(errors.ScimTypeInvalidValue, "method must be POST, PUT, PATCH or DELETE."))
+		return s.bulkFailure(req, op, badRequest(errors.ScimTypeInvalidValue, "method must be POST, PUT, PATCH or DELETE."))
 	}
 	if method == http.MethodPost && op.BulkID == "" {
-		return s.bulkFailure(op, badRequest(errors.ScimTypeInvalidValue, "A POST in /Bulk needs a bulkId."))
+		return s.bulkFailure(req, op, badRequest(errors.ScimTypeInvalidValue, "A POST in /Bulk needs a bulkId."))
 	}
 	if p := strings.ToLower(strings.Trim(path, "/")); !strings.HasPrefix(p, "users") && !strings.HasPrefix(p, "groups") {
-		return s.bulkFailure(op, notFoundPath(path))
+		return s.bulkFailure(req, op, notFoundPath(path))
+	}
+	start := time.Now()
+	var entry models.SCIMLogEntry
+	if s.reqLog != nil {
+		entry = s.store.NewSCIMLogEntry()
 	}
 	res := s.serve(request{ctx: ctx, method: method, path: path, query: nil, body: data, ifMatch: op.Version, ws: req.ws, actor: req.actor})
+	s.recordOp(req, entry, start, method, path, data, res)
 	out := &bulkResult{Method: method, BulkID: op.BulkID, Location: res.location, Version: res.etag, Status: strconv.Itoa(res.status)}
 	if res.status >= 400 {
 		out.Response = res.body
@@ -222,6 +237,28 @@ func (s *Server) bulkRun(ctx context.Context, req request, op bulkOp, resolved m
 	return out
 }
 
-func (s *Server) bulkFailure(op bulkOp, res response) *bulkResult {
+// recordOp adds one operation of a /Bulk request to the provisioning log,
+// under the /Bulk request's own entry.
+func (s *Server) recordOp(req request, e models.SCIMLogEntry, start time.Time, method, path string, data []byte, res response) {
+	if s.reqLog == nil || req.token == nil {
+		return
+	}
+	e = s.logEntry(e, req.token, req.ws, method, path, res, time.Since(start))
+	if req.logID != "" {
+		e.ParentID = &req.logID
+	}
+	failure(&e, data, res, nil)
+	if req.opLog != nil {
+		*req.opLog = append(*req.opLog, e)
+		return
+	}
+	s.reqLog.Add(e)
+}
+
+// bulkFailure answers an operation refused before it ran; it is logged too.
+func (s *Server) bulkFailure(req request, op bulkOp, res response) *bulkResult {
+	if s.reqLog != nil {
+		s.recordOp(req, s.store.NewSCIMLogEntry(), time.Now(), strings.ToUpper(op.Method), op.Path, op.Data, res)
+	}
 	return &bulkResult{Method: strings.ToUpper(op.Method), BulkID: op.BulkID, Status: strconv.Itoa(res.status), Response: res.body}
 }

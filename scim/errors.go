@@ -62,9 +62,12 @@ func (s *Server) fromDomain(err error, kind, id string) response {
 		perr *models.PreconditionFailedError
 		rerr *models.RateLimitedError
 		ferr *models.FilterError
+		forb *models.ForbiddenError
 		serr errors.ScimError
 	)
 	switch {
+	case stderrors.As(err, &forb):
+		return forbidden(forb)
 	case stderrors.Is(err, models.ErrNotFound):
 		return notFound(kind, id)
 	case stderrors.As(err, &serr):

@@ -38,7 +38,11 @@ func (g groups) list(req request, lq listQuery) response {
 	for i := range roles {
 		out[i] = lq.projection.apply(g.s.groupJSON(&roles[i], members[roles[i].ID], withMembers))
 	}
-	return listResponse(total, lq.startIndex, out)
+	res = listResponse(total, lq.startIndex, out)
+	if len(roles) == 1 && lq.filter != "" {
+		res.target = roleTarget(&roles[0])
+	}
+	return res
 }
 
 func (g groups) get(req request, id string) response {
@@ -64,7 +68,7 @@ func (g groups) render(req request, r *models.Role, p projection, status int) re
 		}
 		members = byRole[r.ID]
 	}
-	return response{status: status, body: p.apply(g.s.groupJSON(r, members, withMembers)), etag: etag(r.Version), location: g.s.groupLocation(r.ID)}
+	return response{status: status, body: p.apply(g.s.groupJSON(r, members, withMembers)), etag: etag(r.Version), location: g.s.groupLocation(r.ID), target: roleTarget(r)}
 }
 
 // groupFromBody reads a POST or PUT body. Entra adds its own schema URI
@@ -108,7 +112,9 @@ func (g groups) create(req request) response {
 	}
 	r, err := g.s.store.CreateSCIMGroup(req.ctx, req.actor, req.ws, grp)
 	if err != nil {
-		return g.s.fromDomain(err, "Group", "")
+		res := g.s.fromDomain(err, "Group", "")
+		res.target = touched{kind: "role", name: grp.DisplayName}
+		return res
 	}
 	return g.render(req, r, projection{}, http.StatusCreated)
 }
@@ -148,7 +154,7 @@ func (g groups) change(req request, id string, ch models.GroupChange, status int
 		return g.s.fromDomain(err, "Group", id)
 	}
 	if status == http.StatusNoContent {
-		return response{status: status, etag: etag(r.Version)}
+		return response{status: status, etag: etag(r.Version), target: roleTarget(r)}
 	}
 	return g.render(req, r, projection{}, status)
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -26,9 +27,15 @@ type env struct {
 	ws    *models.Workspace
 	admin *models.Account
 	token string
+	log   *models.SCIMLog // the provisioning log; nil when it is off
 }
 
 func newEnv(t testing.TB, dialect string) *env {
+	return newEnvLog(t, dialect, true)
+}
+
+// newEnvLog is newEnv with the provisioning log on or off.
+func newEnvLog(t testing.TB, dialect string, logging bool) *env {
 	t.Helper()
 	store := modelstest.Open(t, dialect)
 	acc, ws := modelstest.SetUp(t, store)
@@ -36,8 +43,23 @@ func newEnv(t testing.TB, dialect string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := handlers.New(handlers.Options{Store: store, BaseURL: "https://muster.example.com"})
-	return &env{t: t, app: app, store: store, ws: ws, admin: acc, token: token}
+	e := &env{t: t, store: store, ws: ws, admin: acc, token: token}
+	if logging {
+		e.log = store.StartSCIMLog(models.SCIMLogOptions{})
+		t.Cleanup(e.log.Close) // before the database closes (cleanups run last first)
+	}
+	e.app = handlers.New(handlers.Options{Store: store, BaseURL: "https://muster.example.com", SCIMLog: e.log})
+	return e
+}
+
+// flushLog waits until every request so far is in the provisioning log.
+func (e *env) flushLog() {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := e.log.Flush(ctx); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 // each runs fn on SQLite, and on PostgreSQL when it is configured.

@@ -60,6 +60,9 @@ type Options struct {
 	RatePerSecond float64
 	// Changed is called after a request changed members or roles. Optional.
 	Changed func()
+	// Log records every request in the provisioning log; nil records
+	// nothing.
+	Log *models.SCIMLog
 }
 
 // Server answers /scim/v2.
@@ -69,6 +72,7 @@ type Server struct {
 	base    string // <BaseURL>/scim/v2
 	limiter *limiter
 	changed func()
+	reqLog  *models.SCIMLog
 }
 
 // New makes the SCIM service.
@@ -80,7 +84,7 @@ func New(opts Options) *Server {
 		opts.Changed = func() {}
 	}
 	return &Server{store: opts.Store, log: opts.Logger, base: strings.TrimRight(opts.BaseURL, "/") + "/scim/v2",
-		limiter: newLimiter(opts.RatePerSecond), changed: opts.Changed}
+		limiter: newLimiter(opts.RatePerSecond), changed: opts.Changed, reqLog: opts.Log}
 }
 
 // Prefix is where the service is mounted.
@@ -109,6 +113,13 @@ type request struct {
 	ifNoneMatch string
 	ws          *models.Workspace
 	actor       models.Actor
+	// logID is the provisioning log entry of the HTTP request: a /Bulk
+	// request's operations name it as their parent. "" when not logging.
+	logID string
+	token *models.SCIMToken
+	// opLog gathers a /Bulk batch's operation entries, written with the
+	// batch; nil sends each entry to the background writer.
+	opLog *[]models.SCIMLogEntry
 }
 
 // response is what a request answers: body is marshalled as JSON.
@@ -119,11 +130,13 @@ type response struct {
 	location string
 	allow    string // for 405
 	retry    time.Duration
+	target   touched // what the request touched, for the log
 }
 
 // handle turns an HTTP request into a request, authenticates it and writes
 // the response.
 func (s *Server) handle(c *fiber.Ctx) error {
+	start := time.Now()
 	if len(c.Body()) > MaxPayloadSize {
 		return s.write(c, tooLarge())
 	}
@@ -132,35 +145,63 @@ func (s *Server) handle(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="muster"`)
 		return s.write(c, fail(http.StatusUnauthorized, "", "Send the workspace's SCIM token as Authorization: Bearer <token>."))
 	}
+	var entry models.SCIMLogEntry
+	if s.reqLog != nil {
+		entry = s.store.NewSCIMLogEntry()
+	}
 	tok, ws, err := s.store.AuthenticateSCIM(c.UserContext(), token)
 	if err != nil {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="muster", error="invalid_token"`)
-		if stderrors.Is(err, models.ErrNotFound) {
+		var refused *models.TokenRefusedError
+		switch {
+		case stderrors.As(err, &refused):
+			// Known to a workspace: its admins see the refusal in the log.
+			res := fail(http.StatusUnauthorized, "", refused.Reason)
+			werr := s.write(c, res)
+			s.record(c, entry, start, refused.Token, refused.Workspace, res)
+			return werr
+		case stderrors.Is(err, models.ErrNotFound):
 			return s.write(c, fail(http.StatusUnauthorized, "", "This SCIM token is not valid: it may have been revoked. Create a new one on the workspace's SCIM provisioning page."))
 		}
 		return s.write(c, s.internal(err))
 	}
+	var res response
 	if wait := s.limiter.wait(tok.ID); wait > 0 {
-		return s.write(c, response{status: http.StatusTooManyRequests, retry: wait,
-			body: scimError(http.StatusTooManyRequests, "", "Too many requests for this token; retry after the time in Retry-After.")})
+		res = response{status: http.StatusTooManyRequests, retry: wait,
+			body: scimError(http.StatusTooManyRequests, "", "Too many requests for this token; retry after the time in Retry-After.")}
+	} else if !utf8.Valid(c.Body()) {
+		// JSON is UTF-8 (RFC 8259); encoding/json would quietly turn invalid
+		// bytes into U+FFFD, storing a name nobody sent.
+		res = fail(http.StatusBadRequest, errors.ScimTypeInvalidValue, "The body is not valid UTF-8: send JSON text encoded as UTF-8.")
+	} else if query, err := url.ParseQuery(string(c.Request().URI().QueryString())); err != nil {
+		res = fail(http.StatusBadRequest, "", "The query string is malformed.")
+	} else {
+		req := request{ctx: c.UserContext(), method: c.Method(), path: strings.TrimPrefix(c.Path(), Prefix), query: query, body: c.Body(),
+			ifMatch: c.Get(fiber.HeaderIfMatch), ifNoneMatch: c.Get(fiber.HeaderIfNoneMatch), ws: ws, actor: tok.Actor(),
+			logID: entry.ID, token: tok}
+		res = s.serve(req)
+		if res.status < 300 && req.method != http.MethodGet && req.method != http.MethodHead {
+			s.changed()
+		}
 	}
-	// JSON is UTF-8 (RFC 8259); encoding/json would quietly turn invalid
-	// bytes into U+FFFD, storing a name nobody sent.
-	if !utf8.Valid(c.Body()) {
-		return s.write(c, fail(http.StatusBadRequest, errors.ScimTypeInvalidValue, "The body is not valid UTF-8: send JSON text encoded as UTF-8."))
+	werr := s.write(c, res)
+	s.record(c, entry, start, tok, ws, res)
+	return werr
+}
+
+// record adds an HTTP request's entry to the provisioning log, once it has
+// been answered.
+func (s *Server) record(c *fiber.Ctx, e models.SCIMLogEntry, start time.Time, tok *models.SCIMToken, ws *models.Workspace, res response) {
+	if s.reqLog == nil {
+		return
 	}
 	path := strings.TrimPrefix(c.Path(), Prefix)
-	query, err := url.ParseQuery(string(c.Request().URI().QueryString()))
-	if err != nil {
-		return s.write(c, fail(http.StatusBadRequest, "", "The query string is malformed."))
+	if q := c.Request().URI().QueryString(); len(q) > 0 {
+		path += "?" + string(q)
 	}
-	req := request{ctx: c.UserContext(), method: c.Method(), path: path, query: query, body: c.Body(),
-		ifMatch: c.Get(fiber.HeaderIfMatch), ifNoneMatch: c.Get(fiber.HeaderIfNoneMatch), ws: ws, actor: tok.Actor()}
-	res := s.serve(req)
-	if res.status < 300 && req.method != http.MethodGet && req.method != http.MethodHead {
-		s.changed()
-	}
-	return s.write(c, res)
+	e = s.logEntry(e, tok, ws, c.Method(), path, res, time.Since(start))
+	failure(&e, c.Body(), res, c.Response().Body())
+	s.reqLog.Add(e)
 }
 
 func bearer(h string) (string, bool) {
@@ -239,9 +280,9 @@ func (s *Server) serve(req request) response {
 		}
 		return only(req, s.bulk, http.MethodPost)
 	case "users":
-		return s.route(req, id, users{s})
+		return s.route(req, id, users{s}, "users")
 	case "groups":
-		return s.route(req, id, groups{s})
+		return s.route(req, id, groups{s}, "groups")
 	}
 	return notFoundPath(req.path)
 }
@@ -256,38 +297,57 @@ type resource interface {
 	remove(req request, id string) response
 }
 
-func (s *Server) route(req request, id string, r resource) response {
+func (s *Server) route(req request, id string, r resource, kind string) response {
+	res := s.dispatch(req, id, r, kind)
+	if res.target.id == "" && id != "" && id != ".search" {
+		res.target = touched{kind: kindOf(kind), id: id}
+	}
+	return res
+}
+
+func (s *Server) dispatch(req request, id string, r resource, kind string) response {
+	// allowed runs fn when the token's owner may (authz.go).
+	allowed := func(fn func() response) response {
+		if res := authorize(req, kind, id); res.status != 0 {
+			return res
+		}
+		return fn()
+	}
 	switch {
 	case id == ".search":
 		return only(req, func(req request) response {
-			q, res := searchQuery(req)
-			if res.status != 0 {
-				return res
-			}
-			return r.list(req, q)
+			return allowed(func() response {
+				q, res := searchQuery(req)
+				if res.status != 0 {
+					return res
+				}
+				return r.list(req, q)
+			})
 		}, http.MethodPost)
 	case id == "":
 		switch req.method {
 		case http.MethodGet:
-			q, res := listQueryFrom(req.query)
-			if res.status != 0 {
-				return res
-			}
-			return r.list(req, q)
+			return allowed(func() response {
+				q, res := listQueryFrom(req.query)
+				if res.status != 0 {
+					return res
+				}
+				return r.list(req, q)
+			})
 		case http.MethodPost:
-			return r.create(req)
+			return allowed(func() response { return r.create(req) })
 		}
 		return notAllowed("GET, POST")
 	}
 	switch req.method {
 	case http.MethodGet:
-		return r.get(req, id)
+		return allowed(func() response { return r.get(req, id) })
 	case http.MethodPut:
-		return r.replace(req, id)
+		return allowed(func() response { return r.replace(req, id) })
 	case http.MethodPatch:
-		return r.patch(req, id)
+		return allowed(func() response { return r.patch(req, id) })
 	case http.MethodDelete:
-		return r.remove(req, id)
+		return allowed(func() response { return r.remove(req, id) })
 	}
 	return notAllowed("GET, PUT, PATCH, DELETE")
 }

@@ -1,7 +1,9 @@
 package scim
 
 import (
+	stderrors "errors"
 	"net/http"
+	"slices"
 
 	"github.com/muster-app/muster/models"
 )
@@ -22,7 +24,11 @@ func (u users) list(req request, lq listQuery) response {
 	for i, m := range members {
 		out[i] = lq.projection.apply(u.s.userJSON(m))
 	}
-	return listResponse(total, lq.startIndex, out)
+	res = listResponse(total, lq.startIndex, out)
+	if len(members) == 1 && lq.filter != "" { // a lookup such as userName eq: the log names who it found
+		res.target = memberTarget(members[0])
+	}
+	return res
 }
 
 func (u users) get(req request, id string) response {
@@ -34,7 +40,7 @@ func (u users) get(req request, id string) response {
 		return response{status: http.StatusNotModified, etag: etag(m.Version)}
 	}
 	p := newProjection(req.query.Get("attributes"), req.query.Get("excludedAttributes"))
-	return response{status: http.StatusOK, body: p.apply(u.s.userJSON(m)), etag: etag(m.Version)}
+	return response{status: http.StatusOK, body: p.apply(u.s.userJSON(m)), etag: etag(m.Version), target: memberTarget(m)}
 }
 
 func (u users) create(req request) response {
@@ -50,9 +56,15 @@ func (u users) create(req request) response {
 	}
 	m, err := u.s.store.CreateSCIMUser(req.ctx, req.actor, req.ws, user)
 	if err != nil {
-		return u.s.fromDomain(err, "User", "")
+		res := u.s.fromDomain(err, "User", "")
+		res.target = touched{kind: "member", name: user.UserName}
+		var cerr *models.ConflictError
+		if stderrors.As(err, &cerr) && cerr.MemberID != "" { // the member already holding the userName or email
+			res.target.id = cerr.MemberID
+		}
+		return res
 	}
-	return response{status: http.StatusCreated, body: u.s.userJSON(m), etag: etag(m.Version), location: u.s.userLocation(m.ID)}
+	return response{status: http.StatusCreated, body: u.s.userJSON(m), etag: etag(m.Version), location: u.s.userLocation(m.ID), target: memberTarget(m)}
 }
 
 // replace is PUT: what the body leaves out is cleared, except roles, which
@@ -82,11 +94,21 @@ func (u users) patch(req request, id string) response {
 
 func (u users) change(req request, id string, fn func(*models.SCIMUser) error) response {
 	version := matchVersion(req.ifMatch)
-	m, err := u.s.store.ChangeSCIMUser(req.ctx, req.actor, req.ws, id, version, fn)
+	// The change decides the permission it needs (authz.go); a refusal
+	// returned from inside the transaction writes nothing.
+	checked := func(cur *models.SCIMUser) error {
+		before := *cur
+		before.Roles = slices.Clone(cur.Roles)
+		if err := fn(cur); err != nil {
+			return err
+		}
+		return req.actor.RequireUserChange(before, *cur)
+	}
+	m, err := u.s.store.ChangeSCIMUser(req.ctx, req.actor, req.ws, id, version, checked)
 	if err != nil {
 		return u.s.fromDomain(err, "User", id)
 	}
-	return response{status: http.StatusOK, body: u.s.userJSON(m), etag: etag(m.Version), location: u.s.userLocation(m.ID)}
+	return response{status: http.StatusOK, body: u.s.userJSON(m), etag: etag(m.Version), location: u.s.userLocation(m.ID), target: memberTarget(m)}
 }
 
 func (u users) remove(req request, id string) response {

@@ -172,6 +172,74 @@
   document.addEventListener("htmx:afterSettle", restoreFocus);
   document.addEventListener("showToast", function (e) { showToast(e.detail.kind, e.detail.message); });
 
+  // refreshCSRF takes the CSRF token of a fresh copy of this page (a new
+  // sign-in, or a page open for longer than a token lives, leaves the one
+  // in <body hx-headers> stale), then calls done.
+  function refreshCSRF(done) {
+    fetch(location.href, {credentials: "same-origin", headers: {"Accept": "text/html"}}).then(function (r) { return r.text(); }).then(function (html) {
+      var fresh = new DOMParser().parseFromString(html, "text/html").body;
+      var headers = fresh && fresh.getAttribute("hx-headers");
+      if (headers) document.body.setAttribute("hx-headers", headers);
+      var token = headers && JSON.parse(headers)["X-Csrf-Token"];
+      if (token) document.querySelectorAll("input[name=_csrf]").forEach(function (i) { i.value = token; });
+    }).catch(function () {}).then(done);
+  }
+  // A form sent with a token that expired while the page stayed open: take
+  // a fresh one and send the form again, once.
+  var csrfRetried = null;
+  document.addEventListener("csrfExpired", function (e) {
+    var form = e.target.closest && e.target.closest("form[hx-post]");
+    if (!form || csrfRetried === form) {
+      showToast("error", "This form has expired. Reload the page and try again.");
+      return;
+    }
+    csrfRetried = form;
+    refreshCSRF(function () { form.requestSubmit(); });
+  });
+  document.addEventListener("htmx:afterRequest", function (e) { if (e.detail.successful) csrfRetried = null; });
+
+  // The session ended (it expired, or an admin turned the access off) while
+  // the page was open. An open dialog keeps what was typed and says so, with
+  // a way to sign in again in a new tab and then to send the form again;
+  // with nothing to lose, the page goes to sign in.
+  document.addEventListener("sessionEnded", function (e) {
+    var dlg = document.querySelector("#dialog-slot dialog[open]");
+    if (!dlg) {
+      location.href = "/signin?next=" + encodeURIComponent(location.pathname + location.search);
+      return;
+    }
+    var box = dlg.querySelector(".session-ended");
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "alert warning session-ended";
+      box.setAttribute("role", "alert");
+      var p = document.createElement("p");
+      var signin = document.createElement("a");
+      signin.href = "/signin?next=" + encodeURIComponent(location.pathname + location.search);
+      signin.target = "_blank";
+      signin.rel = "noopener";
+      signin.className = "btn small";
+      signin.textContent = "Sign in again (new tab)";
+      var retry = document.createElement("button");
+      retry.type = "button";
+      retry.className = "btn small primary";
+      retry.textContent = "Try again";
+      retry.addEventListener("click", function () {
+        var form = dlg.querySelector("form[hx-post]");
+        box.remove();
+        refreshCSRF(function () { if (form) form.requestSubmit(); });
+      });
+      var actions = document.createElement("div");
+      actions.className = "session-ended-actions";
+      actions.append(signin, " ", retry);
+      box.append(p, actions);
+      dlg.insertBefore(box, dlg.querySelector("form") || null);
+    }
+    box.querySelector("p").textContent = (e.detail && e.detail.message ? e.detail.message + " " : "") +
+      "What you typed is still here: sign in again, then press Try again.";
+    box.querySelector("a").focus();
+  });
+
   // Errors the server did not explain with a toast of its own (it always
   // sends HX-Trigger for its errors) and network failures still get one.
   document.addEventListener("htmx:responseError", function (e) {

@@ -1,0 +1,61 @@
+package handlers_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/muster-app/muster/handlers"
+	"github.com/muster-app/muster/models/modelstest"
+)
+
+// TestBadQueryText: a NUL byte or broken UTF-8 in a query is a 400 with an
+// explanation on both databases, wherever it goes (searches, filters, the
+// CSV export), never a 500.
+func TestBadQueryText(t *testing.T) {
+	for _, d := range modelstest.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			_, _, _, c := signedInAdmin(t, d)
+			for _, target := range []string{"/w/acme/members?q=%00", "/w/acme/members?q=a%ffb", "/w/acme/audit?member=%00",
+				"/w/acme/audit.csv?member=x%00", "/w/acme/audit?actor=%c3%28", "/w/acme/members?status=active&q%00=x"} {
+				res := c.get(target)
+				expectStatus(t, res, http.StatusBadRequest)
+				if !strings.Contains(res.Body, "does not accept") {
+					t.Errorf("%s: %.300s", target, res.Body)
+				}
+			}
+			expectStatus(t, c.get("/w/acme/members?q=Jos%C3%A9"), http.StatusOK)
+		})
+	}
+}
+
+// TestUnknownWorkspaceIsNotFound: a workspace that does not exist (or that
+// the account is not in) is a 404 page that says so.
+func TestUnknownWorkspaceIsNotFound(t *testing.T) {
+	_, _, _, c := signedInAdmin(t, "sqlite")
+	res := c.get("/w/no-such-place/members")
+	expectStatus(t, res, http.StatusNotFound)
+	if strings.Contains(res.Body, "on our side") {
+		t.Errorf("an unknown workspace reads as a server error:\n%.500s", res.Body)
+	}
+}
+
+// TestNoSMTPPromisesNoEmail: where emails only go to the log, the invite
+// dialog and the toasts say to pass the link on, not that an email went.
+func TestNoSMTPPromisesNoEmail(t *testing.T) {
+	store := modelstest.Open(t, "sqlite")
+	_, ws := modelstest.SetUp(t, store)
+	c := newClient(t, handlers.New(handlers.Options{Store: store, MailLogged: true}))
+	c.signIn("ada@example.com", modelstest.AdminPassword)
+	hx := []string{"HX-Request", "true"}
+	dlg := c.get("/w/acme/members/invite", hx...)
+	if lead := dlg.Doc.Find("#invite-dialog .lead").Text(); !strings.Contains(lead, "Email is not set up") || strings.Contains(lead, "They get an email") {
+		t.Errorf("the invite dialog says %q", lead)
+	}
+	res := c.post("/w/acme/members/invite", url.Values{"name": {"Grace Hopper"}, "email": {"grace@example.com"}, "role": {memberRoleID(t, store, ws.ID, "Member")}}, hx...)
+	expectStatus(t, res, http.StatusOK)
+	if trig := res.Header.Get("HX-Trigger"); !strings.Contains(trig, "copy the invite link") || strings.Contains(trig, "will get an email") {
+		t.Errorf("the invite toast: %s", trig)
+	}
+}
