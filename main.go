@@ -57,6 +57,7 @@ var commands = []struct{ name, help string }{
 	{"setup", "create the first workspace and its admin from a shell"},
 	{"demo", "fill a workspace with made-up members"},
 	{"scim-token", "create, list or revoke a workspace's SCIM tokens"},
+	{"reset-password", "print a one-time password reset link for a locked-out account"},
 	{"migrate", "bring the database schema up to date and exit"},
 	{"version", "print the version and commit"},
 	{"help", "list these commands"},
@@ -121,6 +122,8 @@ func run(args []string) error {
 		return demoCmd(args)
 	case "scim-token":
 		return scimTokenCmd(args, os.Stdout)
+	case "reset-password":
+		return resetPasswordCmd(args, os.Stdout)
 	default:
 		usage(os.Stderr)
 		return fmt.Errorf("unknown command %q", cmd)
@@ -152,6 +155,10 @@ func openStore(ctx context.Context, cfg config.Config) (*models.Store, error) {
 	}
 	store := models.NewStore(db)
 	store.InviteExpiry, store.InvitesPerHour = cfg.InviteExpiry, cfg.InvitesPerHour
+	if store.SecretKey, err = secretKey(cfg); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return store, nil
 }
 
@@ -236,6 +243,9 @@ func purgeLoop(ctx context.Context, store *models.Store, log *slog.Logger) {
 	for {
 		if err := store.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("purge expired rows", "err", err)
+		}
+		if err := store.PurgeResets(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("purge password resets", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -28,6 +28,7 @@ type Config struct {
 	SCIMLogMaxRows int           // requests kept per workspace; 0 turns the log off
 	LogLevel       string
 	ProxyHeader    string
+	SecretKey      string
 }
 
 // Secure reports whether Muster is served over TLS, so cookies get Secure.
@@ -55,6 +56,7 @@ func (c *Config) Settings() []Setting {
 		{"MUSTER_SCIM_LOG_ROWS", "scim-log-rows", "100000", "Requests the SCIM provisioning log keeps per workspace (the newest); 0 turns the log off.", nil},
 		{"MUSTER_LOG_LEVEL", "log-level", "info", "debug, info, warn or error.", &c.LogLevel},
 		{"MUSTER_PROXY_HEADER", "proxy-header", "", "Header holding the client address behind a trusted proxy, e.g. X-Forwarded-For.", &c.ProxyHeader},
+		{"MUSTER_SECRET_KEY", "secret-key", "", "32 random bytes in base64 (openssl rand -base64 32) that encrypt identity providers' client secrets; unset: muster-secret.key beside the SQLite file (made on first run). Every replica needs the same key.", &c.SecretKey},
 	}
 }
 

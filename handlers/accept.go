@@ -67,9 +67,8 @@ func (h *Handler) accept(c *fiber.Ctx) error {
 		return h.acceptPage(c, d, status, fields, fiber.Map{"name": in.Name})
 	}
 	if account(c) == nil || account(c).ID != acc.ID {
-		if err := h.startSession(c, acc); err != nil {
-			return err
-		}
+		// Signed in by a password: the second step, when the account has one.
+		return h.afterPassword(c, acc, "/w/"+ws.Slug+"/members")
 	}
 	return redirect(c, "/w/"+ws.Slug+"/members")
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/muster-app/muster/models"
 	"github.com/muster-app/muster/scim"
+	"github.com/muster-app/muster/sso"
 	"github.com/muster-app/muster/static"
 	"github.com/muster-app/muster/views"
 )
@@ -57,6 +58,7 @@ type Handler struct {
 	store *models.Store
 	log   *slog.Logger
 	opts  Options
+	sso   *sso.Client // OpenID Connect sign-in (sso.go)
 }
 
 // New builds the Fiber app with every middleware and route.
@@ -73,7 +75,8 @@ func New(opts Options) *fiber.App {
 	if opts.BaseURL == "" {
 		opts.BaseURL = "http://localhost:8080"
 	}
-	h := &Handler{store: opts.Store, log: opts.Logger, opts: opts}
+	h := &Handler{store: opts.Store, log: opts.Logger, opts: opts,
+		sso: &sso.Client{Now: func() time.Time { return opts.Store.Now() }}}
 
 	engine := html.NewFileSystem(http.FS(views.FS), ".html")
 	engine.AddFuncMap(templateFuncs(func() time.Time { return opts.Store.Now() }, opts))

@@ -63,10 +63,7 @@ func (h *Handler) setup(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
-	if err := h.startSession(c, acc); err != nil {
-		return err
-	}
-	return redirect(c, "/w/"+ws.Slug+"/members")
+	return h.afterPassword(c, acc, "/w/"+ws.Slug+"/members")
 }
 
 func (h *Handler) startSession(c *fiber.Ctx, acc *models.Account) error {
@@ -121,10 +118,12 @@ func (h *Handler) signIn(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
-	if err := h.startSession(c, acc); err != nil {
+	if msg, err := h.passwordBlockedBySSO(c, acc); err != nil {
 		return err
+	} else if msg != "" {
+		return fail(fiber.StatusUnprocessableEntity, map[string]string{"form": msg})
 	}
-	return redirect(c, safeNext(next))
+	return h.afterPassword(c, acc, next) // the second step, when the account has one
 }
 
 func (h *Handler) signOut(c *fiber.Ctx) error {

@@ -20,6 +20,7 @@ type memberRow struct {
 	Menu                           bool
 	Edit, InviteActions            bool // edit; resend/copy/revoke
 	Deactivate, Reactivate, Remove bool
+	SignIn                         bool // send a reset link, clear two-factor
 	// Blocked says why Deactivate and Remove are shown disabled: the
 	// server would refuse them (see checkNotSelf and guardLastAdmin).
 	Blocked string
@@ -50,6 +51,7 @@ func newMemberRow(now time.Time, m *models.Member, perms models.PermissionSet, w
 		r.StatusLabel = "Not invited" // waiting for an address, not for a reply
 		r.NoInvite = canInvite
 	}
+	r.SignIn = peer && r.Edit && m.AccountID != nil && m.Status == models.StatusActive
 	switch {
 	case m.ID == viewerID:
 		r.Blocked = "This is you: another admin can deactivate or remove you."
@@ -61,6 +63,6 @@ func newMemberRow(now time.Time, m *models.Member, perms models.PermissionSet, w
 	}
 	// The disabled invitation only explains; alone it would be a menu that
 	// offers nothing (the status's title says why there is no invitation).
-	r.Menu = r.Edit || r.InviteActions || r.Deactivate || r.Reactivate || r.Remove || r.LogURL != ""
+	r.Menu = r.Edit || r.InviteActions || r.Deactivate || r.Reactivate || r.Remove || r.SignIn || r.LogURL != ""
 	return r
 }

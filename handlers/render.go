@@ -112,6 +112,16 @@ var actionLabels = map[string]string{
 	"role.created": "Created the role", "role.updated": "Edited the role", "role.deleted": "Deleted the role",
 	"demo.seeded": "Added demo members", "import.started": "Started an import", "import.completed": "Finished an import",
 	"member.provisioned": "Provisioned", "scim_token.created": "Created the SCIM token", "scim_token.revoked": "Revoked the SCIM token",
+	// Account changes, recorded in each workspace of the account (models/account_page.go).
+	"account.password_reset_requested": "Asked for a password reset link", "account.password_reset_sent": "Sent a password reset link",
+	"account.password_reset_link_created": "Made a password reset link (shell)", "account.password_reset": "Reset the password with a link",
+	"account.password_changed": "Changed the password", "account.name_changed": "Changed the account name",
+	"account.sessions_ended": "Signed out other sessions", "account.2fa_enabled": "Turned on two-factor sign-in",
+	"account.2fa_disabled": "Turned off two-factor sign-in", "account.2fa_reset": "Reset two-factor sign-in",
+	"account.recovery_code_used": "Signed in with a recovery code",
+	"sso.configured":             "Configured single sign-on", "sso.tested": "Tested single sign-on", "sso.enforced": "Required single sign-on",
+	"sso.enforcement_off": "Made single sign-on optional", "sso.break_glass_changed": "Changed the break-glass admins",
+	"sso.signed_in": "Signed in with SSO", "sso.activated": "Joined through SSO", "sso.jit_joined": "Joined through SSO (just in time)",
 }
 
 // actorLabel names who acted in the audit log. A SCIM token acts under the

@@ -56,6 +56,15 @@ func (h *Handler) workspaceRoutes() []route {
 		{fiber.MethodGet, "/audit.csv", models.PermViewAudit, h.auditCSV},
 		{fiber.MethodGet, "/settings", models.PermManageWorkspace, h.settingsForm},
 		{fiber.MethodPost, "/settings", models.PermManageWorkspace, h.saveSettings},
+		// A member's sign-in (password_reset.go): members.edit, as editing the member is.
+		{fiber.MethodGet, "/members/:id/signin", models.PermEditMembers, h.memberSignInDialog},
+		{fiber.MethodPost, "/members/:id/password-reset", models.PermEditMembers, h.sendPasswordReset},
+		{fiber.MethodPost, "/members/:id/two-factor-reset", models.PermEditMembers, h.resetTwoFactor},
+		{fiber.MethodPost, "/settings/two-factor", models.PermManageWorkspace, h.saveTwoFactorSetting},
+		{fiber.MethodGet, "/sso", models.PermManageWorkspace, h.ssoIndex},
+		{fiber.MethodPost, "/sso", models.PermManageWorkspace, h.saveSSO},
+		{fiber.MethodPost, "/sso/test", models.PermManageWorkspace, h.testSSO},
+		{fiber.MethodPost, "/sso/enforce", models.PermManageWorkspace, h.enforceSSO},
 	}
 }
 
@@ -66,14 +75,17 @@ func (h *Handler) routes(app *fiber.App) {
 	app.Get("/signin", h.signInForm)
 	app.Post("/signin", h.signIn)
 	app.Post("/signout", h.signOut)
+	h.accountRoutes(app)
 	app.Get("/invite/:token", h.acceptForm)
 	app.Post("/invite/:token", h.accept)
+	app.Post("/sso/start", h.startSSO)
+	app.Get("/sso/callback", h.ssoCallback)
 
 	// Not a Group("", …): a group's middleware would run for every path.
 	app.Get("/workspaces/new", h.requireAccount, h.newWorkspaceForm)
 	app.Post("/workspaces", h.requireAccount, h.createWorkspace)
 
-	w := app.Group("/w/:slug", h.requireAccount, h.loadWorkspace, h.watchChanges)
+	w := app.Group("/w/:slug", h.requireAccount, h.loadWorkspace, h.requireSSO, h.requireEnrolment, h.watchChanges)
 	w.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/w/"+c.Params("slug")+"/members", fiber.StatusSeeOther) })
 	for _, r := range h.workspaceRoutes() {
 		w.Add(r.Method, r.Path, require(r.Perm), r.Handler)

@@ -74,10 +74,10 @@ func TestRowMenus(t *testing.T) {
 			a.signIn("ada@example.com", modelstest.AdminPassword)
 			page = a.get("/w/acme/members")
 			on, off, note, _ := rowMenu(page.Doc, ada.ID)
-			if strings.Join(on, ",") != "Edit" || strings.Join(off, ",") != "Deactivate,Remove from workspace" || !strings.Contains(note, "This is you") {
+			if strings.Join(on, ",") != "Edit,Password and two-factor…,Provisioning history" || strings.Join(off, ",") != "Deactivate,Remove from workspace" || !strings.Contains(note, "This is you") {
 				t.Errorf("Ada's own row: on %v, off %v, note %q", on, off, note)
 			}
-			if on, off, _, _ := rowMenu(page.Doc, dora); strings.Join(on, ",") != "Edit,Deactivate,Remove from workspace" || off != nil {
+			if on, off, _, _ := rowMenu(page.Doc, dora); strings.Join(on, ",") != "Edit,Password and two-factor…,Deactivate,Remove from workspace,Provisioning history" || off != nil {
 				t.Errorf("Dora's row, seen by Ada: on %v, off %v", on, off)
 			}
 			for _, action := range []string{"deactivate", "remove"} {
@@ -91,10 +91,10 @@ func TestRowMenus(t *testing.T) {
 			dc.signIn("dora@example.com", "a long enough password")
 			page = dc.get("/w/acme/members")
 			on, off, note, _ = rowMenu(page.Doc, ada.ID)
-			if strings.Join(on, ",") != "Edit" || strings.Join(off, ",") != "Deactivate,Remove from workspace" || !strings.Contains(note, "last active Admin") {
+			if strings.Join(on, ",") != "Edit,Password and two-factor…,Provisioning history" || strings.Join(off, ",") != "Deactivate,Remove from workspace" || !strings.Contains(note, "last active Admin") {
 				t.Errorf("the last active Admin's row: on %v, off %v, note %q", on, off, note)
 			}
-			if on, _, _, _ := rowMenu(page.Doc, carla); strings.Join(on, ",") != "Edit,Deactivate,Remove from workspace" {
+			if on, _, _, _ := rowMenu(page.Doc, carla); strings.Join(on, ",") != "Edit,Password and two-factor…,Deactivate,Remove from workspace,Provisioning history" {
 				t.Errorf("Carla's row, seen by Dora: %v", on)
 			}
 			// The Remove dialog (opened before Ada became the last Admin, say)
@@ -118,7 +118,7 @@ func TestRowMenus(t *testing.T) {
 				t.Fatal(err)
 			}
 			page = a.get("/w/acme/members")
-			if on, off, _, _ := rowMenu(page.Doc, carla); strings.Join(on, ",") != "Edit,Remove from workspace,Reactivate" || off != nil {
+			if on, off, _, _ := rowMenu(page.Doc, carla); strings.Join(on, ",") != "Edit,Remove from workspace,Reactivate,Provisioning history" || off != nil {
 				t.Errorf("a deactivated row: on %v, off %v", on, off)
 			}
 		})

@@ -21,9 +21,13 @@ func (h *Handler) settingsForm(c *fiber.Ctx) error {
 }
 
 func (h *Handler) settingsPage(c *fiber.Ctx, status int, errs map[string]string, form fiber.Map, notice string) error {
+	require2FA, err := h.store.RequiresTwoFactor(c.UserContext(), workspace(c).ID)
+	if err != nil {
+		return err
+	}
 	c.Status(status)
 	return page(c, "settings/index", fiber.Map{"Title": "Settings", "Errors": errs, "Form": form, "Notice": notice,
-		"ExpiryChoices": inviteExpiryChoices})
+		"ExpiryChoices": inviteExpiryChoices, "Require2FA": require2FA})
 }
 
 func (h *Handler) saveSettings(c *fiber.Ctx) error {

@@ -49,6 +49,12 @@ func Render(m models.OutboxMessage, baseURL string) (Message, error) {
 			p.InviteeName = m.ToName
 		}
 		msg.Subject, msg.Text, msg.HTML, err = RenderInvite(p, baseURL)
+	case KindPasswordReset:
+		var p models.PasswordResetPayload
+		if err := json.Unmarshal([]byte(m.Payload), &p); err != nil {
+			return msg, Permanent(fmt.Errorf("password reset payload: %w", err))
+		}
+		msg.Subject, msg.Text, msg.HTML, err = RenderPasswordReset(p, baseURL)
 	default:
 		err = Permanent(fmt.Errorf("no email template for kind %q", m.Kind))
 	}

@@ -27,6 +27,9 @@ type Workspace struct {
 	SCIMInvites bool      `bun:"scim_invites"`
 	CreatedAt   time.Time `bun:"created_at"`
 	UpdatedAt   time.Time `bun:"updated_at"`
+	// Require2FA: members who sign in with a password must use a second
+	// factor here (models/totp.go).
+	Require2FA bool `bun:"require_2fa"`
 }
 
 // Account is a person who can sign in; it may belong to several workspaces.

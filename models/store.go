@@ -21,6 +21,9 @@ type Store struct {
 	// InvitesPerHour how many invitations a new workspace may send an hour.
 	InviteExpiry   time.Duration
 	InvitesPerHour int
+	// SecretKey (32 bytes) seals secrets kept for later use, such as an
+	// identity provider's client secret (secretbox.go).
+	SecretKey []byte
 
 	stmts stmtCache
 }

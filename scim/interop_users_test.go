@@ -65,11 +65,7 @@ func TestInteropUsersCreate(t *testing.T) {
 		// group push, so a token whose creator could not give Admin cannot
 		// grant it this way either.
 		admin := e.roleID(t, "Admin")
-		limited, _, err := e.store.CreateSCIMToken(context.Background(), models.SystemActor.WithPerms(models.PermissionSet{
-			models.PermViewMembers: true, models.PermInviteMembers: true, models.PermEditMembers: true}), e.ws, "Limited")
-		if err != nil {
-			t.Fatal(err)
-		}
+		limited, _ := e.ownedToken("Limited Owner", []models.Permission{models.PermViewMembers, models.PermInviteMembers, models.PermEditMembers})
 		isSCIMError(t, e.doAs(limited, "POST", "/scim/v2/Users", userBody("sneaky@example.com", map[string]any{"groups": []any{map[string]any{"value": admin, "display": "Admin"}}})), 400, "invalidValue")
 		if r := e.do("GET", "/scim/v2/Users?filter="+q(`userName eq "sneaky@example.com"`), ""); r.num("totalResults") != 0 {
 			t.Errorf("the refused user exists: %s", r.Raw)

@@ -7,5 +7,6 @@ import "embed"
 
 // "all:" because go:embed would otherwise skip the "_" partials.
 //
-//go:embed all:layouts all:members all:auth all:workspaces all:errors all:partials all:invite all:roles all:audit all:settings all:scim
+//go:embed all:layouts all:members all:auth all:workspaces all:errors all:partials all:invite all:roles all:audit all:settings all:scim all:account
+//go:embed all:sso
 var FS embed.FS
