@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -299,6 +300,7 @@ func TestTwoFactor(t *testing.T) {
 		ctx := context.Background()
 		acc, ws := modelstest.SetUp(t, s)
 		clock := modelstest.FakeClock(s)
+		s.SecretKey = []byte("0123456789abcdef0123456789abcdef") // as a running Muster has
 		here, _ := s.CreateSession(ctx, acc.ID, "10.0.0.1", "Firefox")
 		if err := s.MarkPasswordOnly(ctx, here); err != nil {
 			t.Fatal(err)
@@ -315,6 +317,11 @@ func TestTwoFactor(t *testing.T) {
 		}
 		if key, err := models.TOTPKey(acc.Email, secret); err != nil || key.Secret() != secret || key.Issuer() != "Muster" {
 			t.Fatalf("key: %v %v", key, err)
+		}
+		var stored string
+		if err := s.DB().NewSelect().Table("account_totp").Column("secret").Where("account_id = ?", acc.ID).Scan(ctx, &stored); err != nil ||
+			!strings.HasPrefix(stored, "v1:") || strings.Contains(stored, secret) {
+			t.Errorf("the TOTP secret is stored as %q (%v), want it sealed", stored, err)
 		}
 		var verr *models.ValidationError
 		if _, err := s.EnableTOTP(ctx, acc, here, "000000"); !errors.As(err, &verr) {

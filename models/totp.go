@@ -19,8 +19,9 @@ import (
 // every authenticator app reads from a QR code), and recovery codes for a
 // lost device.
 //
-// The secret is stored as it is: Muster has no project-wide encryption key
-// yet. When one exists, account_totp.secret is the column to encrypt.
+// The secret is sealed with the store's SecretKey (secretbox.go), bound to
+// the account, wherever a key is set (a running Muster always has one);
+// totpSecret reads either form.
 //
 // Codes are checked against the store's clock (Store.Now), so tests can
 // compute them for any moment.
@@ -91,7 +92,8 @@ func (s *Store) TwoFactorOf(ctx context.Context, accountID string) (TwoFactor, e
 		return TwoFactor{}, err
 	}
 	if t.EnabledAt == nil {
-		return TwoFactor{PendingSecret: t.Secret}, nil
+		secret, err := s.totpSecret(t)
+		return TwoFactor{PendingSecret: secret}, err
 	}
 	n, err := s.db.NewSelect().Model((*recoveryCode)(nil)).Where("account_id = ? AND used_at IS NULL", accountID).Count(ctx)
 	return TwoFactor{Enabled: true, EnabledAt: t.EnabledAt, RecoveryLeft: int(n)}, err
@@ -125,7 +127,11 @@ func (s *Store) BeginTOTP(ctx context.Context, acc *Account) (string, error) {
 		} else if err = notFound(err); err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
-		_, err = tx.NewInsert().Model(&accountTOTP{AccountID: acc.ID, Secret: key.Secret(), CreatedAt: s.now()}).
+		stored, err := s.sealTOTP(key.Secret(), acc.ID)
+		if err != nil {
+			return err
+		}
+		_, err = tx.NewInsert().Model(&accountTOTP{AccountID: acc.ID, Secret: stored, CreatedAt: s.now()}).
 			On("CONFLICT (account_id) DO UPDATE").Set("secret = EXCLUDED.secret, created_at = EXCLUDED.created_at, last_step = 0").Exec(ctx)
 		return err
 	})
@@ -149,7 +155,11 @@ func (s *Store) EnableTOTP(ctx context.Context, acc *Account, current, code stri
 		if t.EnabledAt != nil {
 			return &ConflictError{Code: ConflictState, Message: "Two-factor sign-in is already on."}
 		}
-		step, ok := s.matchTOTP(t.Secret, code, 0)
+		secret, err := s.totpSecret(t)
+		if err != nil {
+			return err
+		}
+		step, ok := s.matchTOTP(secret, code, 0)
 		if !ok {
 			return &ValidationError{Fields: map[string]string{"code": "That code does not match. Check the time on your device and enter the current code."}}
 		}
@@ -158,7 +168,6 @@ func (s *Store) EnableTOTP(ctx context.Context, acc *Account, current, code stri
 			Where("account_id = ?", acc.ID).Exec(ctx); err != nil {
 			return err
 		}
-		var err error
 		if codes, err = newRecoveryCodes(ctx, tx, acc.ID); err != nil {
 			return err
 		}
@@ -321,7 +330,11 @@ func (s *Store) CompleteSecondStep(ctx context.Context, token, code, ip, userAge
 		if err := tx.NewSelect().Model(&t).Where("account_id = ? AND enabled_at IS NOT NULL", ch.AccountID).Scan(ctx); err != nil {
 			return notFound(err)
 		}
-		if step, ok := s.matchTOTP(t.Secret, code, t.LastStep); ok {
+		secret, err := s.totpSecret(t)
+		if err != nil {
+			return err
+		}
+		if step, ok := s.matchTOTP(secret, code, t.LastStep); ok {
 			if _, err := tx.NewUpdate().Model((*accountTOTP)(nil)).Set("last_step = ?", step).Where("account_id = ?", t.AccountID).Exec(ctx); err != nil {
 				return err
 			}
@@ -409,4 +422,20 @@ func (s *Store) SetRequireTwoFactor(ctx context.Context, actor Actor, ws *Worksp
 		}
 		return s.audit(ctx, tx, ws.ID, actor, "workspace.updated", "workspace", ws.ID, ws.Name, map[string]Change{"require_2fa": {before, on}})
 	})
+}
+
+// sealTOTP is how a TOTP secret is stored: sealed when the store has a key.
+func (s *Store) sealTOTP(secret, accountID string) (string, error) {
+	if len(s.SecretKey) == 0 {
+		return secret, nil
+	}
+	return s.seal(secret, "totp:"+accountID)
+}
+
+// totpSecret is t's secret, opened if it was sealed.
+func (s *Store) totpSecret(t accountTOTP) (string, error) {
+	if strings.HasPrefix(t.Secret, "v1:") {
+		return s.open(t.Secret, "totp:"+t.AccountID)
+	}
+	return t.Secret, nil
 }
