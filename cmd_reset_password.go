@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/muster-app/muster/config"
 	"github.com/muster-app/muster/mail"
 )
 
@@ -29,11 +28,7 @@ func resetPasswordCmd(args []string, out io.Writer) error {
 	if *email == "" || fs.NArg() > 0 {
 		return errors.New(resetPasswordUsage)
 	}
-	cfgArgs := dbArgs(*dbURL)
-	if *baseURL != "" {
-		cfgArgs = append(cfgArgs, "-base-url", *baseURL)
-	}
-	cfg, err := config.Load("muster", cfgArgs)
+	cfg, err := commandConfig(*dbURL, *baseURL)
 	if err != nil {
 		return err
 	}

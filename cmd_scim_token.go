@@ -8,7 +8,6 @@ import (
 	"io"
 	"text/tabwriter"
 
-	"github.com/muster-app/muster/config"
 	"github.com/muster-app/muster/models"
 )
 
@@ -49,11 +48,7 @@ func scimTokenCmd(args []string, out io.Writer) error {
 	if *slug == "" || (name != nil && *name == "") || (id != nil && *id == "") || fs.NArg() > 0 {
 		return errors.New(scimTokenUsage)
 	}
-	cfgArgs := dbArgs(*dbURL)
-	if *baseURL != "" {
-		cfgArgs = append(cfgArgs, "-base-url", *baseURL)
-	}
-	cfg, err := config.Load("muster", cfgArgs)
+	cfg, err := commandConfig(*dbURL, *baseURL)
 	if err != nil {
 		return err
 	}

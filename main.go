@@ -339,6 +339,16 @@ func openWorkspace(ctx context.Context, cfg config.Config, slug string) (*models
 	return store, ws, nil
 }
 
+// commandConfig reads the settings for a command that takes its own
+// -database-url and -base-url flags (empty: the environment or defaults).
+func commandConfig(dbURL, baseURL string) (config.Config, error) {
+	args := dbArgs(dbURL)
+	if baseURL != "" {
+		args = append(args, "-base-url", baseURL)
+	}
+	return config.Load("muster", args)
+}
+
 func dbArgs(dbURL string) []string {
 	if dbURL == "" {
 		return nil
