@@ -28,6 +28,7 @@ const (
 	SSODeactivated   = "deactivated"
 	SSONotMember     = "not_member"
 	SSOUnverified    = "unverified"
+	SSOAccountExists = "account_exists"
 )
 
 // SSORefusedError: the provider vouched for someone this workspace does not admit.
@@ -204,7 +205,13 @@ func (s *Store) ssoAccount(ctx context.Context, tx bun.IDB, email, name string) 
 	var acc Account
 	err := tx.NewSelect().Model(&acc).Where("email = ?", email).Scan(ctx)
 	if err == nil {
-		return &acc, nil
+		// Never hand an existing account to a workspace's provider: the
+		// workspace's admins choose that provider, so it would let them
+		// sign in as anyone who already uses Muster. The person links the
+		// account themselves, by accepting their invitation (signed in
+		// with their password); after that SSO signs them in.
+		return nil, &SSORefusedError{Reason: SSOAccountExists, Message: email + " already has a Muster account. Sign in with its password " +
+			"and accept your invitation from the email; from then on you can sign in to this workspace with single sign-on."}
 	}
 	if !errors.Is(notFound(err), ErrNotFound) {
 		return nil, err

@@ -206,6 +206,18 @@ func TestSSOSignInRefusals(t *testing.T) {
 			t.Fatal(err)
 		}
 		refused("deactivated", models.SSOIdentity{Email: "dee@acme.test", EmailVerified: true}, models.SSODeactivated)
+		// Someone who already has a Muster account (a password, other
+		// workspaces) is never handed to this workspace's provider: an
+		// admin could otherwise invite their address, point SSO at a
+		// provider of their own and sign in as them.
+		if _, err := s.CreateAccount(f.ctx, "Victor", "victor@acme.test", "a long enough password"); err != nil {
+			t.Fatal(err)
+		}
+		invited, _ := f.invite(t, "Victor", "victor@acme.test", "Member")
+		refused("an existing account", models.SSOIdentity{Email: "victor@acme.test", EmailVerified: true}, models.SSOAccountExists)
+		if m, err := s.MemberByID(f.ctx, f.ws.ID, invited.ID); err != nil || m.Status != models.StatusInvited || m.AccountID != nil {
+			t.Errorf("the invited member was linked: %+v %v", m, err)
+		}
 	})
 }
 
