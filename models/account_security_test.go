@@ -394,8 +394,26 @@ func TestTwoFactor(t *testing.T) {
 		if _, _, err := s.CompleteSecondStep(ctx, ch, codes[4], "", ""); err != nil {
 			t.Errorf("after the window: %v", err)
 		}
-		// An admin resets the factor of someone who lost their device.
+		// An admin resets the factor of someone who lost their device; not
+		// while the account is also active in another workspace, which may
+		// require two-factor and whose admins did not agree.
 		adminM, _, _ := s.Membership(ctx, ws.ID, acc.ID)
+		other, err := s.CreateWorkspace(ctx, acc, "Hobby")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cerr *models.ConflictError
+		if _, err := s.ResetTwoFactor(ctx, models.MemberActor(adminM), ws, adminM.ID); !errors.As(err, &cerr) || !strings.Contains(cerr.Message, "other workspaces") {
+			t.Errorf("reset from one of two workspaces: %v", err)
+		}
+		if on, _ := s.HasTwoFactor(ctx, acc.ID); !on {
+			t.Fatal("one workspace's admin lifted the factor for the other")
+		}
+		// Once Hobby no longer counts (her access there is off), it may.
+		if _, err := s.DB().NewUpdate().Table("members").Set("status = ?", models.StatusDeactivated).
+			Where("workspace_id = ? AND account_id = ?", other.ID, acc.ID).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := s.ResetTwoFactor(ctx, models.MemberActor(adminM), ws, adminM.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -405,7 +423,6 @@ func TestTwoFactor(t *testing.T) {
 		if _, err := s.SessionAccount(ctx, sess); !errors.Is(err, models.ErrNotFound) {
 			t.Error("sessions survived the reset")
 		}
-		var cerr *models.ConflictError
 		if _, err := s.ResetTwoFactor(ctx, models.MemberActor(adminM), ws, adminM.ID); !errors.As(err, &cerr) {
 			t.Errorf("second reset: %v", err)
 		}

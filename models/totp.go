@@ -263,6 +263,19 @@ func (s *Store) ResetTwoFactor(ctx context.Context, actor Actor, ws *Workspace, 
 		if m, acc, err = s.memberAccount(ctx, tx, actor, ws, memberID, "reset their two-factor sign-in"); err != nil {
 			return err
 		}
+		// The factor guards the account in every workspace it is in: one
+		// workspace's admin must not lift it for the others, where two-
+		// factor may be required. Then only the person (a recovery code)
+		// or the operator (muster reset-password) can.
+		others, err := tx.NewSelect().Model((*Member)(nil)).
+			Where("account_id = ? AND workspace_id <> ? AND status = ?", acc.ID, ws.ID, StatusActive).Count(ctx)
+		if err != nil {
+			return err
+		}
+		if others > 0 {
+			return &ConflictError{Code: ConflictState, MemberID: m.ID, Message: m.DisplayName + " also belongs to other workspaces, " +
+				"so their two-factor sign-in cannot be reset from here: they can sign in with one of their recovery codes."}
+		}
 		n, err := clearTOTP(ctx, tx, acc.ID)
 		if err != nil {
 			return err
