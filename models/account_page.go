@@ -165,21 +165,30 @@ const (
 // checkOwnPassword checks a signed-in person's password, answering a field
 // error (or, past the limit, a RateLimitedError without checking).
 func (s *Store) checkOwnPassword(ctx context.Context, accountID, password, field, msg string) error {
+	// Counted before the hash, in one statement, as sign-in attempts are:
+	// concurrent guesses cannot outrun the limit, and hashes take turns.
 	key := "password:" + accountID
-	if n, start := s.countOf(ctx, s.db, key, wrongPasswordWindow); n >= wrongPasswordsPerAccount {
+	n, start, err := s.bumpCount(ctx, s.db, key, wrongPasswordWindow)
+	if err != nil {
+		return err
+	}
+	if n > wrongPasswordsPerAccount {
 		return &RateLimitedError{RetryAfter: start.Add(wrongPasswordWindow).Sub(s.now())}
 	}
 	var hash string
 	if err := s.db.NewSelect().Model((*Account)(nil)).Column("password_hash").Where("id = ?", accountID).Scan(ctx, &hash); err != nil {
 		return notFound(err)
 	}
-	if ok, err := argon2id.ComparePasswordAndHash(password, hash); err != nil || !ok {
-		if _, _, err := s.bumpCount(ctx, s.db, key, wrongPasswordWindow); err != nil {
-			return err
-		}
+	var ok bool
+	if err := withHashSlot(ctx, func() (e error) { ok, e = argon2id.ComparePasswordAndHash(password, hash); return e }); err != nil && ctx.Err() != nil {
+		return err
+	}
+	if !ok {
 		return &ValidationError{Fields: map[string]string{field: msg}}
 	}
-	return nil
+	// The right password: its own attempt does not count against them.
+	_, err = s.db.NewUpdate().TableExpr("request_counts").Set("count = count - 1").Where("key = ? AND count > 0", key).Exec(ctx)
+	return err
 }
 
 // setPassword stores a new hash, ends the account's sessions but keep, ends
