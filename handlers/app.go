@@ -148,9 +148,11 @@ func New(opts Options) *fiber.App {
 		Extractor:      csrfFromHeaderOrForm,
 		ErrorHandler: func(c *fiber.Ctx, err error) error {
 			if isHTMX(c) {
-				if account(c) == nil {
+				if account(c) == nil && c.Cookies(sessionCookie) != "" {
 					// Signed out meanwhile (an idle session outlives its
-					// token): the page offers to sign in and retry.
+					// token): the page offers to sign in and retry. A
+					// visitor who was never signed in (an old sign-in or
+					// invitation page) just gets a fresh token below.
 					return sessionEnded(c)
 				}
 				// The page was open longer than its token lives: app.js
@@ -182,6 +184,10 @@ func refuseBadQuery(c *fiber.Ctx) error {
 	}
 	return c.Next()
 }
+
+// badText: a NUL byte or invalid UTF-8, which no one types and PostgreSQL
+// refuses.
+func badText(s string) bool { return !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 }
 
 func hstsMaxAge(secure bool) int {
 	if secure {

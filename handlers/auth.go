@@ -72,7 +72,6 @@ func (h *Handler) startSession(c *fiber.Ctx, acc *models.Account) error {
 		return err
 	}
 	h.setSessionCookie(c, token)
-	c.ClearCookie(endedCookie)
 	return nil
 }
 
@@ -133,6 +132,7 @@ func (h *Handler) signOut(c *fiber.Ctx) error {
 		}
 	}
 	h.clearSessionCookie(c)
+	c.ClearCookie(endedCookie) // signed out on purpose: nothing to explain
 	return redirect(c, "/signin")
 }
 

@@ -77,6 +77,7 @@ func (h *Handler) loadSession(c *fiber.Ctx) error {
 func (h *Handler) setSessionCookie(c *fiber.Ctx, token string) {
 	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: token, Path: "/", HTTPOnly: true, SameSite: "Lax",
 		Secure: h.opts.Secure, Expires: time.Now().Add(30 * 24 * time.Hour)})
+	c.ClearCookie(endedCookie) // a new session: whatever ended the last one is old news
 }
 
 func (h *Handler) clearSessionCookie(c *fiber.Ctx) {

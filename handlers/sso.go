@@ -188,6 +188,9 @@ func (h *Handler) startSSO(c *fiber.Ctx) error {
 		c.Status(fiber.StatusUnprocessableEntity)
 		return page(c, "auth/signin", fiber.Map{"Title": "Sign in", "Next": next, "Errors": map[string]string{"email": msg}, "Form": fiber.Map{"email": email}})
 	}
+	if badText(email) || badText(slug) {
+		return fail("That address holds a character Muster does not accept. Check it and try again.")
+	}
 	var ws *models.Workspace
 	var err error
 	if slug != "" {

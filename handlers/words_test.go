@@ -59,3 +59,32 @@ func TestNoSMTPPromisesNoEmail(t *testing.T) {
 		t.Errorf("the invite toast: %s", trig)
 	}
 }
+
+// TestSSOStartBadBytes: bad bytes in the SSO form are the form's error on
+// both databases, never a 500.
+func TestSSOStartBadBytes(t *testing.T) {
+	for _, d := range modelstest.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			app, store := newApp(t, d)
+			modelstest.SetUp(t, store)
+			c := newClient(t, app)
+			c.get("/signin")
+			for _, f := range []url.Values{{"email": {"ada\x00@example.com"}}, {"workspace": {"ac\xffme"}}} {
+				expectStatus(t, c.post("/sso/start", f), http.StatusUnprocessableEntity)
+			}
+		})
+	}
+}
+
+// TestStaleTokenWithoutSession: a visitor who was never signed in and sends
+// a form with an expired CSRF token (an invitation page left open) gets the
+// event to renew it, not "your session ended".
+func TestStaleTokenWithoutSession(t *testing.T) {
+	app, store := newApp(t, "sqlite")
+	modelstest.SetUp(t, store)
+	c := newClient(t, app)
+	res := c.do("POST", "/signin", url.Values{"email": {"ada@example.com"}, "password": {"x"}}, "HX-Request", "true", "X-Csrf-Token", "stale")
+	if res.StatusCode != http.StatusForbidden || !strings.Contains(res.Header.Get("HX-Trigger"), "csrfExpired") || strings.Contains(res.Header.Get("HX-Trigger"), "sessionEnded") {
+		t.Errorf("%d %v", res.StatusCode, res.Header)
+	}
+}
