@@ -299,6 +299,11 @@ func (s *Store) ChangeSCIMUser(ctx context.Context, actor Actor, ws *Workspace, 
 		}
 		rolesChanged := len(roleDiff(m.Roles, roles)) > 0
 		if rolesChanged {
+			// Whichever way the roles came (roles, or memberships in
+			// groups), changing them is editing the member.
+			if err := actor.Require("edit members", PermEditMembers); err != nil {
+				return err
+			}
 			if err := checkGrantable(actor, roleDiff(m.Roles, roles)); err != nil {
 				return err
 			}

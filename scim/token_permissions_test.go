@@ -111,6 +111,15 @@ var scimCalls = []scimCall{
 		body := strings.Replace(cur.Raw, `"active":true`, `"active":false`, 1)
 		return e.doAs(tok, "PUT", "/scim/v2/Users/"+id, body)
 	}, func(r *result) bool { return r.Status == 200 && r.JSON["active"] == false }},
+	{"PUT /Users/{id} (active false, and joins a group)", []models.Permission{remove, edit}, func(e *env, tok string) *result {
+		// Memberships in groups (Okta's custom apps) change roles, which is
+		// editing: a token that may only deactivate cannot add them.
+		id, gid := e.freshUser(e.t.(*testing.T)), e.freshGroup(e.t.(*testing.T))
+		cur := e.do("GET", "/scim/v2/Users/"+id, "").want(e.t, 200)
+		body := strings.Replace(cur.Raw, `"active":true`, `"active":false`, 1)
+		body = strings.Replace(body, `"groups":[`, `"groups":[{"value":"`+gid+`"},`, 1)
+		return e.doAs(tok, "PUT", "/scim/v2/Users/"+id, body)
+	}, func(r *result) bool { return r.Status == 200 && r.JSON["active"] == false }},
 	{"DELETE /Users/{id}", []models.Permission{remove}, func(e *env, tok string) *result {
 		return e.doAs(tok, "DELETE", "/scim/v2/Users/"+e.freshUser(e.t.(*testing.T)), "")
 	}, nil},
