@@ -24,7 +24,20 @@ const ssoStateCookie = "muster_sso"
 
 func (h *Handler) ssoRedirectURL() string { return h.opts.BaseURL + "/sso/callback" }
 
+// requireEveryPermission keeps single sign-on to those who hold every
+// permission (Admins): the provider it trusts can sign in as any member,
+// Admins included, so configuring it is as much as being one.
+func requireEveryPermission(c *fiber.Ctx) error {
+	if !perms(c).CanAll() {
+		return fiber.NewError(fiber.StatusForbidden, "Only an Admin can set up single sign-on: the identity provider it trusts can sign in as any member.")
+	}
+	return nil
+}
+
 func (h *Handler) ssoIndex(c *fiber.Ctx) error {
+	if err := requireEveryPermission(c); err != nil {
+		return err
+	}
 	cfg, err := h.store.SSOConfigFor(c.UserContext(), workspace(c).ID)
 	if err != nil && !errors.Is(err, models.ErrNotFound) {
 		return err
@@ -76,6 +89,9 @@ func (h *Handler) ssoPage(c *fiber.Ctx, status int, cfg *models.SSOConfig, form 
 }
 
 func (h *Handler) saveSSO(c *fiber.Ctx) error {
+	if err := requireEveryPermission(c); err != nil {
+		return err
+	}
 	ws := workspace(c)
 	in := models.SSOInput{Issuer: c.FormValue("issuer"), ClientID: c.FormValue("client_id"), ClientSecret: c.FormValue("client_secret"),
 		Domains: c.FormValue("domains"), JIT: c.FormValue("jit") != "", JITRoleID: c.FormValue("jit_role")}
@@ -104,6 +120,9 @@ func (h *Handler) saveSSO(c *fiber.Ctx) error {
 }
 
 func (h *Handler) testSSO(c *fiber.Ctx) error {
+	if err := requireEveryPermission(c); err != nil {
+		return err
+	}
 	ws := workspace(c)
 	cfg, err := h.store.SSOConfigFor(c.UserContext(), ws.ID)
 	if errors.Is(err, models.ErrNotFound) {
@@ -115,6 +134,9 @@ func (h *Handler) testSSO(c *fiber.Ctx) error {
 }
 
 func (h *Handler) enforceSSO(c *fiber.Ctx) error {
+	if err := requireEveryPermission(c); err != nil {
+		return err
+	}
 	ws := workspace(c)
 	var ids []string
 	for _, v := range c.Request().PostArgs().PeekMulti("break_glass") {

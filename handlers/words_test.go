@@ -1,12 +1,14 @@
 package handlers_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/muster-app/muster/handlers"
+	"github.com/muster-app/muster/models"
 	"github.com/muster-app/muster/models/modelstest"
 )
 
@@ -87,4 +89,30 @@ func TestStaleTokenWithoutSession(t *testing.T) {
 	if res.StatusCode != http.StatusForbidden || !strings.Contains(res.Header.Get("HX-Trigger"), "csrfExpired") || strings.Contains(res.Header.Get("HX-Trigger"), "sessionEnded") {
 		t.Errorf("%d %v", res.StatusCode, res.Header)
 	}
+}
+
+// TestSSOIsForAdmins: managing settings is not enough to set up single
+// sign-on, whose provider can sign in as anyone, Admins included.
+func TestSSOIsForAdmins(t *testing.T) {
+	app, store := newApp(t, "sqlite")
+	acc, ws := modelstest.SetUp(t, store)
+	ctx := context.Background()
+	ada, _, err := store.Membership(ctx, ws.ID, acc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.CreateRole(ctx, models.SystemActor, ws, models.RoleInput{Name: "Office manager",
+		Permissions: []models.Permission{models.PermViewMembers, models.PermManageWorkspace}}); err != nil {
+		t.Fatal(err)
+	}
+	joinedMember(t, store, ws, ada, "Olive Office", "olive@example.com", "Office manager")
+	c := newClient(t, app)
+	c.signIn("olive@example.com", "a long enough password")
+	settings := c.get("/w/acme/settings")
+	expectStatus(t, settings, http.StatusOK)
+	if settings.Doc.Find(`.nav a[href="/w/acme/sso"]`).Length() != 0 {
+		t.Error("the SSO link shows for a settings manager")
+	}
+	expectStatus(t, c.get("/w/acme/sso"), http.StatusForbidden)
+	expectStatus(t, c.post("/w/acme/sso", url.Values{"issuer": {"https://idp.example.com"}}), http.StatusForbidden)
 }

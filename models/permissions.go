@@ -55,6 +55,16 @@ func (s PermissionSet) Has(p Permission) bool { return s[p] }
 // Can is Has for templates, which pass plain strings.
 func (s PermissionSet) Can(p string) bool { return s[Permission(p)] }
 
+// CanAll reports whether the set holds every permission, as Admins do.
+func (s PermissionSet) CanAll() bool {
+	for _, p := range AllPermissions() {
+		if !s[p] {
+			return false
+		}
+	}
+	return true
+}
+
 func joinPermissions(ps []Permission) string {
 	parts := make([]string, len(ps))
 	for i, p := range ps {

@@ -195,6 +195,9 @@ func (s *Store) SaveSSOConfig(ctx context.Context, actor Actor, ws *Workspace, i
 			case role.IsAdmin() || roleGrants(role, PermManageWorkspace) || roleGrants(role, PermManageRoles):
 				// Anyone the provider vouches for would become an admin.
 				v.add("jit_role", "Choose a role that cannot manage the workspace or roles; promote people by hand.")
+			case checkGrantable(actor, []Role{*role}) != nil:
+				// Nobody hands out, through the provider, what they do not hold.
+				v.add("jit_role", "That role has permissions you don't hold, so you can't give it to people who join.")
 			default:
 				jitRole = &role.ID
 			}
