@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -440,6 +441,44 @@ func TestTwoFactor(t *testing.T) {
 		acts := auditActions(t, s, ws.ID)
 		if acts["account.2fa_enabled"] != 2 || acts["account.2fa_reset"] != 1 || acts["account.2fa_disabled"] != 1 || acts["account.recovery_code_used"] != 2 || acts["workspace.updated"] != 1 {
 			t.Errorf("audit: %v", acts)
+		}
+	})
+}
+
+// TestSecondStepUnderConcurrency: twenty requests at once with the same
+// right code on one challenge sign in exactly once, on both databases.
+func TestSecondStepUnderConcurrency(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		acc, _ := modelstest.SetUp(t, s)
+		modelstest.FakeClock(s)
+		here, _ := s.CreateSession(ctx, acc.ID, "10.0.0.1", "Firefox")
+		secret, err := s.BeginTOTP(ctx, acc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.EnableTOTP(ctx, acc, here, code(t, s, secret, 0)); err != nil {
+			t.Fatal(err)
+		}
+		ch, err := s.StartSecondStep(ctx, acc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		next := code(t, s, secret, 30*time.Second) // the next step's code: enrolling used this one's
+		var wg sync.WaitGroup
+		var ok atomic.Int64
+		for range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, _, err := s.CompleteSecondStep(ctx, ch, next, "10.0.0.2", "test"); err == nil {
+					ok.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		if ok.Load() != 1 {
+			t.Errorf("%d sign-ins with one code, want 1", ok.Load())
 		}
 	})
 }

@@ -326,21 +326,26 @@ func (s *Store) SecondStepAccount(ctx context.Context, token string) (*Account, 
 func (s *Store) CompleteSecondStep(ctx context.Context, token, code, ip, userAgent string) (string, *Account, error) {
 	var acc Account
 	var usedRecovery bool
+	// Both limits are taken before the code is looked at, each in one
+	// statement, so concurrent guesses (on any database, from any number
+	// of replicas) cannot outrun them: a try of this challenge, and a try
+	// of this account's codes.
 	var accountID string
-	err := s.tx(ctx, func(tx bun.Tx) error {
-		var ch signinChallenge
-		if err := tx.NewSelect().Model(&ch).Where("id = ? AND expires_at > ? AND attempts < ?", HashToken(token), s.now(), challengeTries).Scan(ctx); err != nil {
-			return notFound(err)
-		}
-		accountID = ch.AccountID
-		if n, start := s.countOf(ctx, tx, "code:"+ch.AccountID, wrongCodeWindow); n >= wrongCodesPerAccount {
-			return &RateLimitedError{RetryAfter: start.Add(wrongCodeWindow).Sub(s.now())}
-		}
-		if _, err := tx.NewUpdate().Model((*signinChallenge)(nil)).Set("attempts = attempts + 1").Where("id = ?", ch.ID).Exec(ctx); err != nil {
-			return err
-		}
+	err := s.db.NewRaw(`UPDATE signin_challenges SET attempts = attempts + 1 WHERE id = ? AND expires_at > ? AND attempts < ? RETURNING account_id`,
+		HashToken(token), s.now(), challengeTries).Scan(ctx, &accountID)
+	if err != nil {
+		return "", nil, notFound(err)
+	}
+	n, start, err := s.bumpCount(ctx, s.db, "code:"+accountID, wrongCodeWindow)
+	if err != nil {
+		return "", nil, err
+	}
+	if n > wrongCodesPerAccount {
+		return "", nil, &RateLimitedError{RetryAfter: start.Add(wrongCodeWindow).Sub(s.now())}
+	}
+	err = s.tx(ctx, func(tx bun.Tx) error {
 		var t accountTOTP
-		if err := tx.NewSelect().Model(&t).Where("account_id = ? AND enabled_at IS NOT NULL", ch.AccountID).Scan(ctx); err != nil {
+		if err := tx.NewSelect().Model(&t).Where("account_id = ? AND enabled_at IS NOT NULL", accountID).Scan(ctx); err != nil {
 			return notFound(err)
 		}
 		secret, err := s.totpSecret(t)
@@ -348,12 +353,19 @@ func (s *Store) CompleteSecondStep(ctx context.Context, token, code, ip, userAge
 			return err
 		}
 		if step, ok := s.matchTOTP(secret, code, t.LastStep); ok {
-			if _, err := tx.NewUpdate().Model((*accountTOTP)(nil)).Set("last_step = ?", step).Where("account_id = ?", t.AccountID).Exec(ctx); err != nil {
+			// Only forward: a code used by a request that won the race
+			// (or any earlier one) is not good twice.
+			res, err := tx.NewUpdate().Model((*accountTOTP)(nil)).Set("last_step = ?", step).
+				Where("account_id = ? AND last_step < ?", accountID, step).Exec(ctx)
+			if err != nil {
 				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return ErrInvalidCode
 			}
 		} else {
 			res, err := tx.NewUpdate().Model((*recoveryCode)(nil)).Set("used_at = ?", s.now()).
-				Where("account_id = ? AND code_hash = ? AND used_at IS NULL", ch.AccountID, HashToken(normalizeRecoveryCode(code))).Exec(ctx)
+				Where("account_id = ? AND code_hash = ? AND used_at IS NULL", accountID, HashToken(normalizeRecoveryCode(code))).Exec(ctx)
 			if err != nil {
 				return err
 			}
@@ -362,10 +374,14 @@ func (s *Store) CompleteSecondStep(ctx context.Context, token, code, ip, userAge
 			}
 			usedRecovery = true
 		}
-		if err := tx.NewSelect().Model(&acc).Where("id = ?", ch.AccountID).Scan(ctx); err != nil {
+		if err := tx.NewSelect().Model(&acc).Where("id = ?", accountID).Scan(ctx); err != nil {
 			return notFound(err)
 		}
-		if _, err := tx.NewDelete().Model((*signinChallenge)(nil)).Where("id = ?", ch.ID).Exec(ctx); err != nil {
+		if _, err := tx.NewDelete().Model((*signinChallenge)(nil)).Where("id = ?", HashToken(token)).Exec(ctx); err != nil {
+			return err
+		}
+		// A right code does not count against the account.
+		if _, err := tx.NewUpdate().TableExpr("request_counts").Set("count = count - 1").Where("key = ? AND count > 0", "code:"+accountID).Exec(ctx); err != nil {
 			return err
 		}
 		if usedRecovery {
@@ -373,14 +389,6 @@ func (s *Store) CompleteSecondStep(ctx context.Context, token, code, ip, userAge
 		}
 		return nil
 	})
-	if errors.Is(err, ErrInvalidCode) {
-		// The failed try is counted (the transaction above rolled back).
-		_, _ = s.db.NewUpdate().Model((*signinChallenge)(nil)).Set("attempts = attempts + 1").Where("id = ?", HashToken(token)).Exec(ctx)
-		if _, _, berr := s.bumpCount(ctx, s.db, "code:"+accountID, wrongCodeWindow); berr != nil {
-			return "", nil, berr
-		}
-		return "", nil, err
-	}
 	if err != nil {
 		return "", nil, err
 	}
