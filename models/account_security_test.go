@@ -435,11 +435,19 @@ func TestTwoFactor(t *testing.T) {
 		if err := s.DisableTOTP(ctx, acc, "wrong"); !errors.As(err, &verr) {
 			t.Errorf("disable with a wrong password: %v", err)
 		}
+		// Not while a workspace of theirs requires it: sessions opened with a
+		// code would go on without one.
+		if err := s.DisableTOTP(ctx, acc, modelstest.AdminPassword); !errors.As(err, &cerr) || !strings.Contains(cerr.Message, "requires two-factor") {
+			t.Errorf("disable where it is required: %v", err)
+		}
+		if err := s.SetRequireTwoFactor(ctx, models.SystemActor, ws, false); err != nil {
+			t.Fatal(err)
+		}
 		if err := s.DisableTOTP(ctx, acc, modelstest.AdminPassword); err != nil {
 			t.Fatal(err)
 		}
 		acts := auditActions(t, s, ws.ID)
-		if acts["account.2fa_enabled"] != 2 || acts["account.2fa_reset"] != 1 || acts["account.2fa_disabled"] != 1 || acts["account.recovery_code_used"] != 2 || acts["workspace.updated"] != 1 {
+		if acts["account.2fa_enabled"] != 2 || acts["account.2fa_reset"] != 1 || acts["account.2fa_disabled"] != 1 || acts["account.recovery_code_used"] != 2 || acts["workspace.updated"] != 2 {
 			t.Errorf("audit: %v", acts)
 		}
 	})

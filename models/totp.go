@@ -232,6 +232,17 @@ func (s *Store) DisableTOTP(ctx context.Context, acc *Account, password string) 
 		return err
 	}
 	return s.tx(ctx, func(tx bun.Tx) error {
+		// A workspace that requires two-factor keeps it on: sessions opened
+		// with a code would otherwise go on without one.
+		var requiring []string
+		if err := tx.NewSelect().Model((*Workspace)(nil)).Column("w.name").
+			Join("JOIN members AS m ON m.workspace_id = w.id").
+			Where("m.account_id = ? AND m.status = ? AND w.require_2fa", acc.ID, StatusActive).Scan(ctx, &requiring); err != nil {
+			return err
+		}
+		if len(requiring) > 0 {
+			return &ConflictError{Code: ConflictState, Message: strings.Join(requiring, ", ") + " requires two-factor sign-in, so it stays on."}
+		}
 		n, err := clearTOTP(ctx, tx, acc.ID)
 		if err != nil || n == 0 {
 			return err

@@ -58,4 +58,7 @@ CREATE TABLE signin_challenges (
 -- factor), so workspaces that require two-factor send it to enrol.
 ALTER TABLE sessions ADD COLUMN password_only BOOLEAN NOT NULL DEFAULT FALSE;
 --bun:split
+-- Every session before this one was opened with a password alone.
+UPDATE sessions SET password_only = TRUE;
+--bun:split
 ALTER TABLE workspaces ADD COLUMN require_2fa BOOLEAN NOT NULL DEFAULT FALSE;
