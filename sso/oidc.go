@@ -64,7 +64,7 @@ func (c *Client) Discover(ctx context.Context, issuer string) (*oidc.Provider, e
 	p, err := oidc.NewProvider(c.ctx(ctx), issuer)
 	if err != nil {
 		return nil, &Error{Kind: "discovery", Message: "Could not read the OpenID configuration at " + issuer +
-			"/.well-known/openid-configuration: " + err.Error()}
+			"/.well-known/openid-configuration: " + withoutBody(err)}
 	}
 	c.mu.Lock()
 	if c.providers == nil {
@@ -172,4 +172,21 @@ func Describe(err error) string {
 		return e.Message
 	}
 	return fmt.Sprint(err)
+}
+
+// withoutBody words a discovery failure without what the server answered:
+// go-oidc puts a non-200 answer's body in its error ("404 Not Found: …"),
+// and the issuer is any URL an admin types, so the page would show
+// whatever an internal address answers. The status says enough.
+func withoutBody(err error) string {
+	msg := err.Error()
+	if len(msg) >= 3 && msg[0] >= '1' && msg[0] <= '5' && msg[1] >= '0' && msg[1] <= '9' && msg[2] >= '0' && msg[2] <= '9' {
+		if status, _, ok := strings.Cut(msg, ": "); ok {
+			return status
+		}
+	}
+	if len(msg) > 300 {
+		msg = msg[:300] + "…"
+	}
+	return msg
 }
