@@ -92,17 +92,7 @@ func TestConcurrentCreateSameUserName(t *testing.T) {
 				`","emails":[{"value":"race` + fmt.Sprint(i) + `@example.com","primary":true}],"externalId":"ext-` + fmt.Sprint(i) + `"}`
 			return concDo(e, "POST", "/scim/v2/Users", body)
 		})
-		created := 0
-		for i, r := range results {
-			switch r.Status {
-			case 201:
-				created++
-			case 409:
-				isSCIMError(t, r, 409, "uniqueness")
-			default:
-				t.Errorf("request %d: status %d, want 201 or 409: %s", i, r.Status, r.Raw)
-			}
-		}
+		created := winners(t, results, 201)
 		if created != 1 {
 			t.Errorf("%d requests created the user, want exactly 1", created)
 		}
@@ -129,17 +119,7 @@ func TestConcurrentCreateSameEmail(t *testing.T) {
 				`","emails":[{"value":"same@example.com","primary":true}]}`
 			return concDo(e, "POST", "/scim/v2/Users", body)
 		})
-		created := 0
-		for i, r := range results {
-			switch r.Status {
-			case 201:
-				created++
-			case 409:
-				isSCIMError(t, r, 409, "uniqueness")
-			default:
-				t.Errorf("request %d: status %d, want 201 or 409: %s", i, r.Status, r.Raw)
-			}
-		}
+		created := winners(t, results, 201)
 		if created != 1 {
 			t.Errorf("%d requests created a user with the email, want exactly 1", created)
 		}
@@ -189,17 +169,7 @@ func TestConcurrentCreateSameGroup(t *testing.T) {
 		results := concRun(t, concN, func(i int) (*result, error) {
 			return concDo(e, "POST", "/scim/v2/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Racers"}`)
 		})
-		created := 0
-		for i, r := range results {
-			switch r.Status {
-			case 201:
-				created++
-			case 409:
-				isSCIMError(t, r, 409, "uniqueness")
-			default:
-				t.Errorf("request %d: status %d, want 201 or 409: %s", i, r.Status, r.Raw)
-			}
-		}
+		created := winners(t, results, 201)
 		if created != 1 {
 			t.Errorf("%d requests created the group, want exactly 1", created)
 		}
@@ -412,19 +382,27 @@ func TestConcurrentCreateWithoutEmail(t *testing.T) {
 			return concDo(e, "PATCH", "/scim/v2/Users/"+results[i].str("id"), `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],`+
 				`"Operations":[{"op":"add","path":"emails[type eq \"work\"].value","value":"shared@example.com"}]}`)
 		})
-		won := 0
-		for i, r := range patched {
-			switch r.Status {
-			case 200:
-				won++
-			case 409:
-				isSCIMError(t, r, 409, "uniqueness")
-			default:
-				t.Errorf("PATCH %d: status %d, want 200 or 409: %s", i, r.Status, r.Raw)
-			}
-		}
+		won := winners(t, patched, 200)
 		if won != 1 {
 			t.Errorf("%d members got the same address, want exactly 1", won)
 		}
 	})
+}
+
+// winners counts the results with status want; every other one must be a
+// 409 uniqueness error: the race has winners and clear losers, nothing else.
+func winners(t *testing.T, results []*result, want int) int {
+	t.Helper()
+	n := 0
+	for i, r := range results {
+		switch r.Status {
+		case want:
+			n++
+		case 409:
+			isSCIMError(t, r, 409, "uniqueness")
+		default:
+			t.Errorf("request %d: status %d, want %d or 409: %s", i, r.Status, want, r.Raw)
+		}
+	}
+	return n
 }
