@@ -3,12 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/muster-app/muster/models"
 	"github.com/muster-app/muster/models/modelstest"
 )
 
@@ -16,16 +14,7 @@ import (
 // sets a new password once.
 func TestResetPasswordCommand(t *testing.T) {
 	ctx := context.Background()
-	dbPath := filepath.Join(t.TempDir(), "muster.db")
-	db, err := models.Open(dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := models.Migrate(ctx, db); err != nil {
-		t.Fatal(err)
-	}
-	store := models.NewStore(db)
-	defer db.Close()
+	dbPath, store := commandStore(t)
 	modelstest.SetUp(t, store)
 
 	run := func(args ...string) (string, error) {

@@ -17,16 +17,7 @@ import (
 // against a SQLite file, as an admin would from a shell.
 func TestSCIMTokenCommand(t *testing.T) {
 	ctx := context.Background()
-	dbPath := filepath.Join(t.TempDir(), "muster.db")
-	db, err := models.Open(dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := models.Migrate(ctx, db); err != nil {
-		t.Fatal(err)
-	}
-	store := models.NewStore(db)
-	defer db.Close()
+	dbPath, store := commandStore(t)
 	_, ws := modelstest.SetUp(t, store)
 
 	run := func(args ...string) (string, error) {
@@ -94,4 +85,21 @@ func TestSCIMTokenCommand(t *testing.T) {
 	if strings.Join(actions, ", ") != "scim_token.revoked by Muster, scim_token.created by Muster" {
 		t.Errorf("audit: %v", actions)
 	}
+}
+
+// commandStore makes a migrated SQLite file for a command to open by its
+// path, and a store on it for the test, closed when the test ends. It keeps
+// the real clock: the command under test opens its own store, which does.
+func commandStore(t *testing.T) (string, *models.Store) {
+	t.Helper()
+	dbPath := filepath.Join(t.TempDir(), "muster.db")
+	db, err := models.Open(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := models.Migrate(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	return dbPath, models.NewStore(db)
 }
