@@ -51,9 +51,11 @@ func (s *Store) ClaimOutbox(ctx context.Context, n int, lease time.Duration) ([]
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
 	var msgs []OutboxMessage
-	err = s.db.NewRaw("UPDATE outbox SET claimed_until = ? WHERE id IN ("+
-		"SELECT id FROM outbox WHERE "+outboxDue+" ORDER BY next_attempt_at, id LIMIT ?"+lock+
-		") RETURNING *", now.Add(lease), now, now, n).Scan(ctx, &msgs)
+	err = s.writeSQLite(ctx, func(db bun.IDB) error {
+		return db.NewRaw("UPDATE outbox SET claimed_until = ? WHERE id IN ("+
+			"SELECT id FROM outbox WHERE "+outboxDue+" ORDER BY next_attempt_at, id LIMIT ?"+lock+
+			") RETURNING *", now.Add(lease), now, now, n).Scan(ctx, &msgs)
+	})
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
@@ -75,40 +77,46 @@ func (s *Store) ReleaseOutbox(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := s.db.NewUpdate().Model((*OutboxMessage)(nil)).
-		Set("claimed_until = NULL").
-		Where("id IN (?) AND sent_at IS NULL AND failed_at IS NULL", bun.In(ids)).
-		Exec(ctx)
-	return err
+	return s.writeSQLite(ctx, func(db bun.IDB) error {
+		_, err := db.NewUpdate().Model((*OutboxMessage)(nil)).
+			Set("claimed_until = NULL").
+			Where("id IN (?) AND sent_at IS NULL AND failed_at IS NULL", bun.In(ids)).
+			Exec(ctx)
+		return err
+	})
 }
 
 // MarkOutboxSent records that a message went out and empties its payload.
 func (s *Store) MarkOutboxSent(ctx context.Context, id string) error {
-	res, err := s.db.NewUpdate().Model((*OutboxMessage)(nil)).
-		Set("sent_at = ?", s.now()).
-		Set("claimed_until = NULL").
-		Set("payload = ?", emptyPayload).
-		Where("id = ?", id).
-		Exec(ctx)
-	return affectedOne(res, err)
+	return s.writeSQLite(ctx, func(db bun.IDB) error {
+		res, err := db.NewUpdate().Model((*OutboxMessage)(nil)).
+			Set("sent_at = ?", s.now()).
+			Set("claimed_until = NULL").
+			Set("payload = ?", emptyPayload).
+			Where("id = ?", id).
+			Exec(ctx)
+		return affectedOne(res, err)
+	})
 }
 
 // MarkOutboxFailed records a failed attempt. With retryAt the message is due
 // again then; without it the failure is permanent: the message is never
 // tried again and its payload is emptied.
 func (s *Store) MarkOutboxFailed(ctx context.Context, id, errText string, retryAt *time.Time) error {
-	q := s.db.NewUpdate().Model((*OutboxMessage)(nil)).
-		Set("attempts = attempts + 1").
-		Set("last_error = ?", truncate(errText, maxLastError)).
-		Set("claimed_until = NULL").
-		Where("id = ?", id)
-	if retryAt == nil {
-		q = q.Set("failed_at = ?", s.now()).Set("payload = ?", emptyPayload)
-	} else {
-		q = q.Set("next_attempt_at = ?", retryAt.UTC().Truncate(time.Microsecond))
-	}
-	res, err := q.Exec(ctx)
-	return affectedOne(res, err)
+	return s.writeSQLite(ctx, func(db bun.IDB) error {
+		q := db.NewUpdate().Model((*OutboxMessage)(nil)).
+			Set("attempts = attempts + 1").
+			Set("last_error = ?", truncate(errText, maxLastError)).
+			Set("claimed_until = NULL").
+			Where("id = ?", id)
+		if retryAt == nil {
+			q = q.Set("failed_at = ?", s.now()).Set("payload = ?", emptyPayload)
+		} else {
+			q = q.Set("next_attempt_at = ?", retryAt.UTC().Truncate(time.Microsecond))
+		}
+		res, err := q.Exec(ctx)
+		return affectedOne(res, err)
+	})
 }
 
 // OutboxObsolete tells why a queued message should no longer be sent, or ""

@@ -281,13 +281,19 @@ func (l *SCIMLog) write(batch []SCIMLogEntry) {
 	for i := range batch {
 		batch[i].sanitize()
 	}
-	if _, err := l.store.db.NewInsert().Model(&batch).Exec(ctx); err == nil {
+	insert := func(rows any) error {
+		return l.store.writeSQLite(ctx, func(db bun.IDB) error {
+			_, err := db.NewInsert().Model(rows).Exec(ctx)
+			return err
+		})
+	}
+	if err := insert(&batch); err == nil {
 		l.written.Add(int64(len(batch)))
 		return
 	}
 	// One row the database refuses must not lose the others: row by row.
 	for i := range batch {
-		if _, err := l.store.db.NewInsert().Model(&batch[i]).Exec(ctx); err != nil {
+		if err := insert(&batch[i]); err != nil {
 			l.dropped.Add(1)
 			l.opts.Logger.Warn("scim log: write failed", "path", batch[i].Path, "err", err)
 			continue

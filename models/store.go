@@ -25,12 +25,18 @@ type Store struct {
 	// identity provider's client secret (secretbox.go).
 	SecretKey []byte
 
-	stmts stmtCache
+	// WriteGroup is how many write operations one SQLite transaction
+	// takes at most (group_commit.go); 1 runs them one by one.
+	WriteGroup int
+
+	stmts  stmtCache
+	writes groupQueue
 }
 
 // NewStore wraps an open, migrated database.
 func NewStore(db *bun.DB) *Store {
-	return &Store{db: db, Now: time.Now, InviteExpiry: 7 * 24 * time.Hour, InvitesPerHour: 100}
+	return &Store{db: db, Now: time.Now, InviteExpiry: 7 * 24 * time.Hour, InvitesPerHour: 100,
+		WriteGroup: WriteGroupDefault}
 }
 
 // DB exposes the handle for tests and tools that need raw access.
@@ -49,14 +55,19 @@ func newID() string { return uuid.Must(uuid.NewV7()).String() }
 // tx runs fn in one transaction: every operation commits all of its writes,
 // audit event included, or none. Inside a batch (InBatch) it runs in a
 // savepoint of the batch's transaction instead, so a failing operation
-// undoes only its own writes. Under a ChangeWatch (WatchChanges) it also
+// undoes only its own writes. On SQLite it joins the write queue and may
+// share its transaction with others (group_commit.go). Under a ChangeWatch (WatchChanges) it also
 // notes whether its writes were the only ones to the watched workspace.
 func (s *Store) tx(ctx context.Context, fn func(tx bun.Tx) error) error {
 	if batch, ok := ctx.Value(batchKey{}).(bun.Tx); ok {
 		return batch.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(tx) })
 	}
 	s.prepareInserts(ctx)
-	if w, ok := ctx.Value(changeWatchKey{}).(*ChangeWatch); ok {
+	w, _ := ctx.Value(changeWatchKey{}).(*ChangeWatch)
+	if !s.IsPostgres() {
+		return s.groupTx(ctx, w, fn)
+	}
+	if w != nil {
 		return s.watchedTx(ctx, w, fn)
 	}
 	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(tx) })
@@ -70,6 +81,9 @@ type batchKey struct{}
 // each would spend most of the time writing the log.
 func (s *Store) InBatch(ctx context.Context, fn func(ctx context.Context) error) error {
 	s.prepareInserts(ctx)
+	if !s.IsPostgres() { // in the write queue, not the busy handler
+		return s.groupTx(ctx, nil, func(tx bun.Tx) error { return fn(context.WithValue(ctx, batchKey{}, tx)) })
+	}
 	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		return fn(context.WithValue(ctx, batchKey{}, tx))
 	})

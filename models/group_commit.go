@@ -1,0 +1,215 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/uptrace/bun"
+)
+
+// SQLite has one writer at a time. Left to SQLite, concurrent writers wait
+// in its busy handler, which sleeps 1, 2, 5 … 100 ms between tries while
+// the lock may long be free, and each pays a BEGIN and a COMMIT of its own.
+// So on SQLite a Store runs its write transactions itself, one group at a
+// time: operations queue, and whoever finds no group running starts one
+// that takes every operation queued (up to WriteGroup) into one
+// transaction, each in a savepoint of its own. An operation that fails
+// rolls back to its savepoint and gets its own error; the others go on, and
+// commit together. Savepoints of one transaction see each other's writes,
+// so a group is what running its operations one after another would be:
+// every rule an operation checks inside its transaction still holds. A
+// failed COMMIT fails every operation of the group.
+//
+// Writes outside Store.tx (the provisioning log, the outbox worker's
+// marks) join the queue through writeSQLite, so they do not wait in the
+// busy handler either. Other processes on the same file (replicas) still
+// meet at SQLite's lock, through busy_timeout.
+
+// WriteGroupDefault is how many operations one SQLite transaction takes at
+// most (Store.WriteGroup): enough to share a COMMIT among every client of a
+// busy identity provider, few enough that one group stays short.
+const WriteGroupDefault = 32
+
+type groupOp struct {
+	ctx   context.Context
+	fn    func(tx bun.Tx) error
+	watch *ChangeWatch
+	// set by the group
+	err      error
+	panicked any
+	before   int64
+	after    int64
+	done     chan struct{}
+}
+
+type groupQueue struct {
+	mu      sync.Mutex
+	ops     []*groupOp
+	running bool
+}
+
+// errGroupBroken: SQLite ended the group's transaction under an operation
+// (an interrupted statement rolls the whole transaction back).
+var errGroupBroken = errors.New("the write transaction ended early; retry")
+
+// groupTx runs fn as one operation of a group transaction (SQLite only)
+// and returns once the group has committed or failed.
+func (s *Store) groupTx(ctx context.Context, w *ChangeWatch, fn func(tx bun.Tx) error) error {
+	op := &groupOp{ctx: ctx, fn: fn, watch: w, done: make(chan struct{})}
+	q := &s.writes
+	q.mu.Lock()
+	q.ops = append(q.ops, op)
+	start := !q.running
+	q.running = true
+	q.mu.Unlock()
+	if start {
+		go s.runGroups()
+	}
+	<-op.done
+	if op.panicked != nil {
+		panic(op.panicked)
+	}
+	if op.err == nil && w != nil {
+		w.observe(op.before, op.after, true)
+	}
+	return op.err
+}
+
+// runGroups runs groups until the queue is empty.
+func (s *Store) runGroups() {
+	q := &s.writes
+	for {
+		q.mu.Lock()
+		n := min(len(q.ops), max(s.WriteGroup, 1))
+		if n == 0 {
+			q.running = false
+			q.mu.Unlock()
+			return
+		}
+		group := q.ops[:n:n]
+		q.ops = q.ops[n:]
+		if len(q.ops) == 0 {
+			q.ops = nil // let the backing array go
+		}
+		q.mu.Unlock()
+		s.runGroup(group)
+	}
+}
+
+// runGroup runs the operations of group in one transaction.
+func (s *Store) runGroup(group []*groupOp) {
+	defer func() {
+		for _, op := range group {
+			close(op.done)
+		}
+	}()
+	live := group[:0:0]
+	for _, op := range group {
+		if err := op.ctx.Err(); err != nil {
+			op.err = err // gave up waiting: never run
+			continue
+		}
+		live = append(live, op)
+	}
+	if len(live) == 0 {
+		return
+	}
+	// The transaction's own context is not any operation's: one request
+	// going away must not roll back the others.
+	ctx := context.Background()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		for _, op := range live {
+			op.err = err
+		}
+		return
+	}
+	if len(live) == 1 { // alone: no savepoint, a failure rolls back
+		op := live[0]
+		op.err = s.runOp(tx, op)
+		if op.err != nil {
+			_ = tx.Rollback()
+			return
+		}
+		if err := tx.Commit(); err != nil {
+			op.err = err
+		}
+		return
+	}
+	var ok []*groupOp
+	for i, op := range live {
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT op"); err != nil {
+			failRest(live[i:], err)
+			break
+		}
+		op.err = s.runOp(tx, op)
+		var err error
+		if op.err != nil {
+			_, err = tx.ExecContext(ctx, "ROLLBACK TO op")
+		}
+		if err == nil {
+			_, err = tx.ExecContext(ctx, "RELEASE op")
+		}
+		if err != nil {
+			// The transaction is gone (SQLite rolled it back): what ran
+			// in it is undone, and nothing more may run outside it.
+			failRest(ok, errGroupBroken)
+			failRest(live[i:], errGroupBroken)
+			ok = nil
+			break
+		}
+		if op.err == nil {
+			ok = append(ok, op)
+		}
+	}
+	if len(ok) == 0 {
+		_ = tx.Rollback()
+		return
+	}
+	if err := tx.Commit(); err != nil {
+		failRest(ok, err)
+	}
+}
+
+func failRest(ops []*groupOp, err error) {
+	for _, op := range ops {
+		if op.err == nil {
+			op.err = err
+		}
+	}
+}
+
+// runOp runs one operation's function, reading the change counter around
+// it when a ChangeWatch follows it; a panic is handed to its caller.
+func (s *Store) runOp(tx bun.Tx, op *groupOp) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			op.panicked = p
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	if op.watch != nil {
+		if op.before, _, err = readChanges(op.ctx, tx, op.watch.wsID, false); err != nil {
+			return err
+		}
+	}
+	if err := op.fn(tx); err != nil {
+		return err
+	}
+	if op.watch != nil {
+		op.after, _, err = readChanges(op.ctx, tx, op.watch.wsID, false)
+	}
+	return err
+}
+
+// writeSQLite runs a write that needs no transaction of its own: on
+// SQLite in the write queue (so it does not wait in the busy handler beside
+// the group), on PostgreSQL straight on the pool.
+func (s *Store) writeSQLite(ctx context.Context, fn func(db bun.IDB) error) error {
+	if s.IsPostgres() {
+		return fn(s.db)
+	}
+	return s.groupTx(ctx, nil, func(tx bun.Tx) error { return fn(tx) })
+}

@@ -1,0 +1,95 @@
+package scim_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/muster-app/muster/handlers"
+	"github.com/muster-app/muster/models/modelstest"
+)
+
+// BenchmarkPostUserParallel is the POST /Users row: distinct users
+// sent by 8 concurrent clients (an identity provider pushes in parallel)
+// into a workspace of benchMembers members, on each database, with the
+// provisioning log on. It reports users/s and the 99th percentile latency:
+//
+//	MUSTER_TEST_POSTGRES_URL=… go test ./scim -run '^$' -bench PostUserParallel -benchtime 3000x -count 3
+var parallelEnvs sync.Map // dialect → *env
+
+func parallelEnv(b *testing.B, dialect string) *env {
+	if e, ok := parallelEnvs.Load(dialect); ok {
+		e := e.(*env)
+		e.t = b
+		return e
+	}
+	if dialect == "sqlite" {
+		e := loadedEnv(b)
+		parallelEnvs.Store(dialect, e)
+		return e
+	}
+	dir, err := os.MkdirTemp("", "muster-bench-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := newEnv(processTB{TB: b, dir: dir}, dialect)
+	if err := e.store.SeedDemo(context.Background(), e.ws.ID, benchMembers, 1); err != nil {
+		b.Fatal(err)
+	}
+	e.app = handlers.New(handlers.Options{Store: e.store, BaseURL: "https://muster.example.com", SCIMLog: e.log})
+	parallelEnvs.Store(dialect, e)
+	return e
+}
+
+func BenchmarkPostUserParallel(b *testing.B) {
+	for _, d := range modelstest.Dialects() {
+		b.Run(d, func(b *testing.B) {
+			e := parallelEnv(b, d)
+			if g, err := strconv.Atoi(os.Getenv("MUSTER_BENCH_WRITE_GROUP")); err == nil {
+				e.store.WriteGroup = g // 1: writers one by one, no group commit
+			}
+			benchRun++
+			run := benchRun
+			const clients = 8
+			lat := make([]time.Duration, b.N)
+			var next atomic.Int64
+			var failed atomic.Value
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			for range clients {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						i := int(next.Add(1)) - 1
+						if i >= b.N {
+							return
+						}
+						start := time.Now()
+						r, err := concDo(e, "POST", "/scim/v2/Users", benchUser(fmt.Sprintf("pp%d-%d", run, i)))
+						lat[i] = time.Since(start)
+						if err != nil {
+							failed.Store(err.Error())
+						} else if r.Status != 201 {
+							failed.Store(fmt.Sprintf("status %d: %.300s", r.Status, r.Raw))
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			b.StopTimer()
+			if f := failed.Load(); f != nil {
+				b.Fatal(f)
+			}
+			slices.Sort(lat)
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "users/s")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+		})
+	}
+}
