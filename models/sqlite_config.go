@@ -1,0 +1,69 @@
+package models
+
+import (
+	"modernc.org/libc"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// SQLite keeps a statement journal for each statement inside a transaction
+// that may fail half way (an INSERT into members, with its triggers and
+// indexes, is one). By default that journal grows in 64 KiB chunks, which
+// the pure-Go allocator maps and unmaps from the kernel each time: in a
+// profile of POST /Users, a third of the CPU was munmap. A negative spill
+// size keeps statement journals in memory in 1 KiB chunks, which the
+// allocator serves from its own pages. (temp_store=MEMORY would do it too,
+// but it is read when a connection opens its file, before the DSN's
+// pragmas run.) It must be set before SQLite is first used.
+func init() {
+	tls := libc.NewTLS()
+	defer tls.Close()
+	va := libc.NewVaList(int32(-1))
+	defer libc.Xfree(tls, va)
+	sqliteConfigRC = sqlite3.Xsqlite3_config(tls, sqlite3.SQLITE_CONFIG_STMTJRNL_SPILL, va)
+	pinAllocatorPages(tls)
+}
+
+// pinAllocatorPages keeps some of the allocator's pages mapped for good.
+// modernc's allocator carves 64 KiB pages into slots of one size class and
+// unmaps a page as soon as its last slot is freed, so memory SQLite takes
+// and gives back on every statement (journal chunks, page-cache pages
+// dropped when another connection wrote, parse trees) was an mmap and an
+// munmap each time. One slot kept in each of a few pages per class keeps
+// those pages, and the slots freed in them are reused: about 12 MiB of
+// address space, touched only as SQLite uses it.
+func pinAllocatorPages(tls *libc.TLS) {
+	const page = 64 << 10
+	for log := 4; log <= 14; log++ {
+		pages := 4
+		switch log {
+		case 11: // statement and savepoint journal chunks (1 KiB plus headers)
+			pages = 64
+		case 12:
+			pages = 16
+		case 13: // page-cache pages (4 KiB plus a header): 7 to a page
+			pages = 64
+		case 14:
+			pages = 8
+		}
+		var kept, spare []uintptr
+		seen := map[uintptr]bool{}
+		for len(kept) < pages {
+			p := libc.Xmalloc(tls, 1<<log)
+			if p == 0 {
+				break
+			}
+			if pg := p &^ (page - 1); !seen[pg] {
+				seen[pg] = true
+				kept = append(kept, p)
+			} else {
+				spare = append(spare, p)
+			}
+		}
+		for _, p := range spare {
+			libc.Xfree(tls, p)
+		}
+	}
+}
+
+// sqliteConfigRC is what SQLite answered (0: done); a test checks it.
+var sqliteConfigRC int32

@@ -1,0 +1,9 @@
+package models
+
+import "testing"
+
+func TestSQLiteStatementJournalInMemory(t *testing.T) {
+	if sqliteConfigRC != 0 {
+		t.Fatalf("sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL) = %d, want 0 (SQLite was initialised before models' init)", sqliteConfigRC)
+	}
+}
