@@ -81,6 +81,16 @@ func isUniqueViolation(err error) bool {
 	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "SQLSTATE=23505")
 }
 
+// isForeignKeyViolation tells a refused reference (a row that was just
+// deleted) from other errors, on either database.
+func isForeignKeyViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "FOREIGN KEY constraint failed") || strings.Contains(msg, "SQLSTATE=23503")
+}
+
 // RateLimitedError: too many attempts; try again after RetryAfter.
 type RateLimitedError struct {
 	RetryAfter time.Duration

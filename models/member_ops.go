@@ -237,12 +237,16 @@ func (s *Store) changeMember(ctx context.Context, ws *Workspace, memberID, want,
 // lockWorkspace serialises changes to a workspace's members on PostgreSQL,
 // where two transactions could otherwise each see the other's Admin still
 // active and both step down, or act on a member's stale status. SQLite's
-// writers already take turns (BEGIN IMMEDIATE).
+// writers already take turns (BEGIN IMMEDIATE). NO KEY UPDATE, not
+// UPDATE: the lock excludes other lockers but not the key-share lock a
+// foreign key check takes on the workspace when a row of it is inserted,
+// so creates, which take no lock (CreateSCIMUser), do not queue behind it
+// nor deadlock with it.
 func (s *Store) lockWorkspace(ctx context.Context, tx bun.Tx, wsID string) error {
 	if !s.IsPostgres() {
 		return nil
 	}
-	_, err := tx.NewSelect().Model((*Workspace)(nil)).Column("id").Where("id = ?", wsID).For("UPDATE").Exec(ctx)
+	_, err := tx.NewSelect().Model((*Workspace)(nil)).Column("id").Where("id = ?", wsID).For("NO KEY UPDATE").Exec(ctx)
 	return err
 }
 

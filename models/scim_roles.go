@@ -105,11 +105,24 @@ func (s *Store) createUnknownRole(ctx context.Context, tx bun.Tx, actor Actor, w
 	now := s.now()
 	r := Role{ID: newID(), WorkspaceID: ws.ID, Name: name, Version: 1, CreatedAt: now, UpdatedAt: now,
 		Description: truncate("Named by "+actor.Name+" for a user before it existed in Muster; grant it permissions here.", 300)}
-	if _, err := tx.NewInsert().Model(&r).Exec(ctx); err != nil {
-		if isUniqueViolation(err) { // created by an admin at this moment
-			return Role{}, &ConflictError{Field: "roles", Code: ConflictUniqueness, Message: "The role " + name + " has just been created; retry."}
-		}
+	// A concurrent request naming the same new role (two users provisioned
+	// at once with it) may insert it first: then it is that role. ON
+	// CONFLICT waits for that transaction and skips the row, and on
+	// PostgreSQL the next statement sees the committed role.
+	res, err := tx.NewInsert().Model(&r).On("CONFLICT DO NOTHING").Exec(ctx)
+	if err != nil {
 		return Role{}, err
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		byName, err := rolesByName(ctx, tx, s.IsPostgres(), ws.ID, []string{name})
+		if err != nil {
+			return Role{}, err
+		}
+		if found, ok := byName[foldCase(name)]; ok {
+			return found, nil
+		}
+		// An external_id or another unique rule refused it.
+		return Role{}, &ConflictError{Field: "roles", Code: ConflictUniqueness, Message: "The role " + name + " has just been created; retry."}
 	}
 	return r, s.audit(ctx, tx, ws.ID, actor, "role.created", "role", r.ID, r.Name, map[string]Change{
 		"name": {nil, r.Name}, "permissions": {nil, []Permission{}}, "reason": {nil, "named in a SCIM user's roles"}})

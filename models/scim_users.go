@@ -214,9 +214,19 @@ func (s *Store) CreateSCIMUser(ctx context.Context, actor Actor, ws *Workspace, 
 		return nil, err
 	}
 	var m *Member
+	// A create alone takes no lock on the workspace: it depends on no
+	// other member's state but for uniqueness, which the unique indexes
+	// decide (a concurrent create of the same userName, email or
+	// externalId fails on insert, as a 409), and roles it names are created
+	// idempotently. Inside a /Bulk transaction, which creates many members
+	// in an order of the client's choosing, the lock stays: two such
+	// transactions waiting on each other's rows would deadlock.
+	_, inBatch := ctx.Value(batchKey{}).(bun.Tx)
 	err := s.tx(ctx, func(tx bun.Tx) error {
-		if err := s.lockWorkspace(ctx, tx, ws.ID); err != nil {
-			return err
+		if inBatch {
+			if err := s.lockWorkspace(ctx, tx, ws.ID); err != nil {
+				return err
+			}
 		}
 		roles, err := s.rolesForUser(ctx, tx, actor, ws, u.Roles)
 		if err != nil {
@@ -246,6 +256,9 @@ func (s *Store) CreateSCIMUser(ctx context.Context, actor Actor, ws *Workspace, 
 		}
 		for _, r := range roles {
 			if err := s.insertRow(ctx, tx, &MemberRole{MemberID: m.ID, RoleID: r.ID}); err != nil {
+				if isForeignKeyViolation(err) { // the role was deleted at this moment
+					return &ConflictError{Field: "roles", Code: ConflictUniqueness, Message: "The role " + r.Name + " has just been deleted; retry."}
+				}
 				return err
 			}
 		}
