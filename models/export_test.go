@@ -1,5 +1,11 @@
 package models
 
+import (
+	"context"
+
+	"github.com/uptrace/bun"
+)
+
 // SetSearchLookupMax lets tests take both of ListMembers' search plans.
 func SetSearchLookupMax(n int) (restore func()) {
 	old := searchLookupMax
@@ -9,3 +15,20 @@ func SetSearchLookupMax(n int) (restore func()) {
 
 // ImportLeaseForTest is how long a worker holds a running import.
 const ImportLeaseForTest = importLease
+
+// HoldWrites makes s's SQLite write operations queue without running, as
+// they do while a group runs; run runs what has queued, in groups.
+func HoldWrites(s *Store) (queued func() int, run func()) {
+	s.writes.mu.Lock()
+	s.writes.running = true
+	s.writes.mu.Unlock()
+	queued = func() int {
+		s.writes.mu.Lock()
+		defer s.writes.mu.Unlock()
+		return len(s.writes.ops)
+	}
+	return queued, s.runGroups
+}
+
+// Tx runs fn as one of s's write operations (Store.tx).
+func Tx(ctx context.Context, s *Store, fn func(tx bun.Tx) error) error { return s.tx(ctx, fn) }

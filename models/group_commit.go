@@ -119,12 +119,26 @@ func (s *Store) runGroup(group []*groupOp) {
 	// The transaction's own context is not any operation's: one request
 	// going away must not roll back the others.
 	ctx := context.Background()
-	tx, err := s.db.BeginTx(ctx, nil)
+	conn, err := s.db.Conn(ctx)
 	if err != nil {
-		for _, op := range live {
-			op.err = err
-		}
+		failRest(live, err)
 		return
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		failRest(live, err)
+		return
+	}
+	// A COMMIT SQLite refuses (a deferred foreign key) leaves the
+	// transaction open on the connection: roll it back before the
+	// connection goes back to the pool.
+	commit := func() error {
+		err := tx.Commit()
+		if err != nil {
+			_, _ = conn.ExecContext(ctx, "ROLLBACK")
+		}
+		return err
 	}
 	if len(live) == 1 { // alone: no savepoint, a failure rolls back
 		op := live[0]
@@ -133,7 +147,7 @@ func (s *Store) runGroup(group []*groupOp) {
 			_ = tx.Rollback()
 			return
 		}
-		if err := tx.Commit(); err != nil {
+		if err := commit(); err != nil {
 			op.err = err
 		}
 		return
@@ -168,7 +182,7 @@ func (s *Store) runGroup(group []*groupOp) {
 		_ = tx.Rollback()
 		return
 	}
-	if err := tx.Commit(); err != nil {
+	if err := commit(); err != nil {
 		failRest(ok, err)
 	}
 }

@@ -1,0 +1,156 @@
+package models_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/muster-app/muster/models"
+	"github.com/muster-app/muster/models/modelstest"
+)
+
+// groupOf queues one write operation per fn on a SQLite store held still,
+// then runs them: they share one transaction. It returns each one's error.
+func groupOf(t *testing.T, s *models.Store, fns ...func(tx bun.Tx) error) []error {
+	t.Helper()
+	queued, run := models.HoldWrites(s)
+	errs := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, fn := range fns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = models.Tx(context.Background(), s, fn)
+		}()
+		// Queue them in order, so the group runs them in order.
+		for deadline := time.Now().Add(10 * time.Second); queued() < i+1; {
+			if time.Now().After(deadline) {
+				t.Fatalf("operation %d never queued", i)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	run()
+	wg.Wait()
+	return errs
+}
+
+func putKV(key string) func(tx bun.Tx) error {
+	return func(tx bun.Tx) error {
+		_, err := tx.ExecContext(context.Background(), "INSERT INTO kv_entries (key, value) VALUES (?, 'v')", key)
+		return err
+	}
+}
+
+func kvKeys(t *testing.T, s *models.Store) map[string]bool {
+	t.Helper()
+	var keys []string
+	if err := s.DB().NewSelect().Table("kv_entries").Column("key").Where("key LIKE 'gc-%'").Scan(context.Background(), &keys); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, k := range keys {
+		out[k] = true
+	}
+	return out
+}
+
+// A failing operation in a group undoes its own writes only and gets its
+// own error; the others commit, and see each other's writes as if run one
+// after another.
+func TestGroupCommitFailingOperation(t *testing.T) {
+	s := modelstest.Open(t, "sqlite")
+	boom := errors.New("boom")
+	var sawFirst int
+	errs := groupOf(t, s,
+		putKV("gc-a"),
+		func(tx bun.Tx) error {
+			if err := putKV("gc-b")(tx); err != nil {
+				return err
+			}
+			return boom
+		},
+		putKV("gc-a"), // the first one's key: a unique violation of its own
+		func(tx bun.Tx) error {
+			if err := tx.QueryRowContext(context.Background(), "SELECT count(*) FROM kv_entries WHERE key = 'gc-a'").Scan(&sawFirst); err != nil {
+				return err
+			}
+			return putKV("gc-c")(tx)
+		},
+	)
+	if errs[0] != nil || errs[3] != nil {
+		t.Errorf("the good operations failed: %v, %v", errs[0], errs[3])
+	}
+	if !errors.Is(errs[1], boom) {
+		t.Errorf("the failing operation got %v, want its own error", errs[1])
+	}
+	if errs[2] == nil {
+		t.Error("the duplicate key was taken")
+	}
+	if sawFirst != 1 {
+		t.Errorf("the last operation saw %d rows of the first one's, want 1", sawFirst)
+	}
+	if got := kvKeys(t, s); !got["gc-a"] || got["gc-b"] || !got["gc-c"] || len(got) != 2 {
+		t.Errorf("stored %v, want gc-a and gc-c", got)
+	}
+}
+
+// A COMMIT that fails fails every operation of the group, and keeps none
+// of their writes. A foreign key checked at COMMIT (defer_foreign_keys)
+// makes one operation's write refuse the whole transaction there.
+func TestGroupCommitFailingCommit(t *testing.T) {
+	s := modelstest.Open(t, "sqlite")
+	errs := groupOf(t, s,
+		putKV("gc-a"),
+		func(tx bun.Tx) error {
+			ctx := context.Background()
+			if _, err := tx.ExecContext(ctx, "PRAGMA defer_foreign_keys = ON"); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, "INSERT INTO member_roles (member_id, role_id) VALUES ('no-member', 'no-role')")
+			return err
+		},
+		putKV("gc-c"),
+	)
+	for i, err := range errs {
+		if err == nil {
+			t.Errorf("operation %d succeeded though the COMMIT failed", i)
+		}
+	}
+	if got := kvKeys(t, s); len(got) != 0 {
+		t.Errorf("stored %v after a failed COMMIT", got)
+	}
+	// No connection is left inside the failed transaction.
+	for i := range 10 {
+		if err := models.Tx(context.Background(), s, putKV("gc-after-"+string(rune('a'+i)))); err != nil {
+			t.Fatalf("write %d after the failed COMMIT: %v", i, err)
+		}
+	}
+}
+
+// An operation whose caller gave up before its turn never runs.
+func TestGroupCommitCancelledBeforeItsTurn(t *testing.T) {
+	s := modelstest.Open(t, "sqlite")
+	queued, run := models.HoldWrites(s)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- models.Tx(ctx, s, putKV("gc-late")) }()
+	for deadline := time.Now().Add(10 * time.Second); queued() < 1; {
+		if time.Now().After(deadline) {
+			t.Fatal("never queued")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	run()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("got %v, want context.Canceled", err)
+	}
+	if got := kvKeys(t, s); len(got) != 0 {
+		t.Errorf("stored %v", got)
+	}
+}
