@@ -10,6 +10,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/muster-app/muster/handlers"
+	"github.com/muster-app/muster/models/modelstest"
 )
 
 // Concurrent requests: the database, not luck, decides who wins. Twenty
@@ -405,4 +408,60 @@ func winners(t *testing.T, results []*result, want int) int {
 		}
 	}
 	return n
+}
+
+// A hundred creates at once, through two replicas (each its own pool, and
+// on SQLite its own write queue), 60 distinct users and 40 repeats of
+// them: exactly 60 are created and every repeat is a SCIM 409 uniqueness,
+// whether it met its twin in the same group transaction, the other
+// replica's, or the unique index.
+func TestConcurrentCreatesTwoReplicas(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		other := handlers.New(handlers.Options{Store: modelstest.Replica(t, e.store), BaseURL: "https://muster.example.com"})
+		const n, distinct = 100, 60
+		results := concRun(t, n, func(i int) (*result, error) {
+			r := *e
+			if i%2 == 1 {
+				r.app = other
+			}
+			return concDo(&r, "POST", "/scim/v2/Users", concUser(fmt.Sprintf("twin%02d@example.com", i%distinct)))
+		})
+		created := map[string]int{}
+		conflicts := 0
+		for i, r := range results {
+			switch r.Status {
+			case 201:
+				created[r.str("userName")]++
+			case 409:
+				if r.str("scimType") != "uniqueness" {
+					t.Errorf("request %d: %s", i, r.Raw)
+				}
+				conflicts++
+			default:
+				t.Errorf("request %d: status %d: %s", i, r.Status, r.Raw)
+			}
+		}
+		if len(created) != distinct || conflicts != n-distinct {
+			t.Errorf("%d users created, %d conflicts; want %d and %d", len(created), conflicts, distinct, n-distinct)
+		}
+		for name, k := range created {
+			if k != 1 {
+				t.Errorf("%s created %d times", name, k)
+			}
+		}
+		count, err := e.store.DB().NewSelect().Table("members").Where("workspace_id = ? AND user_name LIKE 'twin%'", e.ws.ID).Count(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if count != distinct {
+			t.Errorf("the store holds %d of them, want %d", count, distinct)
+		}
+		counts, err := e.store.StatusCounts(context.Background(), e.ws.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if total := counts[""]; total != distinct+1 { // and Ada
+			t.Errorf("member counts say %d members, want %d", total, distinct+1)
+		}
+	})
 }
