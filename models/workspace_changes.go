@@ -79,10 +79,11 @@ func (w *ChangeWatch) observe(before, after int64, alone bool) {
 // transaction starts and once its writes are counted, which tells whether
 // its own writes were the only ones.
 //
-//   - SQLite: a write transaction holds the database's write lock from its
-//     BEGIN (_txlock=immediate), so nothing else commits while it runs: the
-//     counter at its end, read inside it, less the counter at its start is
-//     its own writes.
+//   - SQLite: not used; the group commit (runOp) reads the counter at the
+//     start and end of the operation's savepoint. The group's transaction
+//     holds the write lock from its BEGIN (_txlock=immediate) and runs its
+//     operations one after another, so the difference is the operation's
+//     own writes.
 //   - PostgreSQL: the counter moves at COMMIT (deferred triggers), once per
 //     transaction, stamped with its transaction id. Read after the commit,
 //     the counter is ours alone if it carries our stamp (nobody bumped it
