@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"reflect"
 
 	"github.com/uptrace/bun"
 )
@@ -64,17 +65,14 @@ func (s *Store) insertMembers(ctx context.Context, tx bun.IDB, actor Actor, ws *
 				events = append(events, ev)
 			}
 		}
-		if _, err := tx.NewInsert().Model(&members).Exec(ctx); err != nil {
+		if err := s.insertSet(ctx, tx, &members); err != nil {
 			return nil, err
 		}
 		// The triggers of member_counts and workspace_changes fire for each
 		// row of the INSERT above. Whatever keeps those once per transaction
 		// instead belongs here, after the members are in.
 		for _, batch := range []any{&links, &invites, &msgs, &events} {
-			if n := setLen(batch); n == 0 {
-				continue
-			}
-			if _, err := tx.NewInsert().Model(batch).Exec(ctx); err != nil {
+			if err := s.insertSet(ctx, tx, batch); err != nil {
 				return nil, err
 			}
 		}
@@ -82,18 +80,19 @@ func (s *Store) insertMembers(ctx context.Context, tx bun.IDB, actor Actor, ws *
 	return tokens, nil
 }
 
-func setLen(batch any) int {
-	switch b := batch.(type) {
-	case *[]MemberRole:
-		return len(*b)
-	case *[]*Invite:
-		return len(*b)
-	case *[]*OutboxMessage:
-		return len(*b)
-	case *[]*AuditEvent:
-		return len(*b)
+// insertSet inserts the rows of a slice (of structs or pointers to them)
+// with one multi-row INSERT. Measured on SQLite (10,000 users, /Bulk), its
+// alternatives were no faster: prepared INSERTs of 40 or 100 rows save the
+// parse but journal the pages every row touches (search index, counts)
+// once per statement instead of once per chunk; of 1,000 rows the driver
+// binds arguments in time growing with their number; of one row each, a
+// statement journal per row made it ten times slower.
+func (s *Store) insertSet(ctx context.Context, db bun.IDB, rows any) error {
+	if reflect.ValueOf(rows).Elem().Len() == 0 {
+		return nil
 	}
-	return 0
+	_, err := db.NewInsert().Model(rows).Exec(ctx)
+	return err
 }
 
 // analyzeAfter is how many new rows make a bulk fill worth an ANALYZE.
