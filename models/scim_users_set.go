@@ -149,22 +149,24 @@ func (s *Store) createUsersSet(ctx context.Context, tx bun.Tx, actor Actor, ws *
 				"name": {nil, m.DisplayName}, "roles": {nil, roleNames(m.Roles)}, "status": {nil, m.Status}}})
 		created = append(created, i)
 	}
-	// Roles no role had yet: made once, for the users that got through.
-	for _, r := range unknown {
-		if r.ID != "" {
-			continue
-		}
-		made, err := s.createUnknownRole(ctx, tx, actor, ws, r.Name)
-		if err != nil {
-			return nil, err
-		}
-		*r = made
-	}
+	// Roles no role had yet: made once each, for the users that got
+	// through (a refused user's names make nothing, as its savepoint would
+	// have undone them).
 	for _, i := range created {
-		for j, r := range out[i].Member.Roles {
-			if p := unknown[foldCase(r.Name)]; r.ID == "" && p != nil {
-				out[i].Member.Roles[j] = *p
+		roles := out[i].Member.Roles
+		for j, r := range roles {
+			if r.ID != "" {
+				continue
 			}
+			p := unknown[foldCase(r.Name)]
+			if p.ID == "" {
+				made, err := s.createUnknownRole(ctx, tx, actor, ws, p.Name)
+				if err != nil {
+					return nil, err
+				}
+				*p = made
+			}
+			roles[j] = *p
 		}
 	}
 	if _, err := s.insertMembers(ctx, tx, actor, ws, rows); err != nil {
