@@ -162,7 +162,10 @@ func TestBulkSetBased(t *testing.T) {
 			bulkUserOp("c", "a@example.com", map[string]any{"roles": []any{map[string]any{"value": "Never Made"}}}),
 		))
 		equal(t, "statuses", []string{res[0]["status"].(string), res[1]["status"].(string), res[2]["status"].(string)}, []string{"201", "201", "409"})
-		id := func(op map[string]any) string { loc := op["location"].(string); return loc[strings.LastIndexByte(loc, '/')+1:] }
+		id := func(op map[string]any) string {
+			loc := op["location"].(string)
+			return loc[strings.LastIndexByte(loc, '/')+1:]
+		}
 		equal(t, "a's roles", e.roles(t, id(res[0])), []string{"Engineer"})
 		equal(t, "b's roles", e.roles(t, id(res[1])), []string{"Engineer", "Member"})
 		if n := e.countRows(t, "roles", "name IN ('Engineer', 'Never Made')"); n != 1 {
