@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -43,6 +44,7 @@ func (s *Store) CreateSCIMUsers(ctx context.Context, actor Actor, ws *Workspace,
 	// concurrent writer, or two spellings the database folds alike and Go
 	// does not), or the database failed. It is undone; one user at a time,
 	// each gets its own answer.
+	setRetries.Add(1)
 	out, errs := nil, 0
 	for _, u := range originals {
 		m, err := s.CreateSCIMUser(ctx, actor, ws, u)
@@ -169,11 +171,23 @@ func (s *Store) createUsersSet(ctx context.Context, tx bun.Tx, actor Actor, ws *
 			roles[j] = *p
 		}
 	}
+	if beforeSetInsert != nil {
+		if err := beforeSetInsert(ctx, tx); err != nil {
+			return nil, err
+		}
+	}
 	if _, err := s.insertMembers(ctx, tx, actor, ws, rows); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
+
+// beforeSetInsert, set by tests only, plays a concurrent writer between
+// createUsersSet's checks and its INSERTs.
+var beforeSetInsert func(ctx context.Context, tx bun.Tx) error
+
+// setRetries counts chunks CreateSCIMUsers ran again one user at a time.
+var setRetries atomic.Int64
 
 // userForSet checks one user of a chunk against what the workspace and the
 // chunk's earlier users hold, and builds its member (roles not yet made
