@@ -32,3 +32,11 @@ func HoldWrites(s *Store) (queued func() int, run func()) {
 
 // Tx runs fn as one of s's write operations (Store.tx).
 func Tx(ctx context.Context, s *Store, fn func(tx bun.Tx) error) error { return s.tx(ctx, fn) }
+// SetRetries is how many chunks CreateSCIMUsers has retried one at a time.
+func SetRetries() int64 { return setRetries.Load() }
+
+// BeforeSetInsert runs fn between CreateSCIMUsers' checks and its writes.
+func BeforeSetInsert(fn func(ctx context.Context, tx bun.Tx) error) (restore func()) {
+	beforeSetInsert = fn
+	return func() { beforeSetInsert = nil }
+}

@@ -293,24 +293,33 @@ func (s *Store) ProcessImports(ctx context.Context, batch int) (bool, error) {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return true, nil // another replica took it
 	}
-	err = s.tx(ctx, func(tx bun.Tx) error { return s.importBatch(ctx, tx, ids[0], batch) })
+	var finished *Import
+	err = s.tx(ctx, func(tx bun.Tx) error {
+		var err error
+		finished, err = s.importBatch(ctx, tx, ids[0], batch)
+		return err
+	})
 	if _, uerr := s.db.NewUpdate().Model((*Import)(nil)).Set("claimed_until = NULL").Where("id = ?", ids[0]).Exec(ctx); err == nil {
 		err = uerr
+	}
+	if err == nil && finished != nil && finished.Invited >= analyzeAfter {
+		err = s.Analyze(ctx) // so many new members change the plans
 	}
 	return true, err
 }
 
-func (s *Store) importBatch(ctx context.Context, tx bun.Tx, importID string, batch int) error {
+// importBatch runs a batch; it returns the import when it has finished.
+func (s *Store) importBatch(ctx context.Context, tx bun.Tx, importID string, batch int) (*Import, error) {
 	var im Import
 	if err := tx.NewSelect().Model(&im).Where("id = ?", importID).Scan(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	if err := s.lockWorkspace(ctx, tx, im.WorkspaceID); err != nil {
-		return err
+		return nil, err
 	}
 	var ws Workspace
 	if err := tx.NewSelect().Model(&ws).Where("id = ?", im.WorkspaceID).Scan(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	// Limits were checked at preview; the hourly invite limit does not apply
 	// to an import an admin confirmed (its emails go out at the mail rate).
@@ -322,15 +331,15 @@ func (s *Store) importBatch(ctx context.Context, tx bun.Tx, importID string, bat
 	}
 	var rows []*ImportRow
 	if err := tx.NewSelect().Model(&rows).Where("import_id = ? AND result = ''", im.ID).OrderExpr("line").Limit(int64(batch)).Scan(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	if len(rows) == 0 {
 		now := s.now()
 		im.Status, im.FinishedAt = ImportDone, &now
 		if _, err := tx.NewUpdate().Model(&im).Column("status", "finished_at").WherePK().Exec(ctx); err != nil {
-			return err
+			return nil, err
 		}
-		return s.audit(ctx, tx, ws.ID, actor, "import.completed", "import", im.ID, im.Source, map[string]Change{
+		return &im, s.audit(ctx, tx, ws.ID, actor, "import.completed", "import", im.ID, im.Source, map[string]Change{
 			"invited": {nil, im.Invited}, "resent": {nil, im.Resent}, "reactivated": {nil, im.Reactivated},
 			"skipped": {nil, im.Skipped}, "failed": {nil, im.Failed}})
 	}
@@ -341,7 +350,7 @@ func (s *Store) importBatch(ctx context.Context, tx bun.Tx, importID string, bat
 	}
 	current, err := membersByEmail(ctx, tx, ws.ID, emails)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var newMembers []*Member
 	now := s.now()
@@ -359,7 +368,7 @@ func (s *Store) importBatch(ctx context.Context, tx bun.Tx, importID string, bat
 					r.Result, r.ResultMessage = ResultFailed, "The role "+r.RoleName+" was deleted before the import ran."
 					continue
 				} else if err != nil {
-					return err
+					return nil, err
 				}
 				roles[role.ID] = role
 			}
@@ -372,12 +381,12 @@ func (s *Store) importBatch(ctx context.Context, tx bun.Tx, importID string, bat
 			r.Result, r.ResultMessage = ResultSkipped, "No longer in the workspace."
 		case r.Outcome == OutcomePending && m.Status == StatusInvited && im.ResendPending:
 			if _, _, err := s.reissueTx(ctx, tx, actor, &ws, m, true, "invite.resent"); err != nil {
-				return err
+				return nil, err
 			}
 			r.Result = ResultResent
 		case r.Outcome == OutcomeDeactivated && m.Status == StatusDeactivated && im.Reactivate:
 			if err := s.reactivateTx(ctx, tx, actor, &ws, m); err != nil {
-				return err
+				return nil, err
 			}
 			r.Result = ResultReactivated
 		default:
@@ -386,7 +395,7 @@ func (s *Store) importBatch(ctx context.Context, tx bun.Tx, importID string, bat
 		}
 	}
 	if _, err := s.insertInvited(ctx, tx, actor, &ws, newMembers); err != nil {
-		return err
+		return nil, err
 	}
 	for _, r := range rows {
 		switch r.Result {
@@ -403,9 +412,9 @@ func (s *Store) importBatch(ctx context.Context, tx bun.Tx, importID string, bat
 		}
 	}
 	if _, err := tx.NewUpdate().Model(&rows).Column("result", "result_message", "member_id").Bulk().Exec(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	im.Processed += len(rows)
 	_, err = tx.NewUpdate().Model(&im).Column("processed", "invited", "resent", "reactivated", "skipped", "failed").WherePK().Exec(ctx)
-	return err
+	return nil, err
 }

@@ -190,46 +190,19 @@ func (s *Store) inviteRecords(ws *Workspace, m *Member, actor Actor, email bool)
 }
 
 // insertInvited writes new invited members (each with its Roles set), their
-// roles, links, emails and audit events, a few statements for the whole
-// batch. It returns each member's token, in order.
+// roles, links, emails and audit events, set-based (insertMembers). It
+// returns each member's token, in order.
 func (s *Store) insertInvited(ctx context.Context, tx bun.Tx, actor Actor, ws *Workspace, members []*Member) ([]string, error) {
-	if len(members) == 0 {
-		return nil, nil
-	}
-	var links []MemberRole
-	var invites []*Invite
-	var msgs []*OutboxMessage
-	var events []*AuditEvent
-	tokens := make([]string, len(members))
+	rows := make([]newMemberRow, len(members))
 	for i, m := range members {
-		for _, r := range m.Roles {
-			links = append(links, MemberRole{MemberID: m.ID, RoleID: r.ID})
-		}
-		token, inv, msg, err := s.inviteRecords(ws, m, actor, true)
-		if err != nil {
-			return nil, err
-		}
-		tokens[i] = token
-		invites, msgs = append(invites, inv), append(msgs, msg)
-		ev, err := s.auditEvent(ws.ID, actor, "member.invited", "member", m.ID, m.DisplayName, map[string]Change{
-			"email": {nil, m.Email}, "name": {nil, m.DisplayName}, "roles": {nil, roleNames(m.Roles)}, "location": {nil, m.Location}})
-		if err != nil {
-			return nil, err
-		}
-		events = append(events, ev)
+		rows[i] = newMemberRow{M: m, Invite: true, Email: true, Action: "member.invited", Changes: map[string]Change{
+			"email": {nil, m.Email}, "name": {nil, m.DisplayName}, "roles": {nil, roleNames(m.Roles)}, "location": {nil, m.Location}}}
 	}
-	if _, err := tx.NewInsert().Model(&members).Exec(ctx); err != nil {
-		if isUniqueViolation(err) { // a concurrent invite of the same email won
-			return nil, &ConflictError{Field: "email", Code: ConflictPending, Message: "Someone with this email has just been invited."}
-		}
-		return nil, err
+	tokens, err := s.insertMembers(ctx, tx, actor, ws, rows)
+	if isUniqueViolation(err) { // a concurrent invite of the same email won
+		return nil, &ConflictError{Field: "email", Code: ConflictPending, Message: "Someone with this email has just been invited."}
 	}
-	for _, batch := range []any{&links, &invites, &msgs, &events} {
-		if _, err := tx.NewInsert().Model(batch).Exec(ctx); err != nil {
-			return nil, err
-		}
-	}
-	return tokens, nil
+	return tokens, err
 }
 
 // endInvites ends a member's pending invitation links with state.

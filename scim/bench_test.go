@@ -44,8 +44,17 @@ var (
 	benchApps [2]*fiber.App
 )
 
-// loadedEnv is one SQLite workspace with benchMembers members, shared by
-// every benchmark of the run (seeding takes half a minute).
+// benchDialect is sqlite unless MUSTER_BENCH_DIALECT says postgres (which
+// needs MUSTER_TEST_POSTGRES_URL).
+var benchDialect = func() string {
+	if d := os.Getenv("MUSTER_BENCH_DIALECT"); d != "" {
+		return d
+	}
+	return "sqlite"
+}()
+
+// loadedEnv is one workspace with benchMembers members, shared by every
+// benchmark of the run (seeding takes half a minute).
 func loadedEnv(b *testing.B) *env {
 	benchOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "muster-bench-")
@@ -53,7 +62,7 @@ func loadedEnv(b *testing.B) *env {
 			b.Fatal(err)
 		}
 		benchDir = dir
-		benchEnv = newEnv(processTB{TB: b, dir: dir}, "sqlite")
+		benchEnv = newEnv(processTB{TB: b, dir: dir}, benchDialect)
 		if err := benchEnv.store.SeedDemo(context.Background(), benchEnv.ws.ID, benchMembers, 1); err != nil {
 			b.Fatal(err)
 		}
@@ -187,6 +196,19 @@ func benchBulkRun(b *testing.B, e *env, size int) {
 		}
 	}
 	b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "users/s")
+	b.ReportMetric(vmHWM(), "VmHWM-MiB")
+}
+
+// vmHWM is the process's peak resident memory so far, in MiB.
+func vmHWM() float64 {
+	b, _ := os.ReadFile("/proc/self/status")
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, _ := strconv.Atoi(f[1])
+			return float64(kb) / 1024
+		}
+	}
+	return 0
 }
 
 func BenchmarkBulk1000(b *testing.B)  { benchBulk(b, 1000) }

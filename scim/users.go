@@ -56,15 +56,27 @@ func (u users) create(req request) response {
 	}
 	m, err := u.s.store.CreateSCIMUser(req.ctx, req.actor, req.ws, user)
 	if err != nil {
-		res := u.s.fromDomain(err, "User", "")
-		res.target = touched{kind: "member", name: user.UserName}
-		var cerr *models.ConflictError
-		if stderrors.As(err, &cerr) && cerr.MemberID != "" { // the member already holding the userName or email
-			res.target.id = cerr.MemberID
-		}
-		return res
+		return u.createFailed(user, err)
 	}
-	return response{status: http.StatusCreated, body: u.s.userJSON(m), etag: etag(m.Version), location: u.s.userLocation(m.ID), target: memberTarget(m)}
+	res = u.created(m)
+	res.body = u.s.userJSON(m)
+	return res
+}
+
+// created answers a created user, body aside (/Bulk shows none).
+func (u users) created(m *models.Member) response {
+	return response{status: http.StatusCreated, etag: etag(m.Version), location: u.s.userLocation(m.ID), target: memberTarget(m)}
+}
+
+// createFailed answers a create the store refused.
+func (u users) createFailed(user models.SCIMUser, err error) response {
+	res := u.s.fromDomain(err, "User", "")
+	res.target = touched{kind: "member", name: user.UserName}
+	var cerr *models.ConflictError
+	if stderrors.As(err, &cerr) && cerr.MemberID != "" { // the member already holding the userName or email
+		res.target.id = cerr.MemberID
+	}
+	return res
 }
 
 // replace is PUT: what the body leaves out is cleared, except roles, which

@@ -1,0 +1,56 @@
+package models_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/muster-app/muster/models"
+	"github.com/muster-app/muster/models/modelstest"
+)
+
+// TestSeedDemoSetBased: the demo's set-based fill gives every member one
+// role and keeps member_counts right; Analyze leaves PostgreSQL with
+// statistics for the members table.
+func TestSeedDemoSetBased(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		_, ws := modelstest.SetUp(t, s)
+		if err := s.SeedDemo(ctx, ws.ID, 1200, 11); err != nil {
+			t.Fatal(err)
+		}
+		members := countWhere(t, s, "members", ws.ID, "1 = 1")
+		links, err := s.DB().NewSelect().Table("member_roles").Join("JOIN members AS m ON m.id = member_roles.member_id").
+			Where("m.workspace_id = ?", ws.ID).Count(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if members != 1201 || int(links) != members {
+			t.Errorf("%d members with %d role links, want 1201 each with one", members, links)
+		}
+		counts, err := s.StatusCounts(ctx, ws.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := 0
+		for st, n := range counts {
+			if st != "" {
+				sum += n
+			}
+			if want := countWhere(t, s, "members", ws.ID, "status = '"+st+"'"); st != "" && n != want {
+				t.Errorf("member_counts says %d %s, the table has %d", n, st, want)
+			}
+		}
+		if sum != members {
+			t.Errorf("member_counts add up to %d, want %d (%v)", sum, members, counts)
+		}
+		if err := s.Analyze(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if s.IsPostgres() {
+			var analyzed int
+			if err := s.DB().NewRaw("SELECT count(*) FROM pg_stats WHERE tablename = 'members'").Scan(ctx, &analyzed); err != nil || analyzed == 0 {
+				t.Errorf("no statistics for members after Analyze (%v)", err)
+			}
+		}
+	})
+}
