@@ -9,3 +9,10 @@ func SetSearchLookupMax(n int) (restore func()) {
 
 // ImportLeaseForTest is how long a worker holds a running import.
 const ImportLeaseForTest = importLease
+
+// SetMemberCountCap lowers how far ListMembers counts a search's matches.
+func SetMemberCountCap(n int) (restore func()) {
+	old := memberCountCap
+	memberCountCap = n
+	return func() { memberCountCap = old }
+}

@@ -39,10 +39,18 @@ type MemberQuery struct {
 	Limit  int
 }
 
+// memberCountCap is as far as a search's matches are counted: counting
+// walks every match, and "10,000+" says enough.
+var memberCountCap = 10_000
+
 // MemberPage is one page of the members table.
 type MemberPage struct {
 	Members []*Member
-	Total   int
+	// Total is how many members the view holds, exactly when TotalCapped
+	// is false; when TotalCapped is true there are more than Total
+	// (memberCountCap), and how many more was not counted.
+	Total       int
+	TotalCapped bool
 	// Next and Prev are cursors for the neighbouring pages, "" where there is none.
 	Next, Prev string
 }
@@ -185,19 +193,20 @@ func (s *Store) ListMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 		}
 		page.Total = counts[q.Status]
 	case trigram && q.Status == "" && q.RoleID == "":
-		n, err := s.db.NewSelect().TableExpr("member_search_rows AS r").Where("r.workspace_id = ?", wsID).
-			Where("r.id IN (SELECT rowid FROM member_search WHERE member_search MATCH ?)", ftsPhrase(term)).Count(ctx)
+		var err error
+		page.Total, page.TotalCapped, err = s.countCapped(ctx, s.db.NewSelect().TableExpr("member_search_rows AS r").ColumnExpr("1").
+			Where("r.workspace_id = ?", wsID).
+			Where("r.id IN (SELECT rowid FROM member_search WHERE member_search MATCH ?)", ftsPhrase(term)), memberCountCap)
 		if err != nil {
 			return nil, err
 		}
-		page.Total = int(n)
 	default:
 		lookup = trigram
-		n, err := filter(s.db.NewSelect().Model((*Member)(nil))).Count(ctx)
+		var err error
+		page.Total, page.TotalCapped, err = s.countCapped(ctx, filter(s.db.NewSelect().TableExpr("members AS m").ColumnExpr("1")), memberCountCap)
 		if err != nil {
 			return nil, err
 		}
-		page.Total = int(n)
 	}
 	// Few matches: look them up and sort them. Many: walking the sort index
 	// meets a page's worth of them soon.
@@ -265,6 +274,17 @@ func (s *Store) ListMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 		return nil, err
 	}
 	return page, s.loadInvites(ctx, page.Members)
+}
+
+// countCapped counts the rows of sel (which selects a constant) up to
+// limit: (limit, true) when there are more. It reads limit+1 rows at most.
+func (s *Store) countCapped(ctx context.Context, sel *bun.SelectQuery, limit int) (int, bool, error) {
+	var n int
+	err := s.db.NewSelect().TableExpr("(?) AS capped", sel.Limit(int64(limit+1))).ColumnExpr("count(*)").Scan(ctx, &n)
+	if n > limit {
+		return limit, true, err
+	}
+	return n, false, err
 }
 
 func placeholders(n int) string {
