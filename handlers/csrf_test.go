@@ -22,7 +22,9 @@ type statementCounter struct {
 	texts         []string
 }
 
-func (s *statementCounter) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.Context { return ctx }
+func (s *statementCounter) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.Context {
+	return ctx
+}
 
 func (s *statementCounter) AfterQuery(ctx context.Context, e *bun.QueryEvent) {
 	s.mu.Lock()
