@@ -16,3 +16,11 @@ func SetMemberCountCap(n int) (restore func()) {
 	memberCountCap = n
 	return func() { memberCountCap = old }
 }
+
+// SetSCIMNarrowing turns the trigram index's part in SCIM co/sw/ew filters
+// on or off.
+func SetSCIMNarrowing(on bool) (restore func()) {
+	old := scimNarrowing
+	scimNarrowing = on
+	return func() { scimNarrowing = old }
+}
