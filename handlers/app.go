@@ -178,6 +178,8 @@ func (h *Handler) errorHandler(c *fiber.Ctx, err error) error {
 		}
 	case errors.Is(err, models.ErrNotFound):
 		code, msg = fiber.StatusNotFound, ""
+	case errors.Is(err, models.ErrQueryTimeout):
+		code = fiber.StatusServiceUnavailable
 	}
 	switch code {
 	case fiber.StatusNotFound:
@@ -190,8 +192,12 @@ func (h *Handler) errorHandler(c *fiber.Ctx, err error) error {
 		}
 	case fiber.StatusRequestEntityTooLarge:
 		msg = "That upload is too large."
+	case fiber.StatusServiceUnavailable:
+		msg = "That took too long and was stopped. Try again, or search for something more specific."
 	}
-	if code >= 500 {
+	if errors.Is(err, models.ErrQueryTimeout) {
+		h.log.Warn("request stopped", "method", c.Method(), "path", c.Path(), "err", err)
+	} else if code >= 500 {
 		h.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
 	}
 	if strings.HasPrefix(c.Path(), scim.Prefix) {

@@ -153,6 +153,13 @@ func (s *Store) StatusCounts(ctx context.Context, wsID string) (map[string]int, 
 // a malformed cursor falls back to the first page by name rather than
 // failing: both come from URLs people edit and bookmark.
 func (s *Store) ListMembers(ctx context.Context, wsID string, q MemberQuery) (*MemberPage, error) {
+	ctx, cancel := s.listCtx(ctx)
+	defer cancel()
+	page, err := s.listMembers(ctx, wsID, q)
+	return page, listErr(ctx, err)
+}
+
+func (s *Store) listMembers(ctx context.Context, wsID string, q MemberQuery) (*MemberPage, error) {
 	cols, ok := MemberSorts[q.Sort]
 	if !ok {
 		cols = MemberSorts["name"]

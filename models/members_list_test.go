@@ -2,9 +2,11 @@ package models_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/muster-app/muster/models"
 	"github.com/muster-app/muster/models/modelstest"
@@ -274,6 +276,29 @@ func TestSearchCountsAreCapped(t *testing.T) {
 		// Counts without a search come from member_counts: never capped.
 		if p, err := s.ListMembers(ctx, ws.ID, models.MemberQuery{}); err != nil || p.TotalCapped || p.Total != 121 {
 			t.Errorf("all members: %v total %d capped %v", err, p.Total, p.TotalCapped)
+		}
+	})
+}
+
+// TestListDeadline: list queries past the store's deadline end with
+// ErrQueryTimeout, never a hang.
+func TestListDeadline(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		_, ws := modelstest.SetUp(t, s)
+		s.ListTimeout = time.Nanosecond
+		if _, err := s.ListMembers(ctx, ws.ID, models.MemberQuery{Search: "ada"}); !errors.Is(err, models.ErrQueryTimeout) {
+			t.Errorf("ListMembers: %v", err)
+		}
+		if _, _, err := s.ListSCIMUsers(ctx, ws.ID, models.SCIMQuery{Count: 10}); !errors.Is(err, models.ErrQueryTimeout) {
+			t.Errorf("ListSCIMUsers: %v", err)
+		}
+		if _, _, err := s.ListSCIMGroups(ctx, ws.ID, models.SCIMQuery{Count: 10}); !errors.Is(err, models.ErrQueryTimeout) {
+			t.Errorf("ListSCIMGroups: %v", err)
+		}
+		s.ListTimeout = 0
+		if p, err := s.ListMembers(ctx, ws.ID, models.MemberQuery{Search: "ada"}); err != nil || p.Total != 1 {
+			t.Errorf("after: %v", err)
 		}
 	})
 }

@@ -22,6 +22,13 @@ type SCIMQuery struct {
 // ListSCIMUsers returns a page of a workspace's members (with roles) and
 // how many match in all.
 func (s *Store) ListSCIMUsers(ctx context.Context, wsID string, q SCIMQuery) ([]*Member, int, error) {
+	ctx, cancel := s.listCtx(ctx)
+	defer cancel()
+	members, total, err := s.listSCIMUsers(ctx, wsID, q)
+	return members, total, listErr(ctx, err)
+}
+
+func (s *Store) listSCIMUsers(ctx context.Context, wsID string, q SCIMQuery) ([]*Member, int, error) {
 	db := s.conn(ctx)
 	var members []*Member
 	if col, value, ok := uniqueLookup(q); ok {
@@ -49,10 +56,12 @@ func (s *Store) ListSCIMUsers(ctx context.Context, wsID string, q SCIMQuery) ([]
 
 // ListSCIMGroups returns a page of a workspace's roles and how many match.
 func (s *Store) ListSCIMGroups(ctx context.Context, wsID string, q SCIMQuery) ([]Role, int, error) {
+	ctx, cancel := s.listCtx(ctx)
+	defer cancel()
 	var roles []Role
 	sel := s.conn(ctx).NewSelect().Model(&roles).Where("r.workspace_id = ?", wsID)
 	total, err := s.scimPage(ctx, q, SCIMGroups, sel, "r", func() int { return len(roles) })
-	return roles, total, err
+	return roles, total, listErr(ctx, err)
 }
 
 // scimPage filters sel, reads up to Count rows from StartIndex ordered by
