@@ -115,15 +115,12 @@ func cursorArgs(c cursor, cols []string) ([]any, bool) {
 // FTS5 trigram index (see the member_search migration). PostgreSQL's
 // trigram index serves the plain LIKE by itself.
 //
-// With lookup, a unary + hides the workspace index from SQLite's planner,
-// which would otherwise walk a whole workspace and probe every row; it looks
-// the matches up by id instead.
-func (s *Store) trigramFilter(sq *bun.SelectQuery, wsID, term string, lookup bool) *bun.SelectQuery {
-	ws := "m.workspace_id = ?"
-	if lookup {
-		ws = "+" + ws
-	}
-	return sq.Where(ws, wsID).Where(`m.id IN (SELECT r.member_id FROM member_search_rows AS r WHERE r.id IN `+
+// A unary + hides the workspace index from SQLite's planner, which would
+// otherwise walk a whole workspace and probe every row; it looks the
+// matches up by id instead. For many matches ListMembers walks the sort
+// index with LIKE instead, which stops after a page.
+func (s *Store) trigramFilter(sq *bun.SelectQuery, wsID, term string) *bun.SelectQuery {
+	return sq.Where("+m.workspace_id = ?", wsID).Where(`m.id IN (SELECT r.member_id FROM member_search_rows AS r WHERE r.id IN `+
 		`(SELECT rowid FROM member_search WHERE member_search MATCH ?))`, ftsPhrase(term))
 }
 
@@ -172,16 +169,7 @@ func (s *Store) listMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 	// lookup: find the search's matches first and sort them, instead of
 	// walking the sort index and testing each row (see searchFilter).
 	lookup := false
-	filter := func(sq *bun.SelectQuery) *bun.SelectQuery {
-		switch {
-		case trigram:
-			sq = s.trigramFilter(sq, wsID, term, lookup)
-		case term != "":
-			escape := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-			sq = sq.Where("m.workspace_id = ?", wsID).Where(`m.search_text LIKE ? ESCAPE '\'`, "%"+escape.Replace(term)+"%")
-		default:
-			sq = sq.Where("m.workspace_id = ?", wsID)
-		}
+	filters := func(sq *bun.SelectQuery) *bun.SelectQuery {
 		if q.Status != "" {
 			sq = sq.Where("m.status = ?", q.Status)
 		}
@@ -189,6 +177,20 @@ func (s *Store) listMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 			sq = sq.Where("EXISTS (SELECT 1 FROM member_roles AS mr WHERE mr.member_id = m.id AND mr.role_id = ?)", q.RoleID)
 		}
 		return sq
+	}
+	filter := func(sq *bun.SelectQuery) *bun.SelectQuery {
+		switch {
+		case trigram && lookup:
+			sq = s.trigramFilter(sq, wsID, term)
+		case term != "":
+			// Short terms, and common ones: walking the sort index and
+			// testing each row meets a page of matches soon.
+			escape := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+			sq = sq.Where("m.workspace_id = ?", wsID).Where(`m.search_text LIKE ? ESCAPE '\'`, "%"+escape.Replace(term)+"%")
+		default:
+			sq = sq.Where("m.workspace_id = ?", wsID)
+		}
+		return filters(sq)
 	}
 
 	page := &MemberPage{}
@@ -199,16 +201,21 @@ func (s *Store) listMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 			return nil, err
 		}
 		page.Total = counts[q.Status]
-	case trigram && q.Status == "" && q.RoleID == "":
+	case trigram:
+		// The index's matches drive the count, which stops at the cap
+		// (members is joined only for a status or role filter).
+		sq := s.db.NewSelect().TableExpr("member_search AS f").ColumnExpr("1").
+			Join("JOIN member_search_rows AS r ON r.id = f.rowid").
+			Where("f.member_search MATCH ?", ftsPhrase(term)).Where("r.workspace_id = ?", wsID)
+		if q.Status != "" || q.RoleID != "" {
+			sq = filters(sq.Join("JOIN members AS m ON m.id = r.member_id"))
+		}
 		var err error
-		page.Total, page.TotalCapped, err = s.countCapped(ctx, s.db.NewSelect().TableExpr("member_search_rows AS r").ColumnExpr("1").
-			Where("r.workspace_id = ?", wsID).
-			Where("r.id IN (SELECT rowid FROM member_search WHERE member_search MATCH ?)", ftsPhrase(term)), memberCountCap)
+		page.Total, page.TotalCapped, err = s.countCapped(ctx, sq, memberCountCap)
 		if err != nil {
 			return nil, err
 		}
 	default:
-		lookup = trigram
 		var err error
 		page.Total, page.TotalCapped, err = s.countCapped(ctx, filter(s.db.NewSelect().TableExpr("members AS m").ColumnExpr("1")), memberCountCap)
 		if err != nil {

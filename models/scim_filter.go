@@ -213,6 +213,8 @@ type scimTranslator struct {
 	coreURN   string
 	args      []any
 	terms     int
+	rare      func(term string) bool // see scimWhere
+	narrowed  bool                   // a condition went through the trigram index
 }
 
 func newSCIMTranslator(res SCIMResource, pg bool) (*scimTranslator, error) {
@@ -230,10 +232,19 @@ func newSCIMTranslator(res SCIMResource, pg bool) (*scimTranslator, error) {
 // placeholders. pg says whether the SQL is for PostgreSQL. Values only ever
 // reach the SQL as args; names map through the fixed tables above.
 func SCIMWhere(expr filter.Expression, res SCIMResource, pg bool) (string, []any, error) {
+	return scimWhere(expr, res, pg, nil)
+}
+
+// scimWhere is SCIMWhere; on SQLite, co/sw/ew go through the trigram index
+// only for values rare enough by rare (nil: never). There the index's
+// matches must be looked up one by one, which costs more than testing
+// every member when most of them match.
+func scimWhere(expr filter.Expression, res SCIMResource, pg bool, rare func(term string) bool) (string, []any, error) {
 	t, err := newSCIMTranslator(res, pg)
 	if err != nil {
 		return "", nil, err
 	}
+	t.rare = rare
 	if expr == nil {
 		return "TRUE", nil, nil
 	}
@@ -621,6 +632,10 @@ func (t *scimTranslator) narrow(c, col, s string) string {
 		t.args = append(t.args, pattern)
 		return "(" + c + ` AND m.search_text LIKE ? ESCAPE '\')`
 	}
+	if t.rare == nil || !t.rare(term) {
+		return c
+	}
+	t.narrowed = true
 	t.args = append(t.args, ftsPhrase(term))
 	return "(" + c + " AND m.id IN (SELECT r.member_id FROM member_search_rows AS r WHERE r.id IN " +
 		"(SELECT rowid FROM member_search WHERE member_search MATCH ?)))"

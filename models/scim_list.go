@@ -70,7 +70,7 @@ func (s *Store) ListSCIMGroups(ctx context.Context, wsID string, q SCIMQuery) ([
 // many rows the page read.
 func (s *Store) scimPage(ctx context.Context, q SCIMQuery, res SCIMResource, sel *bun.SelectQuery, alias string, got func() int) (int, error) {
 	if q.Filter != nil {
-		where, args, err := SCIMWhere(q.Filter, res, s.IsPostgres())
+		where, args, err := scimWhere(q.Filter, res, s.IsPostgres(), func(term string) bool { return s.rareTerm(ctx, term) })
 		if err != nil {
 			return 0, err
 		}
@@ -122,4 +122,17 @@ func uniqueLookup(q SCIMQuery) (col, value string, ok bool) {
 		return "m.external_id", value, true
 	}
 	return "", "", false
+}
+
+// scimRareMax: a SCIM co/sw/ew value with at most this many trigram
+// matches (in all workspaces) is looked up through the index on SQLite;
+// above it, testing each member costs less.
+const scimRareMax = 2000
+
+// rareTerm counts the trigram index's matches for term, up to scimRareMax.
+func (s *Store) rareTerm(ctx context.Context, term string) bool {
+	var n int
+	err := s.conn(ctx).NewRaw("SELECT count(*) FROM (SELECT 1 FROM member_search WHERE member_search MATCH ? LIMIT ?)",
+		ftsPhrase(term), scimRareMax+1).Scan(ctx, &n)
+	return err == nil && n <= scimRareMax
 }
