@@ -13,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/csrf"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/gofiber/fiber/v2/middleware/helmet"
 	"github.com/gofiber/fiber/v2/middleware/recover"
@@ -59,6 +58,8 @@ type Handler struct {
 	log   *slog.Logger
 	opts  Options
 	sso   *sso.Client // OpenID Connect sign-in (sso.go)
+
+	csrfKeys csrfKeys
 }
 
 // New builds the Fiber app with every middleware and route.
@@ -130,40 +131,7 @@ func New(opts Options) *fiber.App {
 
 	app.Use(refuseBadQuery)
 	app.Use(h.loadSession)
-	app.Use(csrf.New(csrf.Config{
-		// A page's poll for changes (every few seconds, changes.go) reads
-		// and renders no form: skipping the middleware spares it the
-		// token's write to storage on every GET.
-		Next: func(c *fiber.Ctx) bool {
-			return c.Method() == fiber.MethodGet && strings.HasPrefix(c.Path(), "/w/") && strings.HasSuffix(c.Path(), "/changes")
-		},
-		Storage:        opts.Store.KV("csrf:"),
-		CookieName:     "muster_csrf",
-		CookieSameSite: "Lax",
-		CookieSecure:   opts.Secure,
-		CookieHTTPOnly: true,
-		Expiration:     12 * time.Hour,
-		ContextKey:     "csrf",
-		KeyGenerator:   models.NewToken,
-		Extractor:      csrfFromHeaderOrForm,
-		ErrorHandler: func(c *fiber.Ctx, err error) error {
-			if isHTMX(c) {
-				if account(c) == nil && c.Cookies(sessionCookie) != "" {
-					// Signed out meanwhile (an idle session outlives its
-					// token): the page offers to sign in and retry. A
-					// visitor who was never signed in (an old sign-in or
-					// invitation page) just gets a fresh token below.
-					return sessionEnded(c)
-				}
-				// The page was open longer than its token lives: app.js
-				// fetches a fresh one and sends the form again.
-				trigger(c, "csrfExpired", true)
-				c.Set("HX-Reswap", "none")
-				return c.SendStatus(fiber.StatusForbidden)
-			}
-			return fiber.NewError(fiber.StatusForbidden, "This form has expired. Reload the page and try again.")
-		},
-	}))
+	app.Use(h.csrf) // csrf.go: tokens derived from the session, nothing stored
 	h.routes(app)
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	return app
@@ -196,18 +164,6 @@ func hstsMaxAge(secure bool) int {
 	return 0
 }
 
-// csrfFromHeaderOrForm takes the token from htmx's header, or from the hidden
-// field of a form sent without JavaScript.
-func csrfFromHeaderOrForm(c *fiber.Ctx) (string, error) {
-	if t := c.Get("X-Csrf-Token"); t != "" {
-		return t, nil
-	}
-	if t := c.FormValue("_csrf"); t != "" {
-		return t, nil
-	}
-	return "", csrf.ErrTokenNotFound
-}
-
 // errorHandler answers htmx requests with a toast and leaves the page as it
 // is; everything else gets a friendly error page.
 func (h *Handler) errorHandler(c *fiber.Ctx, err error) error {
@@ -222,6 +178,8 @@ func (h *Handler) errorHandler(c *fiber.Ctx, err error) error {
 		}
 	case errors.Is(err, models.ErrNotFound):
 		code, msg = fiber.StatusNotFound, ""
+	case errors.Is(err, models.ErrQueryTimeout):
+		code = fiber.StatusServiceUnavailable
 	}
 	switch code {
 	case fiber.StatusNotFound:
@@ -234,8 +192,12 @@ func (h *Handler) errorHandler(c *fiber.Ctx, err error) error {
 		}
 	case fiber.StatusRequestEntityTooLarge:
 		msg = "That upload is too large."
+	case fiber.StatusServiceUnavailable:
+		msg = "That took too long and was stopped. Try again, or search for something more specific."
 	}
-	if code >= 500 {
+	if errors.Is(err, models.ErrQueryTimeout) {
+		h.log.Warn("request stopped", "method", c.Method(), "path", c.Path(), "err", err)
+	} else if code >= 500 {
 		h.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
 	}
 	if strings.HasPrefix(c.Path(), scim.Prefix) {

@@ -78,6 +78,7 @@ func (h *Handler) reset(c *fiber.Ctx) error {
 	// Every session ended, this browser's too if it had one: sign in afresh
 	// (with the second factor, when there is one).
 	h.clearSessionCookie(c)
+	h.anonCSRF(c) // the sign-in form below is a signed-out one
 	c.Set("HX-Push-Url", "/signin")
 	c.Status(fiber.StatusOK)
 	return page(c, "auth/signin", fiber.Map{"Title": "Sign in", "Form": fiber.Map{"email": acc.Email},

@@ -121,3 +121,7 @@ type PreconditionFailedError struct {
 func (e *PreconditionFailedError) Error() string {
 	return fmt.Sprintf("the resource has changed since you read it (it is now at version %d)", e.Version)
 }
+
+// ErrQueryTimeout: a list query ran past Store.ListTimeout and was stopped,
+// so that one slow filter or search cannot hold the connection pool.
+var ErrQueryTimeout = errors.New("the query took too long and was stopped")

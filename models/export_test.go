@@ -32,6 +32,7 @@ func HoldWrites(s *Store) (queued func() int, run func()) {
 
 // Tx runs fn as one of s's write operations (Store.tx).
 func Tx(ctx context.Context, s *Store, fn func(tx bun.Tx) error) error { return s.tx(ctx, fn) }
+
 // SetRetries is how many chunks CreateSCIMUsers has retried one at a time.
 func SetRetries() int64 { return setRetries.Load() }
 
@@ -39,4 +40,19 @@ func SetRetries() int64 { return setRetries.Load() }
 func BeforeSetInsert(fn func(ctx context.Context, tx bun.Tx) error) (restore func()) {
 	beforeSetInsert = fn
 	return func() { beforeSetInsert = nil }
+}
+
+// SetMemberCountCap lowers how far ListMembers counts a search's matches.
+func SetMemberCountCap(n int) (restore func()) {
+	old := memberCountCap
+	memberCountCap = n
+	return func() { memberCountCap = old }
+}
+
+// SetSCIMNarrowing turns the trigram index's part in SCIM co/sw/ew filters
+// on or off.
+func SetSCIMNarrowing(on bool) (restore func()) {
+	old := scimNarrowing
+	scimNarrowing = on
+	return func() { scimNarrowing = old }
 }

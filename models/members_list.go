@@ -39,10 +39,18 @@ type MemberQuery struct {
 	Limit  int
 }
 
+// memberCountCap is as far as a search's matches are counted: counting
+// walks every match, and "10,000+" says enough.
+var memberCountCap = 10_000
+
 // MemberPage is one page of the members table.
 type MemberPage struct {
 	Members []*Member
-	Total   int
+	// Total is how many members the view holds, exactly when TotalCapped
+	// is false; when TotalCapped is true there are more than Total
+	// (memberCountCap), and how many more was not counted.
+	Total       int
+	TotalCapped bool
 	// Next and Prev are cursors for the neighbouring pages, "" where there is none.
 	Next, Prev string
 }
@@ -107,15 +115,12 @@ func cursorArgs(c cursor, cols []string) ([]any, bool) {
 // FTS5 trigram index (see the member_search migration). PostgreSQL's
 // trigram index serves the plain LIKE by itself.
 //
-// With lookup, a unary + hides the workspace index from SQLite's planner,
-// which would otherwise walk a whole workspace and probe every row; it looks
-// the matches up by id instead.
-func (s *Store) trigramFilter(sq *bun.SelectQuery, wsID, term string, lookup bool) *bun.SelectQuery {
-	ws := "m.workspace_id = ?"
-	if lookup {
-		ws = "+" + ws
-	}
-	return sq.Where(ws, wsID).Where(`m.id IN (SELECT r.member_id FROM member_search_rows AS r WHERE r.id IN `+
+// A unary + hides the workspace index from SQLite's planner, which would
+// otherwise walk a whole workspace and probe every row; it looks the
+// matches up by id instead. For many matches ListMembers walks the sort
+// index with LIKE instead, which stops after a page.
+func (s *Store) trigramFilter(sq *bun.SelectQuery, wsID, term string) *bun.SelectQuery {
+	return sq.Where("+m.workspace_id = ?", wsID).Where(`m.id IN (SELECT r.member_id FROM member_search_rows AS r WHERE r.id IN `+
 		`(SELECT rowid FROM member_search WHERE member_search MATCH ?))`, ftsPhrase(term))
 }
 
@@ -145,6 +150,13 @@ func (s *Store) StatusCounts(ctx context.Context, wsID string) (map[string]int, 
 // a malformed cursor falls back to the first page by name rather than
 // failing: both come from URLs people edit and bookmark.
 func (s *Store) ListMembers(ctx context.Context, wsID string, q MemberQuery) (*MemberPage, error) {
+	ctx, cancel := s.listCtx(ctx)
+	defer cancel()
+	page, err := s.listMembers(ctx, wsID, q)
+	return page, listErr(ctx, err)
+}
+
+func (s *Store) listMembers(ctx context.Context, wsID string, q MemberQuery) (*MemberPage, error) {
 	cols, ok := MemberSorts[q.Sort]
 	if !ok {
 		cols = MemberSorts["name"]
@@ -157,16 +169,7 @@ func (s *Store) ListMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 	// lookup: find the search's matches first and sort them, instead of
 	// walking the sort index and testing each row (see searchFilter).
 	lookup := false
-	filter := func(sq *bun.SelectQuery) *bun.SelectQuery {
-		switch {
-		case trigram:
-			sq = s.trigramFilter(sq, wsID, term, lookup)
-		case term != "":
-			escape := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-			sq = sq.Where("m.workspace_id = ?", wsID).Where(`m.search_text LIKE ? ESCAPE '\'`, "%"+escape.Replace(term)+"%")
-		default:
-			sq = sq.Where("m.workspace_id = ?", wsID)
-		}
+	filters := func(sq *bun.SelectQuery) *bun.SelectQuery {
 		if q.Status != "" {
 			sq = sq.Where("m.status = ?", q.Status)
 		}
@@ -174,6 +177,20 @@ func (s *Store) ListMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 			sq = sq.Where("EXISTS (SELECT 1 FROM member_roles AS mr WHERE mr.member_id = m.id AND mr.role_id = ?)", q.RoleID)
 		}
 		return sq
+	}
+	filter := func(sq *bun.SelectQuery) *bun.SelectQuery {
+		switch {
+		case trigram && lookup:
+			sq = s.trigramFilter(sq, wsID, term)
+		case term != "":
+			// Short terms, and common ones: walking the sort index and
+			// testing each row meets a page of matches soon.
+			escape := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+			sq = sq.Where("m.workspace_id = ?", wsID).Where(`m.search_text LIKE ? ESCAPE '\'`, "%"+escape.Replace(term)+"%")
+		default:
+			sq = sq.Where("m.workspace_id = ?", wsID)
+		}
+		return filters(sq)
 	}
 
 	page := &MemberPage{}
@@ -184,20 +201,26 @@ func (s *Store) ListMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 			return nil, err
 		}
 		page.Total = counts[q.Status]
-	case trigram && q.Status == "" && q.RoleID == "":
-		n, err := s.db.NewSelect().TableExpr("member_search_rows AS r").Where("r.workspace_id = ?", wsID).
-			Where("r.id IN (SELECT rowid FROM member_search WHERE member_search MATCH ?)", ftsPhrase(term)).Count(ctx)
+	case trigram:
+		// The index's matches drive the count, which stops at the cap
+		// (members is joined only for a status or role filter).
+		sq := s.db.NewSelect().TableExpr("member_search AS f").ColumnExpr("1").
+			Join("JOIN member_search_rows AS r ON r.id = f.rowid").
+			Where("f.member_search MATCH ?", ftsPhrase(term)).Where("r.workspace_id = ?", wsID)
+		if q.Status != "" || q.RoleID != "" {
+			sq = filters(sq.Join("JOIN members AS m ON m.id = r.member_id"))
+		}
+		var err error
+		page.Total, page.TotalCapped, err = s.countCapped(ctx, sq, memberCountCap)
 		if err != nil {
 			return nil, err
 		}
-		page.Total = int(n)
 	default:
-		lookup = trigram
-		n, err := filter(s.db.NewSelect().Model((*Member)(nil))).Count(ctx)
+		var err error
+		page.Total, page.TotalCapped, err = s.countCapped(ctx, filter(s.db.NewSelect().TableExpr("members AS m").ColumnExpr("1")), memberCountCap)
 		if err != nil {
 			return nil, err
 		}
-		page.Total = int(n)
 	}
 	// Few matches: look them up and sort them. Many: walking the sort index
 	// meets a page's worth of them soon.
@@ -265,6 +288,17 @@ func (s *Store) ListMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 		return nil, err
 	}
 	return page, s.loadInvites(ctx, page.Members)
+}
+
+// countCapped counts the rows of sel (which selects a constant) up to
+// limit: (limit, true) when there are more. It reads limit+1 rows at most.
+func (s *Store) countCapped(ctx context.Context, sel *bun.SelectQuery, limit int) (int, bool, error) {
+	var n int
+	err := s.db.NewSelect().TableExpr("(?) AS capped", sel.Limit(int64(limit+1))).ColumnExpr("count(*)").Scan(ctx, &n)
+	if n > limit {
+		return limit, true, err
+	}
+	return n, false, err
 }
 
 func placeholders(n int) string {

@@ -2,9 +2,11 @@ package models_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/muster-app/muster/models"
 	"github.com/muster-app/muster/models/modelstest"
@@ -232,6 +234,71 @@ func TestStatusCountsFollowEveryWrite(t *testing.T) {
 		check("after deleting the deactivated")
 		if c, _ := s.StatusCounts(ctx, other.ID); c[""] != 1 || c[models.StatusActive] != 1 {
 			t.Errorf("other workspace counts = %v", c)
+		}
+	})
+}
+
+// TestSearchCountsAreCapped: a search's matches are counted up to the cap;
+// beyond it the total says "at least" (TotalCapped), and the pages still
+// hold every match, whichever plan serves them.
+func TestSearchCountsAreCapped(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		_, ws := modelstest.SetUp(t, s)
+		if err := s.SeedDemo(ctx, ws.ID, 120, 11); err != nil {
+			t.Fatal(err)
+		}
+		defer models.SetMemberCountCap(50)()
+		for _, plan := range []string{"lookup", "walk"} {
+			if plan == "walk" {
+				defer models.SetSearchLookupMax(0)()
+			}
+			for _, q := range []models.MemberQuery{
+				{Search: "example.com", Limit: 30},                                  // trigram, every member
+				{Search: "e", Limit: 30},                                            // short: a scan
+				{Search: "example.com", Status: models.StatusActive, Limit: 30},     // trigram and a filter
+				{Search: "EXAMPLE.COM", Sort: "email", Desc: true, Limit: 30},       // another sort
+				{Search: "example.com", Sort: "joined", Limit: 30, Status: "bogus"}, // nothing
+			} {
+				ids, pages := walk(t, s, ws.ID, q)
+				p := pages[0]
+				switch {
+				case len(ids) > 50 && (!p.TotalCapped || p.Total != 50):
+					t.Errorf("%s %+v: %d matches, total %d capped %v", plan, q, len(ids), p.Total, p.TotalCapped)
+				case len(ids) <= 50 && (p.TotalCapped || p.Total != len(ids)):
+					t.Errorf("%s %+v: %d matches, total %d capped %v", plan, q, len(ids), p.Total, p.TotalCapped)
+				}
+				if q.Search == "example.com" && q.Status == "" && len(ids) != 121 {
+					t.Errorf("%s %+v: %d of 121 members", plan, q, len(ids))
+				}
+			}
+		}
+		// Counts without a search come from member_counts: never capped.
+		if p, err := s.ListMembers(ctx, ws.ID, models.MemberQuery{}); err != nil || p.TotalCapped || p.Total != 121 {
+			t.Errorf("all members: %v total %d capped %v", err, p.Total, p.TotalCapped)
+		}
+	})
+}
+
+// TestListDeadline: list queries past the store's deadline end with
+// ErrQueryTimeout, never a hang.
+func TestListDeadline(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		_, ws := modelstest.SetUp(t, s)
+		s.ListTimeout = time.Nanosecond
+		if _, err := s.ListMembers(ctx, ws.ID, models.MemberQuery{Search: "ada"}); !errors.Is(err, models.ErrQueryTimeout) {
+			t.Errorf("ListMembers: %v", err)
+		}
+		if _, _, err := s.ListSCIMUsers(ctx, ws.ID, models.SCIMQuery{Count: 10}); !errors.Is(err, models.ErrQueryTimeout) {
+			t.Errorf("ListSCIMUsers: %v", err)
+		}
+		if _, _, err := s.ListSCIMGroups(ctx, ws.ID, models.SCIMQuery{Count: 10}); !errors.Is(err, models.ErrQueryTimeout) {
+			t.Errorf("ListSCIMGroups: %v", err)
+		}
+		s.ListTimeout = 0
+		if p, err := s.ListMembers(ctx, ws.ID, models.MemberQuery{Search: "ada"}); err != nil || p.Total != 1 {
+			t.Errorf("after: %v", err)
 		}
 	})
 }

@@ -213,6 +213,8 @@ type scimTranslator struct {
 	coreURN   string
 	args      []any
 	terms     int
+	rare      func(term string) bool // see scimWhere
+	narrowed  bool                   // a condition went through the trigram index
 }
 
 func newSCIMTranslator(res SCIMResource, pg bool) (*scimTranslator, error) {
@@ -230,10 +232,19 @@ func newSCIMTranslator(res SCIMResource, pg bool) (*scimTranslator, error) {
 // placeholders. pg says whether the SQL is for PostgreSQL. Values only ever
 // reach the SQL as args; names map through the fixed tables above.
 func SCIMWhere(expr filter.Expression, res SCIMResource, pg bool) (string, []any, error) {
+	return scimWhere(expr, res, pg, nil)
+}
+
+// scimWhere is SCIMWhere; on SQLite, co/sw/ew go through the trigram index
+// only for values rare enough by rare (nil: never). There the index's
+// matches must be looked up one by one, which costs more than testing
+// every member when most of them match.
+func scimWhere(expr filter.Expression, res SCIMResource, pg bool, rare func(term string) bool) (string, []any, error) {
 	t, err := newSCIMTranslator(res, pg)
 	if err != nil {
 		return "", nil, err
 	}
+	t.rare = rare
 	if expr == nil {
 		return "TRUE", nil, nil
 	}
@@ -569,6 +580,9 @@ func (t *scimTranslator) compareText(name string, a *scimAttr, op filter.Compare
 			pattern = "%" + pattern
 		}
 		c, t.args = col+` LIKE ? ESCAPE '\'`, append(t.args, pattern)
+		if !a.exact {
+			c = t.narrow(c, a.col, s)
+		}
 	case filter.GT, filter.GE, filter.LT, filter.LE:
 		if t.pg {
 			// Lexicographic, as SQLite compares, whatever the collation.
@@ -586,6 +600,45 @@ func (t *scimTranslator) compareText(name string, a *scimAttr, op filter.Compare
 		return "(" + a.hasNot + " OR " + c + ")", nil
 	}
 	return "(" + a.has + " AND " + c + ")", nil
+}
+
+// scimNarrowing: tests turn it off to compare results with and without.
+var scimNarrowing = true
+
+// searchTextCols are the columns members.search_text holds (entities.go),
+// which the trigram index covers.
+var searchTextCols = map[string]bool{"m.display_name": true, "m.email": true, "m.location": true}
+
+// narrow adds to a case-insensitive co/sw/ew condition c on col, for a
+// value s of three characters or more, a test through the trigram index of
+// search_text (the member_search migration), so the database looks up
+// candidates instead of reading every member. The index only narrows: the
+// candidates are a superset of c's matches (search_text holds col
+// case-folded, and folding keeps substrings), and c still decides, so the
+// result is the same with or without it.
+func (t *scimTranslator) narrow(c, col, s string) string {
+	if !searchTextCols[col] || !scimNarrowing {
+		return c
+	}
+	term := foldCase(t.lower(s))
+	if utf8.RuneCountInString(term) < 3 {
+		return c // FTS5's trigrams need three; a short value scans
+	}
+	if t.pg {
+		// pg_trgm's GIN index serves LIKE on search_text. PostgreSQL
+		// lowers İ (U+0130) to i, which folds to i and a combining dot
+		// instead: any i may stand for that pair.
+		pattern := "%" + strings.ReplaceAll(scimLikeEscaper.Replace(term), "i", "%") + "%"
+		t.args = append(t.args, pattern)
+		return "(" + c + ` AND m.search_text LIKE ? ESCAPE '\')`
+	}
+	if t.rare == nil || !t.rare(term) {
+		return c
+	}
+	t.narrowed = true
+	t.args = append(t.args, ftsPhrase(term))
+	return "(" + c + " AND m.id IN (SELECT r.member_id FROM member_search_rows AS r WHERE r.id IN " +
+		"(SELECT rowid FROM member_search WHERE member_search MATCH ?)))"
 }
 
 // lower lower-cases a value the way the database's lower() does to the

@@ -86,7 +86,7 @@ func setUpSCIMFilter(t testing.TB, s *models.Store) *scimFixture {
 			m.EmailType = "work"
 		}
 		m.SortName = strings.ToLower(m.DisplayName)
-		m.SearchText = strings.ToLower(m.DisplayName + " " + m.Email)
+		m.SearchText = strings.ToLower(m.DisplayName + " " + m.Email + " " + m.Location) // as setDerived
 		if _, err := s.DB().NewInsert().Model(&m).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -602,6 +602,96 @@ func TestSCIMWhereEveryAttribute(t *testing.T) {
 					check(res, head+"["+sub+` eq "x" or `+sub+" pr]")
 					check(res, head+"[not ("+sub+" pr)]")
 				}
+			}
+		}
+	})
+}
+
+// TestSCIMSubstringThroughIndex: co, sw and ew on the attributes the
+// trigram index covers find exactly what they find without it, matches in
+// the middle of emails, any case, non-ASCII and values of one or two
+// characters included.
+func TestSCIMSubstringThroughIndex(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		_, ws := modelstest.SetUp(t, s)
+		if err := s.SeedDemo(ctx, ws.ID, 150, 21); err != nil {
+			t.Fatal(err)
+		}
+		roles, _ := s.Roles(ctx, ws.ID)
+		for _, p := range []models.InviteInput{
+			{Name: "İlker Yılmaz", Email: "ilker@istanbul.example", Location: "İSTANBUL"},
+			{Name: "Zoë MÜLLER", Email: "zoe.mueller@straße.example", Location: "München"},
+			{Name: "Ἀθηνᾶ Παπαδοπούλου", Email: "athena@example.gr", Location: "Αθήνα"},
+			{Name: "50% Off_Sale", Email: "sale@shop.example", Location: "a_b%c"},
+		} {
+			p.RoleID = roles[0].ID
+			if _, _, err := s.Invite(ctx, models.SystemActor, ws, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		type result struct {
+			total int
+			ids   string
+		}
+		run := func(f string) result {
+			expr, err := filter.ParseFilter([]byte(f))
+			if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			ms, total, err := s.ListSCIMUsers(ctx, ws.ID, models.SCIMQuery{Filter: expr, StartIndex: 1, Count: 1000})
+			if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			ids := make([]string, len(ms))
+			for i, m := range ms {
+				ids[i] = m.ID
+			}
+			return result{total, strings.Join(ids, ",")}
+		}
+		for _, c := range []struct {
+			filter string
+			min    int // at least this many match (0: any number)
+		}{
+			{`emails.value co "example.com"`, 100},
+			{`emails co "EXAMPLE.COM"`, 100},
+			{`emails.value co "istanbul"`, 1}, // the middle of an email
+			{`emails.value ew "@istanbul.example"`, 1},
+			{`emails.value sw "ilker@"`, 1},
+			{`emails.value co "straße"`, 1},
+			{`emails.value co "STRASSE"`, 0},
+			{`displayName co "lovelace"`, 1},
+			{`displayName co "LOVELACE"`, 1},
+			{`displayName sw "ada lo"`, 1},
+			{`displayName ew "müller"`, 0},
+			{`displayName ew "MÜLLER"`, 1},
+			{`displayName co "ilker"`, 0},
+			{`displayName co "İlker"`, 1},
+			{`displayName co "yılmaz"`, 1},
+			{`name.formatted co "Παπαδοπ"`, 1},
+			{`name.formatted co "παπαδοπ"`, 0}, // SQLite's lower() and LIKE fold ASCII only
+			{`displayName co "% off_"`, 1},
+			{`displayName co "%"`, 1},
+			{`addresses.locality co "stanbul"`, 1},
+			{`addresses co "b%c"`, 1},
+			{`emails co "x"`, 0},
+			{`emails co "zz"`, 0},
+			{`displayName co "ov"`, 1},
+			{`displayName co "ö"`, 0},
+			{`displayName co "ov" and emails co "ace"`, 1},
+			{`not (emails co "example.com")`, 3},
+			{`emails co "lovelace" or displayName co "hopper"`, 1},
+			{`emails co "nobody-has-this"`, 0},
+		} {
+			with := run(c.filter)
+			restore := models.SetSCIMNarrowing(false)
+			without := run(c.filter)
+			restore()
+			if with != without {
+				t.Errorf("%s: %d matches through the index, %d without", c.filter, with.total, without.total)
+			}
+			if with.total < c.min {
+				t.Errorf("%s: %d matches, want at least %d", c.filter, with.total, c.min)
 			}
 		}
 	})

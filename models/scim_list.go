@@ -22,6 +22,13 @@ type SCIMQuery struct {
 // ListSCIMUsers returns a page of a workspace's members (with roles) and
 // how many match in all.
 func (s *Store) ListSCIMUsers(ctx context.Context, wsID string, q SCIMQuery) ([]*Member, int, error) {
+	ctx, cancel := s.listCtx(ctx)
+	defer cancel()
+	members, total, err := s.listSCIMUsers(ctx, wsID, q)
+	return members, total, listErr(ctx, err)
+}
+
+func (s *Store) listSCIMUsers(ctx context.Context, wsID string, q SCIMQuery) ([]*Member, int, error) {
 	db := s.conn(ctx)
 	var members []*Member
 	if col, value, ok := uniqueLookup(q); ok {
@@ -49,10 +56,12 @@ func (s *Store) ListSCIMUsers(ctx context.Context, wsID string, q SCIMQuery) ([]
 
 // ListSCIMGroups returns a page of a workspace's roles and how many match.
 func (s *Store) ListSCIMGroups(ctx context.Context, wsID string, q SCIMQuery) ([]Role, int, error) {
+	ctx, cancel := s.listCtx(ctx)
+	defer cancel()
 	var roles []Role
 	sel := s.conn(ctx).NewSelect().Model(&roles).Where("r.workspace_id = ?", wsID)
 	total, err := s.scimPage(ctx, q, SCIMGroups, sel, "r", func() int { return len(roles) })
-	return roles, total, err
+	return roles, total, listErr(ctx, err)
 }
 
 // scimPage filters sel, reads up to Count rows from StartIndex ordered by
@@ -61,7 +70,7 @@ func (s *Store) ListSCIMGroups(ctx context.Context, wsID string, q SCIMQuery) ([
 // many rows the page read.
 func (s *Store) scimPage(ctx context.Context, q SCIMQuery, res SCIMResource, sel *bun.SelectQuery, alias string, got func() int) (int, error) {
 	if q.Filter != nil {
-		where, args, err := SCIMWhere(q.Filter, res, s.IsPostgres())
+		where, args, err := scimWhere(q.Filter, res, s.IsPostgres(), func(term string) bool { return s.rareTerm(ctx, term) })
 		if err != nil {
 			return 0, err
 		}
@@ -113,4 +122,17 @@ func uniqueLookup(q SCIMQuery) (col, value string, ok bool) {
 		return "m.external_id", value, true
 	}
 	return "", "", false
+}
+
+// scimRareMax: a SCIM co/sw/ew value with at most this many trigram
+// matches (in all workspaces) is looked up through the index on SQLite;
+// above it, testing each member costs less.
+const scimRareMax = 2000
+
+// rareTerm counts the trigram index's matches for term, up to scimRareMax.
+func (s *Store) rareTerm(ctx context.Context, term string) bool {
+	var n int
+	err := s.conn(ctx).NewRaw("SELECT count(*) FROM (SELECT 1 FROM member_search WHERE member_search MATCH ? LIMIT ?)",
+		ftsPhrase(term), scimRareMax+1).Scan(ctx, &n)
+	return err == nil && n <= scimRareMax
 }

@@ -24,6 +24,9 @@ type Store struct {
 	// SecretKey (32 bytes) seals secrets kept for later use, such as an
 	// identity provider's client secret (secretbox.go).
 	SecretKey []byte
+	// ListTimeout bounds each list query (members table, SCIM lists):
+	// 0 is DefaultListTimeout, negative is none.
+	ListTimeout time.Duration
 
 	// WriteGroup is how many write operations one SQLite transaction
 	// takes at most (group_commit.go); 1 runs them one by one.

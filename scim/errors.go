@@ -88,6 +88,11 @@ func (s *Server) fromDomain(err error, kind, id string) response {
 		return response{status: http.StatusTooManyRequests, retry: rerr.RetryAfter, body: scimError(http.StatusTooManyRequests, "", rerr.Error())}
 	case stderrors.As(err, &ferr):
 		return badRequest(errors.ScimTypeInvalidFilter, ferr.Msg)
+	case stderrors.Is(err, models.ErrQueryTimeout):
+		// Retryable, unlike a 400: a quieter moment, a narrower filter
+		// (three characters or more for co, sw and ew) or smaller pages.
+		return fail(http.StatusServiceUnavailable, "", "The query took too long and was stopped. "+
+			"Retry later, or narrow it: co, sw and ew on userName, emails, name and displayName with three or more characters, or a smaller count.")
 	}
 	return s.internal(err)
 }
