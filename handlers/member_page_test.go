@@ -94,12 +94,12 @@ func TestMemberPage(t *testing.T) {
 			c.signIn("ada@example.com", modelstest.AdminPassword)
 
 			page := c.get("/w/acme/members")
-			if href := page.Doc.Find("#member-" + f.grace + " a.name").AttrOr("href", ""); href != "/w/acme/members/"+f.grace {
+			if href := page.Doc.Find("#member-"+f.grace+" a.name").AttrOr("href", ""); href != "/w/acme/members/"+f.grace {
 				t.Errorf("Grace's name links to %q", href)
 			}
 			page = c.get("/w/acme/members?status=active&sort=email")
 			want := "/w/acme/members/" + f.grace + "?back=" + url.QueryEscape("/w/acme/members?sort=email&status=active")
-			if href := page.Doc.Find("#member-" + f.grace + " a.name").AttrOr("href", ""); href != want {
+			if href := page.Doc.Find("#member-"+f.grace+" a.name").AttrOr("href", ""); href != want {
 				t.Errorf("from a filtered view, Grace's name links to %q, want %q", href, want)
 			}
 
