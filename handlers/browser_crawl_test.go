@@ -298,6 +298,7 @@ func (bt *browserTest) crawl() int {
 		}
 	}
 	bt.t.Logf("the crawl clicked %d controls on %d pages", clicked, len(pages))
+	clicked += bt.crawlMemberPages(done, checked) // browser_crawl_member_test.go
 	bt.phonePass(pages)
 	bt.darkPass(pages)
 	return clicked

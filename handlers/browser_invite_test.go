@@ -352,13 +352,12 @@ func TestBrowserMemberRowActions(t *testing.T) {
 	if got := bt.text("#edit-title"); got != "Edit Grace Hopper" {
 		t.Errorf("edit dialog title = %q", got)
 	}
-	if got := bt.checkedRoles(); !slices.Equal(got, []string{"Member"}) {
+	if got := bt.selectedRole("#edit-dialog"); got != "Member" {
 		t.Errorf("the edit dialog has %q chosen, want Member", got)
 	}
-	bt.chooseRole("Support")
-	bt.chooseRole("Member") // a checkbox: this takes Member away
+	bt.selectRole("#edit-dialog", "Support") // the Role dropdown: Support replaces Member
 	bt.fill("#edit-dialog #f-location", "Arlington")
-	if got := bt.checkedRoles(); !slices.Equal(got, []string{"Support"}) {
+	if got := bt.selectedRole("#edit-dialog"); got != "Support" {
 		t.Errorf("the edit dialog has %q chosen, want Support", got)
 	}
 	bt.screenshotForDocs("edit-dialog.png")

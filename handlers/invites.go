@@ -95,8 +95,12 @@ func (h *Handler) inviteLink(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return partial(c, "members/_link_dialog", fiber.Map{"Member": m, "Updated": true, "Link": h.opts.BaseURL + "/invite/" + token,
-		"Expires": formatDate(inv.ExpiresAt)})
+	data := fiber.Map{"Member": m, "Updated": true, "Link": h.opts.BaseURL + "/invite/" + token, "Expires": formatDate(inv.ExpiresAt)}
+	if onMemberPage(c) {
+		data["Updated"] = false // no row there: the page's own part follows
+		return h.withMemberSection(c, m.ID, partial(c, "members/_link_dialog", data))
+	}
+	return partial(c, "members/_link_dialog", data)
 }
 
 func (h *Handler) revokeInvite(c *fiber.Ctx) error {

@@ -24,7 +24,16 @@ func (h *Handler) editForm(c *fiber.Ctx) error {
 	for _, r := range m.Roles {
 		chosen[r.ID] = true
 	}
-	data := fiber.Map{"Member": m, "Roles": roles, "Form": fiber.Map{"name": m.DisplayName, "location": m.Location, "roles": chosen}}
+	form := fiber.Map{"name": m.DisplayName, "location": m.Location, "roles": chosen}
+	// One role is a dropdown; a member with several opens with checkboxes.
+	// "Give several roles" and "One role only" ask for the form again the
+	// other way, with what was typed so far (editMode).
+	several := len(m.Roles) > 1
+	if mode := c.Query("several"); mode != "" {
+		several = mode == "1"
+		editMode(c, m, form)
+	}
+	data := fiber.Map{"Member": m, "Roles": roles, "Form": form, "Several": several}
 	// Their roles decide what their SCIM tokens may do: say so.
 	if data["Tokens"], err = h.store.ActiveSCIMTokensOwnedBy(c.UserContext(), ws.ID, m.ID); err != nil {
 		return err
@@ -54,7 +63,7 @@ func (h *Handler) updateMember(c *fiber.Ctx) error {
 			return rerr
 		}
 		form := fiber.Map{"name": in.Name, "location": in.Location, "roles": chosen}
-		data := fiber.Map{"Member": current, "Roles": roles, "Errors": fields, "Form": form}
+		data := fiber.Map{"Member": current, "Roles": roles, "Errors": fields, "Form": form, "Several": c.FormValue("roles_mode") == "several"}
 		if current.SCIMManaged {
 			// Read-only fields show what the identity provider set, not a
 			// change that cannot be fixed from here.
@@ -137,4 +146,23 @@ func (h *Handler) remove(c *fiber.Ctx) error {
 		return domainError(err)
 	}
 	return h.rowChange(c, "Removed "+m.DisplayName+" from "+workspace(c).Name+".", m.ID, true, m)
+}
+
+// editMode keeps what the Edit form held when it switches between one
+// role and several: its fields come along as query parameters.
+func editMode(c *fiber.Ctx, m *models.Member, form fiber.Map) {
+	args := c.Request().URI().QueryArgs()
+	if !args.Has("name") {
+		return // opened afresh
+	}
+	if !m.SCIMManaged { // the identity provider's values stay as they are
+		form["name"], form["location"] = c.Query("name"), c.Query("location")
+	}
+	chosen := map[string]bool{}
+	for _, v := range args.PeekMulti("role") {
+		if id := strings.TrimSpace(string(v)); id != "" {
+			chosen[id] = true
+		}
+	}
+	form["roles"] = chosen
 }

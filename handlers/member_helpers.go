@@ -25,6 +25,9 @@ func done(c *fiber.Ctx, message string) {
 // rowChange answers an action on one member: the toast, and the row as it
 // is now (or its removal), out of band.
 func (h *Handler) rowChange(c *fiber.Ctx, message, memberID string, removed bool, m *models.Member) error {
+	if onMemberPage(c) { // the member's page has no row: it shows the page as it is now
+		return h.memberPageChange(c, message, memberID, removed)
+	}
 	if !removed {
 		var err error
 		if m, err = h.store.MemberByID(c.UserContext(), workspace(c).ID, memberID); err != nil {

@@ -15,6 +15,7 @@ type memberRow struct {
 	Initials, StatusLabel string
 	Seen, SeenTitle       string
 	Base                  string // the member's URL prefix for actions
+	PageURL               string // the member's page, with the way back to this view
 	// What the row's "…" menu offers; Menu is false when it would be
 	// empty, and then the row shows no menu button at all.
 	Menu                           bool

@@ -206,7 +206,10 @@ func templateFuncs(now func() time.Time, opts Options) template.FuncMap {
 			ws, _ := root[localWorkspace].(*models.Workspace)
 			viewerID, _ := root[localViewerID].(string)
 			soleAdmin, _ := root[localSoleAdmin].(string)
-			return newMemberRow(now(), m, perms, ws, viewerID, soleAdmin, oob)
+			r := newMemberRow(now(), m, perms, ws, viewerID, soleAdmin, oob)
+			self, _ := root["SelfURL"].(string) // the table view the row is shown in
+			r.PageURL = memberPageURL(r.Base, self, ws.Slug)
+			return r
 		},
 		// tokenRow hands a SCIM token's row the workspace slug for its URLs.
 		"tokenRow": func(t models.SCIMToken, root map[string]any, oob bool) scimTokenRow {
@@ -228,6 +231,7 @@ func templateFuncs(now func() time.Time, opts Options) template.FuncMap {
 			}
 			return map[string]any{"Type": typ, "Roles": roles, "Selected": selected, "Error": errs["role"], "Locked": locked}
 		},
+		"roleSelect": roleSelect,
 		"sortHead": func(col, label string, sorts map[string]sortLink) map[string]any {
 			return map[string]any{"Label": label, "Link": sorts[col]}
 		},

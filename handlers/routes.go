@@ -65,6 +65,11 @@ func (h *Handler) workspaceRoutes() []route {
 		{fiber.MethodPost, "/sso", models.PermManageWorkspace, h.saveSSO},
 		{fiber.MethodPost, "/sso/test", models.PermManageWorkspace, h.testSSO},
 		{fiber.MethodPost, "/sso/enforce", models.PermManageWorkspace, h.enforceSSO},
+		// A member's page (member_page.go), last: /members/:id would match
+		// /members/invite; it passes anything but a member id on.
+		{fiber.MethodGet, "/members/:id", models.PermViewMembers, h.memberPage},
+		{fiber.MethodGet, "/members/:id/roles", models.PermEditMembers, h.memberRolesForm},
+		{fiber.MethodPost, "/members/:id/roles", models.PermEditMembers, h.saveMemberRoles},
 	}
 }
 

@@ -237,7 +237,7 @@ func TestEditSCIMManagedMember(t *testing.T) {
 					t.Errorf("%s hint = %q", f, got)
 				}
 			}
-			if dlg.Doc.Find(`input[name=role]:not([disabled])`).Length() < 2 {
+			if dlg.Doc.Find(`select[name=role]:not([disabled]) option:not([disabled])`).Length() < 2 { // the Role dropdown
 				t.Error("roles are not editable")
 			}
 

@@ -13,6 +13,9 @@ type UpdateInput struct {
 	Name     string
 	RoleIDs  []string
 	Location string
+	// RolesOnly changes the roles alone (a member page's Role form): Name
+	// and Location are ignored and stay as they are.
+	RolesOnly bool
 }
 
 // managedByIdP refuses a change to a field a SCIM-managed member's identity
@@ -25,8 +28,10 @@ const managedByIdP = "Managed by your identity provider: change it there."
 func (s *Store) UpdateMember(ctx context.Context, actor Actor, ws *Workspace, memberID string, in UpdateInput) (*Member, error) {
 	in.Name, in.Location = cleanName(in.Name), cleanName(in.Location)
 	v := validator{}
-	checkName(v, "name", in.Name, "a name", 200)
-	checkLocation(v, in.Location)
+	if !in.RolesOnly {
+		checkName(v, "name", in.Name, "a name", 200)
+		checkLocation(v, in.Location)
+	}
 	if len(in.RoleIDs) == 0 {
 		v.add("role", "Choose a role.")
 	}
@@ -45,11 +50,14 @@ func (s *Store) UpdateMember(ctx context.Context, actor Actor, ws *Workspace, me
 		if err := s.loadRoles(ctx, tx, []*Member{m}); err != nil {
 			return err
 		}
+		if in.RolesOnly { // read inside the transaction: a concurrent rename stays
+			in.Name, in.Location = m.DisplayName, m.Location
+		}
 		// The identity provider owns a SCIM-managed member's name and
 		// location: a change made here would be overwritten by its next
 		// push, so it is refused. The same values (as the dialog sends them
 		// back) are no change; roles stay editable.
-		if m.SCIMManaged {
+		if m.SCIMManaged && !in.RolesOnly {
 			mv := validator{}
 			if in.Name != cleanName(m.DisplayName) {
 				mv.add("name", managedByIdP)
