@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/uptrace/bun"
 )
 
-// InviteInput is what the Invite dialog (and later CSV import) sends.
+// InviteInput is what the Invite dialog sends for one address. Name is
+// optional: without one the member is named from the address.
 type InviteInput struct {
 	Name     string
 	Email    string
@@ -25,9 +25,13 @@ type InviteInput struct {
 func (s *Store) Invite(ctx context.Context, actor Actor, ws *Workspace, in InviteInput) (*Member, string, error) {
 	in.Name, in.Email, in.Location = cleanName(in.Name), NormalizeEmail(in.Email), cleanName(in.Location)
 	v := validator{}
-	checkName(v, "name", in.Name, "a name", 200)
 	if msg := checkEmail(in.Email); msg != "" {
 		v.add("email", msg)
+	} else if in.Name == "" { // optional: named from the address, as the import does
+		in.Name = nameFromEmail(in.Email)
+	}
+	if in.Name != "" || v["email"] == "" {
+		checkName(v, "name", in.Name, "a name", 200)
 	}
 	checkLocation(v, in.Location)
 	if in.RoleID == "" {
@@ -46,7 +50,7 @@ func (s *Store) Invite(ctx context.Context, actor Actor, ws *Workspace, in Invit
 		if err := checkGrantable(actor, []Role{*role}); err != nil {
 			return err
 		}
-		if err := s.checkInviteRate(ctx, tx, ws); err != nil {
+		if err := s.checkInviteRate(ctx, tx, ws, actor); err != nil {
 			return err
 		}
 		var existing Member
@@ -108,31 +112,6 @@ func roleInWorkspace(ctx context.Context, db bun.IDB, wsID, roleID string) (*Rol
 		return nil, err
 	}
 	return &r, nil
-}
-
-// checkInviteRate bounds the invitations (sends and resends) people send
-// from a workspace per hour. Only links a member issued count (the browser,
-// CSV imports): an identity provider's creates are bounded by its token's
-// rate limit instead, and 200 SCIM pushes must not lock admins out of
-// inviting for an hour. Invites by a SCIM token or Muster itself have no
-// invited_by_id.
-func (s *Store) checkInviteRate(ctx context.Context, tx bun.IDB, ws *Workspace) error {
-	if ws.InvitesPerHour <= 0 { // no limit
-		return nil
-	}
-	since := s.now().Add(-time.Hour)
-	var times []time.Time
-	err := tx.NewSelect().Model((*Invite)(nil)).Column("created_at").
-		Where("workspace_id = ? AND created_at > ? AND invited_by_id IS NOT NULL", ws.ID, since).
-		Order("created_at").Limit(int64(ws.InvitesPerHour)).Scan(ctx, &times)
-	if err != nil {
-		return err
-	}
-	if len(times) >= ws.InvitesPerHour {
-		return &RateLimitedError{RetryAfter: times[0].Add(time.Hour).Sub(s.now()),
-			What: fmt.Sprintf("This workspace has sent its %d invitations for this hour.", ws.InvitesPerHour)}
-	}
-	return nil
 }
 
 // issueInvite gives m a new invitation link, ending any earlier one (so an
@@ -276,7 +255,7 @@ func (s *Store) reissue(ctx context.Context, actor Actor, ws *Workspace, memberI
 			return &ConflictError{Code: ConflictState, MemberID: m.ID, Message: m.DisplayName +
 				" was invited with a role whose permissions you don't have, so you can't send their invitation."}
 		}
-		if err := s.checkInviteRate(ctx, tx, ws); err != nil {
+		if err := s.checkInviteRate(ctx, tx, ws, actor); err != nil {
 			return err
 		}
 		var err error

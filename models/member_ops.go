@@ -301,7 +301,7 @@ func (s *Store) Reactivate(ctx context.Context, actor Actor, ws *Workspace, memb
 			return err
 		}
 		if m.AccountID == nil {
-			if err := s.checkInviteRate(ctx, tx, ws); err != nil {
+			if err := s.checkInviteRate(ctx, tx, ws, actor); err != nil {
 				return err
 			}
 		}
