@@ -25,6 +25,7 @@ type InviteInput struct {
 func (s *Store) Invite(ctx context.Context, actor Actor, ws *Workspace, in InviteInput) (*Member, string, error) {
 	in.Name, in.Email, in.Location = cleanName(in.Name), NormalizeEmail(in.Email), cleanName(in.Location)
 	v := validator{}
+	given := in.Name // a revoked invitation invited again keeps its name unless given one
 	if msg := checkEmail(in.Email); msg != "" {
 		v.add("email", msg)
 	} else if in.Name == "" { // optional: named from the address, as the import does
@@ -55,7 +56,14 @@ func (s *Store) Invite(ctx context.Context, actor Actor, ws *Workspace, in Invit
 		}
 		var existing Member
 		err = tx.NewSelect().Model(&existing).Where("workspace_id = ? AND email = ?", ws.ID, in.Email).Scan(ctx)
-		if err == nil {
+		if err == nil && existing.Status == StatusRevoked { // invited before and revoked: the same row again
+			if err := s.loadRoles(ctx, tx, []*Member{&existing}); err != nil {
+				return err
+			}
+			m = &existing
+			token, err = s.reinviteTx(ctx, tx, actor, ws, m, given, in.Location, []Role{*role})
+			return err
+		} else if err == nil {
 			return emailTaken(&existing)
 		} else if err = notFound(err); !errors.Is(err, ErrNotFound) {
 			return err
@@ -283,16 +291,18 @@ func (s *Store) reissueTx(ctx context.Context, tx bun.Tx, actor Actor, ws *Works
 }
 
 // RevokeInvite withdraws an invitation: its link stops working and the
-// invited person leaves the members table.
+// invited person leaves the members table's default view. The row stays as
+// revoked, with its roles kept aside, so it can be found under the Revoked
+// filter and invited again (see InviteAgain).
 func (s *Store) RevokeInvite(ctx context.Context, actor Actor, ws *Workspace, memberID string) (*Member, error) {
 	return s.changeMember(ctx, ws, memberID, StatusInvited, " has no pending invitation.", func(tx bun.Tx, m *Member) error {
-		if err := s.audit(ctx, tx, ws.ID, actor, "invite.revoked", "member", m.ID, m.DisplayName, map[string]Change{"email": {m.Email, nil}}); err != nil {
+		if err := s.audit(ctx, tx, ws.ID, actor, "invite.revoked", "member", m.ID, m.DisplayName,
+			map[string]Change{"status": {StatusInvited, StatusRevoked}}); err != nil {
 			return err
 		}
 		if err := s.endInvites(ctx, tx, m.ID, InviteRevoked); err != nil {
 			return err
 		}
-		_, err := tx.NewDelete().Model(m).WherePK().Exec(ctx)
-		return err
+		return s.markRevoked(ctx, tx, m)
 	})
 }

@@ -124,7 +124,7 @@ func (s *Store) trigramFilter(sq *bun.SelectQuery, wsID, term string, lookup boo
 func ftsPhrase(term string) string { return `"` + strings.ReplaceAll(term, `"`, `""`) + `"` }
 
 // StatusCounts returns how many members a workspace has per status, and in
-// all under "". The triggers of the member_counts migration keep these.
+// all under "" (revoked invitations left out). The triggers of the member_counts migration keep these.
 func (s *Store) StatusCounts(ctx context.Context, wsID string) (map[string]int, error) {
 	var rows []struct {
 		Status string `bun:"status"`
@@ -136,7 +136,9 @@ func (s *Store) StatusCounts(ctx context.Context, wsID string) (map[string]int, 
 	counts := map[string]int{}
 	for _, r := range rows {
 		counts[r.Status] = r.N
-		counts[""] += r.N
+		if r.Status != StatusRevoked { // not in the workspace: not in All
+			counts[""] += r.N
+		}
 	}
 	return counts, nil
 }
@@ -167,9 +169,7 @@ func (s *Store) ListMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 		default:
 			sq = sq.Where("m.workspace_id = ?", wsID)
 		}
-		if q.Status != "" {
-			sq = sq.Where("m.status = ?", q.Status)
-		}
+		sq = s.statusFilter(sq, q.Status)
 		if q.RoleID != "" {
 			sq = sq.Where("EXISTS (SELECT 1 FROM member_roles AS mr WHERE mr.member_id = m.id AND mr.role_id = ?)", q.RoleID)
 		}
@@ -177,14 +177,14 @@ func (s *Store) ListMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 	}
 
 	page := &MemberPage{}
+	counts, err := s.StatusCounts(ctx, wsID)
+	if err != nil {
+		return nil, err
+	}
 	switch {
-	case term == "" && q.RoleID == "":
-		counts, err := s.StatusCounts(ctx, wsID)
-		if err != nil {
-			return nil, err
-		}
+	case term == "" && q.RoleID == "" && q.Status != FilterExpired:
 		page.Total = counts[q.Status]
-	case trigram && q.Status == "" && q.RoleID == "":
+	case trigram && q.Status == "" && q.RoleID == "" && counts[StatusRevoked] == 0:
 		n, err := s.db.NewSelect().TableExpr("member_search_rows AS r").Where("r.workspace_id = ?", wsID).
 			Where("r.id IN (SELECT rowid FROM member_search WHERE member_search MATCH ?)", ftsPhrase(term)).Count(ctx)
 		if err != nil {
