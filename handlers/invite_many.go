@@ -46,7 +46,9 @@ var inviteResultLabels = map[string]string{
 // keeps the dialog open with each address's result. Save keeps the
 // addresses that could not be invited (invalid, over the limit) in the
 // field to correct; Save and Add Another clears it. Save closes the dialog
-// with a toast, as for one person, when every address was invited.
+// with a toast, as for one person, when every address was invited. When
+// nobody was invited the answer is 422 (429 when the limit refused them
+// all), as a single address's error is.
 func (h *Handler) inviteMany(c *fiber.Ctx, list []csvimport.Row, in models.InviteInput, raw string, chosen map[string]bool) error {
 	ctx, ws := c.UserContext(), workspace(c)
 	form := fiber.Map{"name": in.Name, "email": raw, "location": in.Location, "roles": chosen}
@@ -77,7 +79,7 @@ func (h *Handler) inviteMany(c *fiber.Ctx, list []csvimport.Row, in models.Invit
 	var rows []inviteResultRow
 	var inserted []*models.Member
 	var retry []string
-	invited := 0
+	invited, limited := 0, 0
 	for i, r := range results {
 		row := inviteResultRow{ID: "invite-result-" + strconv.Itoa(i), Email: r.Email, Kind: r.Outcome, Label: inviteResultLabels[r.Outcome], Message: r.Message}
 		switch r.Outcome {
@@ -91,7 +93,10 @@ func (h *Handler) inviteMany(c *fiber.Ctx, list []csvimport.Row, in models.Invit
 			if r.Member != nil && r.Member.CanBeInvited() {
 				row.ResendURL = "/w/" + ws.Slug + "/members/" + r.Member.ID + "/resend"
 			}
-		case models.InviteResultInvalid, models.InviteResultLimited:
+		case models.InviteResultLimited:
+			limited++
+			retry = append(retry, r.Email)
+		case models.InviteResultInvalid:
 			retry = append(retry, r.Email)
 		}
 		rows = append(rows, row)
@@ -118,6 +123,14 @@ func (h *Handler) inviteMany(c *fiber.Ctx, list []csvimport.Row, in models.Invit
 		summary += " The addresses that were not invited are back in the field."
 	}
 	data["ShowForm"], data["Roles"], data["Form"], data["Results"], data["Notice"] = true, roles, form, rows, summary
+	// Nobody invited: the request failed as a single address's would,
+	// over the limit or for its input; the results say why for each.
+	switch {
+	case invited == 0 && limited == len(results):
+		c.Status(fiber.StatusTooManyRequests)
+	case invited == 0:
+		c.Status(fiber.StatusUnprocessableEntity)
+	}
 	return partial(c, "members/_invite_response", data)
 }
 
