@@ -35,7 +35,7 @@ func TestBrowserInviteWithSave(t *testing.T) {
 	// The toasts' live region is in the page (shown) before any toast.
 	bt.waitTrue("the toasts' box shown", `document.querySelector("#toasts").matches(":popover-open")`)
 
-	// "Invite people" opens a modal dialog with the cursor in Name and the
+	// "Invite people" opens a modal dialog with the cursor in Email and the
 	// Member role chosen.
 	bt.openInviteDialog()
 	if got := bt.checkedRoles(); !slices.Equal(got, []string{"Member"}) {
@@ -147,7 +147,7 @@ func TestBrowserInviteSaveAndAddAnother(t *testing.T) {
 		if got := bt.checkedRoles(); !slices.Equal(got, []string{"Support"}) {
 			t.Errorf("after inviting %s the chosen role is %q, want Support", name, got)
 		}
-		bt.waitTrue("focus back in Name", `document.activeElement?.id === "f-name" && document.activeElement.closest("#invite-dialog")`)
+		bt.waitTrue("focus back in Email", `document.activeElement?.id === "f-email" && document.activeElement.closest("#invite-dialog")`)
 		r := bt.waitRow(name+"'s row behind the dialog", email, func(r rowState) bool { return r.Found })
 		want := rowState{Found: true, Index: 0, Name: name, Roles: []string{"Support"}, Location: "Remote", Badges: []string{"Invited"}}
 		if !r.sameAs(want) {
@@ -597,7 +597,7 @@ func (bt *browserTest) openInviteDialog() {
 	if got := bt.text("#invite-title"); got != "Invite people" {
 		bt.t.Errorf("dialog title = %q", got)
 	}
-	bt.waitTrue("focus in Name", `document.activeElement?.id === "f-name" && document.activeElement.closest("#invite-dialog")`)
+	bt.waitTrue("focus in Email", `document.activeElement?.id === "f-email" && document.activeElement.closest("#invite-dialog")`)
 	for _, sel := range []string{"#f-name", "#f-email", "#f-location"} {
 		if got := bt.value("#invite-dialog " + sel); got != "" {
 			bt.t.Errorf("a fresh invite dialog has %s = %q", sel, got)

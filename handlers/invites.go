@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"strings"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/muster-app/muster/models"
@@ -27,11 +29,28 @@ func (h *Handler) inviteForm(c *fiber.Ctx) error {
 func (h *Handler) invite(c *fiber.Ctx) error {
 	ctx, ws := c.UserContext(), workspace(c)
 	roleIDs, chosen := selectedRoles(c)
-	in := models.InviteInput{Name: c.FormValue("name"), Email: c.FormValue("email"), Location: c.FormValue("location")}
+	raw := c.FormValue("email")
+	in := models.InviteInput{Name: c.FormValue("name"), Email: raw, Location: c.FormValue("location")}
 	if len(roleIDs) > 0 {
 		in.RoleID = roleIDs[0]
 	}
-	m, _, err := h.store.Invite(ctx, actor(c), ws, in)
+	// Several addresses: each gets its own result (invite_many.go).
+	list, listErr := inviteList(raw)
+	if len(list) > 1 {
+		return h.inviteMany(c, list, in, raw, chosen)
+	} else if len(list) == 1 {
+		in.Email = list[0].Email
+		if strings.TrimSpace(in.Name) == "" {
+			in.Name = list[0].Name // "Grace Hopper <grace@example.com>"
+		}
+	}
+	var m *models.Member
+	var err error
+	if listErr != "" {
+		err = &models.ValidationError{Fields: map[string]string{"email": listErr}}
+	} else {
+		m, _, err = h.store.Invite(ctx, actor(c), ws, in)
+	}
 	if err != nil {
 		fields, conflict, status, ok := formErrors(err)
 		if !ok {
@@ -43,7 +62,7 @@ func (h *Handler) invite(c *fiber.Ctx) error {
 		}
 		c.Status(status)
 		return partial(c, "members/_invite_form", fiber.Map{"Roles": roles, "Errors": fields, "Conflict": conflict,
-			"Form": fiber.Map{"name": in.Name, "email": in.Email, "location": in.Location, "roles": chosen}})
+			"Form": fiber.Map{"name": c.FormValue("name"), "email": raw, "location": in.Location, "roles": chosen}})
 	}
 	h.opts.EmailQueued()
 	membersChanged(c)
@@ -78,6 +97,9 @@ func (h *Handler) resendInvite(c *fiber.Ctx) error {
 		return domainError(err)
 	}
 	h.opts.EmailQueued()
+	if fromResults(c) {
+		return h.resendFromResults(c, m)
+	}
 	if h.opts.MailLogged {
 		return h.rowChange(c, "Made a new invitation for "+m.Email+". Earlier links no longer work."+h.emailNote(""), m.ID, false, nil)
 	}

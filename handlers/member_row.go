@@ -20,6 +20,7 @@ type memberRow struct {
 	// empty, and then the row shows no menu button at all.
 	Menu                           bool
 	Edit, InviteActions            bool // edit; resend/copy/revoke
+	InviteAgain                    bool // a revoked invitation: invite them again
 	Deactivate, Reactivate, Remove bool
 	SignIn                         bool // send a reset link, clear two-factor
 	// Blocked says why Deactivate and Remove are shown disabled: the
@@ -40,7 +41,7 @@ func newMemberRow(now time.Time, m *models.Member, perms models.PermissionSet, w
 	canInvite, canRemove := peer && perms.Has(models.PermInviteMembers), peer && perms.Has(models.PermRemoveMembers)
 	r := memberRow{M: m, OOB: oob, Initials: initials(m.DisplayName), Seen: ago(now, m.LastSeenAt), SeenTitle: datetime(m.LastSeenAt),
 		Base: "/w/" + ws.Slug + "/members/" + m.ID, StatusLabel: title(m.Status),
-		Edit:          perms.Has(models.PermEditMembers),
+		Edit:          perms.Has(models.PermEditMembers) && m.Status != models.StatusRevoked,
 		NoEmail:       !m.CanBeInvited(),
 		InviteActions: canInvite && m.Status == models.StatusInvited && m.CanBeInvited(),
 		Deactivate:    canRemove && m.Status == models.StatusActive,
@@ -53,6 +54,7 @@ func newMemberRow(now time.Time, m *models.Member, perms models.PermissionSet, w
 		r.NoInvite = canInvite
 	}
 	r.SignIn = peer && r.Edit && m.AccountID != nil && m.Status == models.StatusActive
+	r.InviteAgain = canInvite && m.Status == models.StatusRevoked && m.CanBeInvited()
 	switch {
 	case m.ID == viewerID:
 		r.Blocked = "This is you: another admin can deactivate or remove you."
@@ -64,6 +66,6 @@ func newMemberRow(now time.Time, m *models.Member, perms models.PermissionSet, w
 	}
 	// The disabled invitation only explains; alone it would be a menu that
 	// offers nothing (the status's title says why there is no invitation).
-	r.Menu = r.Edit || r.InviteActions || r.Deactivate || r.Reactivate || r.Remove || r.SignIn || r.LogURL != ""
+	r.Menu = r.Edit || r.InviteActions || r.InviteAgain || r.Deactivate || r.Reactivate || r.Remove || r.SignIn || r.LogURL != ""
 	return r
 }

@@ -28,9 +28,7 @@ func parseMembersView(c *fiber.Ctx) membersView {
 	if len(v.Q) > 200 {
 		v.Q = v.Q[:200]
 	}
-	switch v.Status {
-	case models.StatusActive, models.StatusInvited, models.StatusDeactivated:
-	default:
+	if !slices.Contains(models.MemberStatusFilters, v.Status) {
 		v.Status = ""
 	}
 	if _, ok := models.MemberSorts[v.Sort]; !ok {
@@ -80,7 +78,7 @@ func fitsView(c *fiber.Ctx, m *models.Member) bool {
 		return true
 	}
 	q := u.Query()
-	if st := q.Get("status"); st != "" && st != m.Status {
+	if !fitsStatus(q.Get("status"), m) {
 		return false
 	}
 	if role := q.Get("role"); role != "" && !slices.ContainsFunc(m.Roles, func(r models.Role) bool { return r.ID == role }) {

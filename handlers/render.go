@@ -108,7 +108,7 @@ var actionLabels = map[string]string{
 	"member.joined": "Joined", "member.invited": "Invited", "member.updated": "Edited",
 	"member.deactivated": "Deactivated", "member.reactivated": "Reactivated", "member.removed": "Removed",
 	"invite.resent": "Resent the invitation", "invite.link_created": "Made a new invite link",
-	"invite.revoked": "Revoked the invitation", "invite.accepted": "Accepted the invitation",
+	"invite.revoked": "Revoked the invitation", "invite.accepted": "Accepted the invitation", "member.reinvited": "Invited again",
 	"role.created": "Created the role", "role.updated": "Edited the role", "role.deleted": "Deleted the role",
 	"demo.seeded": "Added demo members", "import.started": "Started an import", "import.completed": "Finished an import",
 	"member.provisioned": "Provisioned", "scim_token.created": "Created the SCIM token", "scim_token.revoked": "Revoked the SCIM token",

@@ -25,6 +25,7 @@ func (h *Handler) workspaceRoutes() []route {
 		{fiber.MethodPost, "/members/:id/resend", models.PermInviteMembers, h.resendInvite},
 		{fiber.MethodPost, "/members/:id/link", models.PermInviteMembers, h.inviteLink},
 		{fiber.MethodPost, "/members/:id/revoke", models.PermInviteMembers, h.revokeInvite},
+		{fiber.MethodPost, "/members/:id/invite-again", models.PermInviteMembers, h.inviteAgain},
 		{fiber.MethodGet, "/members/:id/edit", models.PermEditMembers, h.editForm},
 		{fiber.MethodPost, "/members/:id/edit", models.PermEditMembers, h.updateMember},
 		{fiber.MethodPost, "/members/:id/deactivate", models.PermRemoveMembers, h.deactivate},

@@ -7,11 +7,15 @@ import (
 )
 
 // Member statuses. A member is invited until they accept, active afterwards,
-// and deactivated when an admin or an identity provider turns them off.
+// and deactivated when an admin or an identity provider turns them off. An
+// invitation an admin revoked keeps its row as revoked: not a member, hidden
+// from SCIM and the default members view, and invited again in one click
+// (models/invites_revoked.go).
 const (
 	StatusInvited     = "invited"
 	StatusActive      = "active"
 	StatusDeactivated = "deactivated"
+	StatusRevoked     = "revoked"
 )
 
 // Workspace is one team's directory.
@@ -69,7 +73,8 @@ type Member struct {
 	EmployeeNumber string     `bun:"employee_number"`
 	Department     string     `bun:"department"`
 	ManagerID      string     `bun:"manager_id"`
-	SCIMAttributes string     `bun:"scim_attributes"` // the SCIM User as last written (see SCIMUser.Attributes), "" if never
+	SCIMAttributes string     `bun:"scim_attributes"`  // the SCIM User as last written (see SCIMUser.Attributes), "" if never
+	RevokedRoleIDs string     `bun:"revoked_role_ids"` // a revoked invitation's roles, space-separated ids
 	SortName       string     `bun:"sort_name"`
 	SearchText     string     `bun:"search_text"`
 	Version        int        `bun:"version"`

@@ -94,7 +94,11 @@ func (s *Store) PreviewImport(ctx context.Context, actor Actor, ws *Workspace, s
 				role = nil
 			}
 		}
-		switch m := existing[email]; {
+		m := existing[email]
+		if m != nil && m.Status == StatusRevoked { // a withdrawn invitation: invite them afresh
+			m = nil
+		}
+		switch {
 		case in.TooLong:
 			row.Outcome, row.Message = OutcomeInvalid, "A cell in this row is too long (over 1,000 characters)."
 		case checkEmail(email) != "":
@@ -357,6 +361,13 @@ func (s *Store) importBatch(ctx context.Context, tx bun.Tx, importID string, bat
 	roles := map[string]*Role{}
 	for _, r := range rows {
 		m := current[r.Email]
+		if m != nil && m.Status == StatusRevoked && r.Outcome == OutcomeInvite {
+			// A withdrawn invitation gives way to the new one.
+			if _, err := s.freeRevoked(ctx, tx, ws.ID, m.Email, m.Email, nil); err != nil {
+				return nil, err
+			}
+			m = nil
+		}
 		switch {
 		case r.Outcome == OutcomeInvalid || r.Outcome == OutcomeUnknownRole || r.Outcome == OutcomeDuplicate:
 			r.Result, r.ResultMessage = ResultFailed, r.Message
@@ -391,7 +402,8 @@ func (s *Store) importBatch(ctx context.Context, tx bun.Tx, importID string, bat
 			r.Result = ResultReactivated
 		default:
 			r.Result, r.ResultMessage = ResultSkipped, map[string]string{
-				StatusActive: "Already a member.", StatusInvited: "Invited already.", StatusDeactivated: "Deactivated; not reactivated."}[m.Status]
+				StatusActive: "Already a member.", StatusInvited: "Invited already.", StatusDeactivated: "Deactivated; not reactivated.",
+				StatusRevoked: "Invitation revoked since the preview."}[m.Status]
 		}
 	}
 	if _, err := s.insertInvited(ctx, tx, actor, &ws, newMembers); err != nil {

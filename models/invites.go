@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/uptrace/bun"
 )
 
-// InviteInput is what the Invite dialog (and later CSV import) sends.
+// InviteInput is what the Invite dialog sends for one address. Name is
+// optional: without one the member is named from the address.
 type InviteInput struct {
 	Name     string
 	Email    string
@@ -25,9 +25,14 @@ type InviteInput struct {
 func (s *Store) Invite(ctx context.Context, actor Actor, ws *Workspace, in InviteInput) (*Member, string, error) {
 	in.Name, in.Email, in.Location = cleanName(in.Name), NormalizeEmail(in.Email), cleanName(in.Location)
 	v := validator{}
-	checkName(v, "name", in.Name, "a name", 200)
+	given := in.Name // a revoked invitation invited again keeps its name unless given one
 	if msg := checkEmail(in.Email); msg != "" {
 		v.add("email", msg)
+	} else if in.Name == "" { // optional: named from the address, as the import does
+		in.Name = nameFromEmail(in.Email)
+	}
+	if in.Name != "" || v["email"] == "" {
+		checkName(v, "name", in.Name, "a name", 200)
 	}
 	checkLocation(v, in.Location)
 	if in.RoleID == "" {
@@ -46,12 +51,19 @@ func (s *Store) Invite(ctx context.Context, actor Actor, ws *Workspace, in Invit
 		if err := checkGrantable(actor, []Role{*role}); err != nil {
 			return err
 		}
-		if err := s.checkInviteRate(ctx, tx, ws); err != nil {
+		if err := s.checkInviteRate(ctx, tx, ws, actor); err != nil {
 			return err
 		}
 		var existing Member
 		err = tx.NewSelect().Model(&existing).Where("workspace_id = ? AND email = ?", ws.ID, in.Email).Scan(ctx)
-		if err == nil {
+		if err == nil && existing.Status == StatusRevoked { // invited before and revoked: the same row again
+			if err := s.loadRoles(ctx, tx, []*Member{&existing}); err != nil {
+				return err
+			}
+			m = &existing
+			token, err = s.reinviteTx(ctx, tx, actor, ws, m, given, in.Location, []Role{*role})
+			return err
+		} else if err == nil {
 			return emailTaken(&existing)
 		} else if err = notFound(err); !errors.Is(err, ErrNotFound) {
 			return err
@@ -108,31 +120,6 @@ func roleInWorkspace(ctx context.Context, db bun.IDB, wsID, roleID string) (*Rol
 		return nil, err
 	}
 	return &r, nil
-}
-
-// checkInviteRate bounds the invitations (sends and resends) people send
-// from a workspace per hour. Only links a member issued count (the browser,
-// CSV imports): an identity provider's creates are bounded by its token's
-// rate limit instead, and 200 SCIM pushes must not lock admins out of
-// inviting for an hour. Invites by a SCIM token or Muster itself have no
-// invited_by_id.
-func (s *Store) checkInviteRate(ctx context.Context, tx bun.IDB, ws *Workspace) error {
-	if ws.InvitesPerHour <= 0 { // no limit
-		return nil
-	}
-	since := s.now().Add(-time.Hour)
-	var times []time.Time
-	err := tx.NewSelect().Model((*Invite)(nil)).Column("created_at").
-		Where("workspace_id = ? AND created_at > ? AND invited_by_id IS NOT NULL", ws.ID, since).
-		Order("created_at").Limit(int64(ws.InvitesPerHour)).Scan(ctx, &times)
-	if err != nil {
-		return err
-	}
-	if len(times) >= ws.InvitesPerHour {
-		return &RateLimitedError{RetryAfter: times[0].Add(time.Hour).Sub(s.now()),
-			What: fmt.Sprintf("This workspace has sent its %d invitations for this hour.", ws.InvitesPerHour)}
-	}
-	return nil
 }
 
 // issueInvite gives m a new invitation link, ending any earlier one (so an
@@ -249,7 +236,7 @@ func (s *Store) reissue(ctx context.Context, actor Actor, ws *Workspace, memberI
 			return &ConflictError{Code: ConflictState, MemberID: m.ID, Message: m.DisplayName +
 				" was invited with a role whose permissions you don't have, so you can't send their invitation."}
 		}
-		if err := s.checkInviteRate(ctx, tx, ws); err != nil {
+		if err := s.checkInviteRate(ctx, tx, ws, actor); err != nil {
 			return err
 		}
 		var err error
@@ -277,16 +264,18 @@ func (s *Store) reissueTx(ctx context.Context, tx bun.Tx, actor Actor, ws *Works
 }
 
 // RevokeInvite withdraws an invitation: its link stops working and the
-// invited person leaves the members table.
+// invited person leaves the members table's default view. The row stays as
+// revoked, with its roles kept aside, so it can be found under the Revoked
+// filter and invited again (see InviteAgain).
 func (s *Store) RevokeInvite(ctx context.Context, actor Actor, ws *Workspace, memberID string) (*Member, error) {
 	return s.changeMember(ctx, ws, memberID, StatusInvited, " has no pending invitation.", func(tx bun.Tx, m *Member) error {
-		if err := s.audit(ctx, tx, ws.ID, actor, "invite.revoked", "member", m.ID, m.DisplayName, map[string]Change{"email": {m.Email, nil}}); err != nil {
+		if err := s.audit(ctx, tx, ws.ID, actor, "invite.revoked", "member", m.ID, m.DisplayName,
+			map[string]Change{"status": {StatusInvited, StatusRevoked}}); err != nil {
 			return err
 		}
 		if err := s.endInvites(ctx, tx, m.ID, InviteRevoked); err != nil {
 			return err
 		}
-		_, err := tx.NewDelete().Model(m).WherePK().Exec(ctx)
-		return err
+		return s.markRevoked(ctx, tx, m)
 	})
 }

@@ -47,6 +47,9 @@ func (s *Store) UpdateMember(ctx context.Context, actor Actor, ws *Workspace, me
 		if m, err = memberInWorkspace(ctx, tx, ws.ID, memberID); err != nil {
 			return err
 		}
+		if m.Status == StatusRevoked { // invited again, not edited: see invites_revoked.go
+			return &ConflictError{Code: ConflictState, MemberID: m.ID, Message: m.DisplayName + "'s invitation was revoked: invite them again instead."}
+		}
 		if err := s.loadRoles(ctx, tx, []*Member{m}); err != nil {
 			return err
 		}
@@ -313,7 +316,7 @@ func (s *Store) Reactivate(ctx context.Context, actor Actor, ws *Workspace, memb
 			return err
 		}
 		if m.AccountID == nil {
-			if err := s.checkInviteRate(ctx, tx, ws); err != nil {
+			if err := s.checkInviteRate(ctx, tx, ws, actor); err != nil {
 				return err
 			}
 		}

@@ -31,10 +31,15 @@ func (s *Store) Membership(ctx context.Context, wsID, accountID string) (*Member
 const roleOrder = "CASE r.builtin WHEN 'admin' THEN 0 WHEN 'member' THEN 1 ELSE 2 END, lower(r.name)"
 
 // loadRoles fills Roles for each member with one query.
-func (s *Store) loadRoles(ctx context.Context, db bun.IDB, members []*Member) error {
+func (s *Store) loadRoles(ctx context.Context, db bun.IDB, members []*Member) (err error) {
 	if len(members) == 0 {
 		return nil
 	}
+	defer func() { // revoked invitations keep their roles aside
+		if err == nil {
+			err = s.loadRevokedRoles(ctx, db, members)
+		}
+	}()
 	ids := make([]string, len(members))
 	byID := make(map[string]*Member, len(members))
 	for i, m := range members {
@@ -57,7 +62,7 @@ func (s *Store) loadRoles(ctx context.Context, db bun.IDB, members []*Member) er
 		}
 		return nil
 	}
-	err := db.NewSelect().TableExpr("member_roles AS mr").
+	err = db.NewSelect().TableExpr("member_roles AS mr").
 		ColumnExpr("mr.member_id").ColumnExpr("r.*").
 		Join("JOIN roles AS r ON r.id = mr.role_id").
 		Where("mr.member_id IN (?)", bun.In(ids)).

@@ -129,7 +129,7 @@ func (s *Store) trigramFilter(sq *bun.SelectQuery, wsID, term string) *bun.Selec
 func ftsPhrase(term string) string { return `"` + strings.ReplaceAll(term, `"`, `""`) + `"` }
 
 // StatusCounts returns how many members a workspace has per status, and in
-// all under "". The triggers of the member_counts migration keep these.
+// all under "" (revoked invitations left out). The triggers of the member_counts migration keep these.
 func (s *Store) StatusCounts(ctx context.Context, wsID string) (map[string]int, error) {
 	var rows []struct {
 		Status string `bun:"status"`
@@ -141,7 +141,9 @@ func (s *Store) StatusCounts(ctx context.Context, wsID string) (map[string]int, 
 	counts := map[string]int{}
 	for _, r := range rows {
 		counts[r.Status] = r.N
-		counts[""] += r.N
+		if r.Status != StatusRevoked { // not in the workspace: not in All
+			counts[""] += r.N
+		}
 	}
 	return counts, nil
 }
@@ -170,9 +172,7 @@ func (s *Store) listMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 	// walking the sort index and testing each row (see searchFilter).
 	lookup := false
 	filters := func(sq *bun.SelectQuery) *bun.SelectQuery {
-		if q.Status != "" {
-			sq = sq.Where("m.status = ?", q.Status)
-		}
+		sq = s.statusFilter(sq, q.Status)
 		if q.RoleID != "" {
 			sq = sq.Where("EXISTS (SELECT 1 FROM member_roles AS mr WHERE mr.member_id = m.id AND mr.role_id = ?)", q.RoleID)
 		}
@@ -194,20 +194,21 @@ func (s *Store) listMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 	}
 
 	page := &MemberPage{}
+	counts, err := s.StatusCounts(ctx, wsID)
+	if err != nil {
+		return nil, err
+	}
 	switch {
-	case term == "" && q.RoleID == "":
-		counts, err := s.StatusCounts(ctx, wsID)
-		if err != nil {
-			return nil, err
-		}
+	case term == "" && q.RoleID == "" && q.Status != FilterExpired:
 		page.Total = counts[q.Status]
 	case trigram:
 		// The index's matches drive the count, which stops at the cap
-		// (members is joined only for a status or role filter).
+		// (members is joined only for a status or role filter, or to leave
+		// out revoked invitations when the workspace has any).
 		sq := s.db.NewSelect().TableExpr("member_search AS f").ColumnExpr("1").
 			Join("JOIN member_search_rows AS r ON r.id = f.rowid").
 			Where("f.member_search MATCH ?", ftsPhrase(term)).Where("r.workspace_id = ?", wsID)
-		if q.Status != "" || q.RoleID != "" {
+		if q.Status != "" || q.RoleID != "" || counts[StatusRevoked] > 0 {
 			sq = filters(sq.Join("JOIN members AS m ON m.id = r.member_id"))
 		}
 		var err error

@@ -348,7 +348,7 @@ func TestOutboxObsolete(t *testing.T) {
 		if _, err := s.RevokeInvite(ctx, actor, ws, bob.ID); err != nil {
 			t.Fatal(err)
 		}
-		if why := obsolete(emails("bob@example.com")[0]); !strings.HasPrefix(why, "the invitation no longer exists") {
+		if why := obsolete(emails("bob@example.com")[0]); why != "the invitation was revoked" {
 			t.Errorf("after revoking: %q", why)
 		}
 		if why := obsolete(&models.OutboxMessage{Kind: "digest"}); why != "" {

@@ -291,7 +291,7 @@ func (s *Store) changeGroupMembers(ctx context.Context, tx bun.Tx, actor Actor, 
 	var known []string
 	for chunk := range slices.Chunk(toAdd, groupBatch) {
 		var ids []string
-		if err := tx.NewSelect().Model((*Member)(nil)).Column("id").Where("workspace_id = ? AND id IN (?)", ws.ID, bun.In(chunk)).Scan(ctx, &ids); err != nil {
+		if err := tx.NewSelect().Model((*Member)(nil)).Column("id").Where("workspace_id = ? AND id IN (?) AND status <> 'revoked'", ws.ID, bun.In(chunk)).Scan(ctx, &ids); err != nil {
 			return 0, 0, err
 		}
 		known = append(known, ids...)

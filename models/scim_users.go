@@ -284,6 +284,9 @@ func (s *Store) CreateSCIMUser(ctx context.Context, actor Actor, ws *Workspace, 
 // true reactivates; roles change only when change sets them.
 func (s *Store) ChangeSCIMUser(ctx context.Context, actor Actor, ws *Workspace, id string, version int, change func(u *SCIMUser) error) (*Member, error) {
 	m, err := s.changeMember(ctx, ws, id, "", "", func(tx bun.Tx, m *Member) error {
+		if m.Status == StatusRevoked { // not a User: see invites_revoked.go
+			return ErrNotFound
+		}
 		if version != 0 && m.Version != version {
 			return &PreconditionFailedError{Version: m.Version}
 		}
@@ -425,6 +428,9 @@ func sameAttributes(a, b map[string]any) bool {
 // for the browser; a version other than zero must be the current one.
 func (s *Store) DeleteSCIMUser(ctx context.Context, actor Actor, ws *Workspace, id string, version int) error {
 	_, err := s.changeMember(ctx, ws, id, "", "", func(tx bun.Tx, m *Member) error {
+		if m.Status == StatusRevoked {
+			return ErrNotFound
+		}
 		if version != 0 && m.Version != version {
 			return &PreconditionFailedError{Version: m.Version}
 		}
@@ -439,6 +445,9 @@ func (s *Store) SCIMUserByID(ctx context.Context, wsID, id string) (*Member, err
 	m, err := memberInWorkspace(ctx, db, wsID, id)
 	if err != nil {
 		return nil, err
+	}
+	if m.Status == StatusRevoked { // not a User: see invites_revoked.go
+		return nil, ErrNotFound
 	}
 	return m, s.loadRoles(ctx, db, []*Member{m})
 }
@@ -506,7 +515,7 @@ func attributeKeys(a, b map[string]any) []string {
 // Three lookups joined by UNION ALL, so each uses its unique index: one
 // WHERE with OR would scan every member.
 func (s *Store) checkUnique(ctx context.Context, tx bun.IDB, wsID, self string, u *SCIMUser) error {
-	cols := "id, user_name, email, external_id"
+	cols := "id, user_name, email, external_id, status"
 	q := tx.NewSelect().Model((*Member)(nil)).ColumnExpr(cols).
 		Where("workspace_id = ? AND lower(user_name) = ? AND id <> ?", wsID, dbLower(s.IsPostgres(), u.UserName), self)
 	if u.Email != "" { // members without an address share the empty one
@@ -521,6 +530,12 @@ func (s *Store) checkUnique(ctx context.Context, tx bun.IDB, wsID, self string, 
 			return nil
 		}
 		return err
+	}
+	if other.Status == StatusRevoked { // a withdrawn invitation gives way to the person the IdP brings
+		if _, err := s.freeRevoked(ctx, tx, wsID, u.Email, u.UserName, u.ExternalID); err != nil {
+			return err
+		}
+		return s.checkUnique(ctx, tx, wsID, self, u)
 	}
 	switch {
 	case strings.EqualFold(other.UserName, u.UserName):

@@ -95,6 +95,9 @@ func (s *Store) SSOSignIn(ctx context.Context, ws *Workspace, id SSOIdentity) (*
 				m.DisplayName = email
 			}
 			m.setDerived()
+			if _, err := s.freeRevoked(ctx, tx, ws.ID, email, email, nil); err != nil {
+				return err
+			}
 			if _, err := tx.NewInsert().Model(m).Exec(ctx); err != nil {
 				if isUniqueViolation(err) {
 					return &ConflictError{Code: ConflictMember, Message: "You are already a member of " + ws.Name + "."}
@@ -164,7 +167,8 @@ func (s *Store) SSOSignIn(ctx context.Context, ws *Workspace, id SSOIdentity) (*
 func (s *Store) findSSOMember(ctx context.Context, tx bun.IDB, wsID, email string, userNames []string) (*Member, error) {
 	try := func(q func(*bun.SelectQuery) *bun.SelectQuery) (*Member, error) {
 		var m Member
-		err := q(tx.NewSelect().Model(&m).Where("m.workspace_id = ?", wsID)).Limit(1).Scan(ctx)
+		// A revoked invitation is nobody's membership (invites_revoked.go).
+		err := q(tx.NewSelect().Model(&m).Where("m.workspace_id = ?", wsID).Where("m.status <> 'revoked'")).Limit(1).Scan(ctx)
 		if errors.Is(notFound(err), ErrNotFound) {
 			return nil, nil
 		}

@@ -253,6 +253,17 @@
     showToast("error", "Muster could not be reached. Check your connection and try again.");
   });
 
+  // A textarea marked data-enter-submits (the Invite dialog's addresses,
+  // where a pasted list keeps its lines) submits its form with Enter as an
+  // input would, through the first submit button (Save); Shift+Enter
+  // starts a new line.
+  document.addEventListener("keydown", function (e) {
+    var area = e.target.closest && e.target.closest("textarea[data-enter-submits]");
+    if (!area || e.key !== "Enter" || e.shiftKey || e.isComposing) return;
+    e.preventDefault();
+    if (area.form) area.form.requestSubmit(area.form.querySelector("button[type=submit]"));
+  });
+
   // The Menu button of the top bar on a phone: opens and closes the
   // navigation; Esc closes it and gives focus back to the button.
   document.addEventListener("click", function (e) {
