@@ -293,7 +293,7 @@ func (s *Store) ProcessImports(ctx context.Context, batch int) (bool, error) {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return true, nil // another replica took it
 	}
-	err = s.tx(ctx, func(tx bun.Tx) error { return s.importBatch(ctx, tx, ids[0], batch) })
+	err = s.runJobBatch(ctx, ids[0], batch) // an import, or a bulk action (bulk_job.go)
 	if _, uerr := s.db.NewUpdate().Model((*Import)(nil)).Set("claimed_until = NULL").Where("id = ?", ids[0]).Exec(ctx); err == nil {
 		err = uerr
 	}
