@@ -52,30 +52,36 @@ type ExportRow struct {
 	InvitedAt, JoinedAt, LastSeen         *time.Time
 }
 
-// ExportMembers audits the export of the view q and then calls fn with
-// every member it matches, a page at a time in the view's order.
+// ExportMembers audits the export of the view q and returns the walk
+// that reads it: it calls fn with every member q matches, a page at a time
+// in the view's order. The audit event is written first, so an export that
+// fails half way is still on record; the walk may run later (while the
+// response streams).
 //
 // Source is derived from what exists: SCIM-managed members came from an
 // identity provider; members an import invited have its row; members who
 // joined through single sign-on have its audit event (sso.jit_joined);
-// others with an invitation were invited; the rest are direct. Invited at
-// is the first invitation, joined at when one was accepted (or when the
-// member was created with an account: SCIM, SSO, the workspace's creator).
-func (s *Store) ExportMembers(ctx context.Context, actor Actor, ws *Workspace, q MemberQuery, fn func([]ExportRow) error) error {
+// others with an invitation were invited; the rest are direct (the
+// workspace's creator, demo members). Invited at is the first invitation;
+// joined at is when one was accepted, or when a member with an account
+// was created without one (SCIM, SSO, the creator).
+func (s *Store) ExportMembers(ctx context.Context, actor Actor, ws *Workspace, q MemberQuery) (func(ctx context.Context, fn func([]ExportRow) error) error, error) {
 	err := s.tx(ctx, func(tx bun.Tx) error {
 		return s.audit(ctx, tx, ws.ID, actor, "members.exported", "workspace", ws.ID, ws.Name,
 			map[string]Change{"view": {nil, describeView(q)}})
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return s.WalkMembers(ctx, ws.ID, q, func(ms []*Member) error {
-		rows, err := s.exportRows(ctx, ms)
-		if err != nil {
-			return err
-		}
-		return fn(rows)
-	})
+	return func(ctx context.Context, fn func([]ExportRow) error) error {
+		return s.WalkMembers(ctx, ws.ID, q, func(ms []*Member) error {
+			rows, err := s.exportRows(ctx, ms)
+			if err != nil {
+				return err
+			}
+			return fn(rows)
+		})
+	}, nil
 }
 
 // describeView words a members view for the audit log.

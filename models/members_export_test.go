@@ -31,7 +31,11 @@ func TestExportMembers(t *testing.T) {
 
 		collect := func(q models.MemberQuery) []models.ExportRow {
 			var rows []models.ExportRow
-			if err := s.ExportMembers(f.ctx, f.actor, f.ws, q, func(page []models.ExportRow) error {
+			walk, err := s.ExportMembers(f.ctx, f.actor, f.ws, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := walk(f.ctx, func(page []models.ExportRow) error {
 				rows = append(rows, page...)
 				return nil
 			}); err != nil {
