@@ -66,9 +66,13 @@ type ExportRow struct {
 // joined at is when one was accepted, or when a member with an account
 // was created without one (SCIM, SSO, the creator).
 func (s *Store) ExportMembers(ctx context.Context, actor Actor, ws *Workspace, q MemberQuery) (func(ctx context.Context, fn func([]ExportRow) error) error, error) {
+	roleName := q.RoleID
+	if r, err := s.RoleByID(ctx, ws.ID, q.RoleID); err == nil {
+		roleName = r.Name
+	}
 	err := s.tx(ctx, func(tx bun.Tx) error {
 		return s.audit(ctx, tx, ws.ID, actor, "members.exported", "workspace", ws.ID, ws.Name,
-			map[string]Change{"view": {nil, describeView(q)}})
+			map[string]Change{"view": {nil, describeView(q, roleName)}})
 	})
 	if err != nil {
 		return nil, err
@@ -85,7 +89,7 @@ func (s *Store) ExportMembers(ctx context.Context, actor Actor, ws *Workspace, q
 }
 
 // describeView words a members view for the audit log.
-func describeView(q MemberQuery) string {
+func describeView(q MemberQuery, roleName string) string {
 	var parts []string
 	if q.Search != "" {
 		parts = append(parts, "search “"+q.Search+"”")
@@ -94,7 +98,7 @@ func describeView(q MemberQuery) string {
 		parts = append(parts, "status "+q.Status)
 	}
 	if q.RoleID != "" {
-		parts = append(parts, "role "+q.RoleID)
+		parts = append(parts, "role "+roleName)
 	}
 	if len(parts) == 0 {
 		return "all members"
