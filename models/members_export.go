@@ -67,8 +67,10 @@ type ExportRow struct {
 // was created without one (SCIM, SSO, the creator).
 func (s *Store) ExportMembers(ctx context.Context, actor Actor, ws *Workspace, q MemberQuery) (func(ctx context.Context, fn func([]ExportRow) error) error, error) {
 	roleName := q.RoleID
-	if r, err := s.RoleByID(ctx, ws.ID, q.RoleID); err == nil {
-		roleName = r.Name
+	if q.RoleID != "" {
+		if r, err := s.RoleByID(ctx, ws.ID, q.RoleID); err == nil {
+			roleName = r.Name
+		}
 	}
 	err := s.tx(ctx, func(tx bun.Tx) error {
 		return s.audit(ctx, tx, ws.ID, actor, "members.exported", "workspace", ws.ID, ws.Name,
