@@ -184,7 +184,7 @@ const crawlControlsJS = `(() => {
 		} else if (e.closest(".role-card")) {
 			key = "card " + text(e.closest(".role-card").querySelector("h2")) + " " + text(e);
 		}
-		add(e, "click", key, {inMenu: !!e.closest("details.menu")});
+		add(e, "click", key, {inMenu: !!e.closest("details.menu"), bulk: !!e.closest("#bulk-bar")});
 	}
 	return out;
 })()`
@@ -214,6 +214,7 @@ type crawlControl struct {
 	Verb        string `json:"verb"`
 	OpensDialog bool   `json:"opensDialog"`
 	InMenu      bool   `json:"inMenu"`
+	Bulk        bool   `json:"bulk"` // in the bulk bar, shown once a row is selected
 	// For a submit: the control that opens the dialog whose form it sends.
 	Opener *crawlControl `json:"-"`
 }
@@ -457,6 +458,12 @@ func (bt *browserTest) crawlTrigger(c *crawlControl) bool {
 	case "search":
 		_, err = chromedp.Run(ctx, chromedp.SendKeys(chromedp.CSS(sel), "ad"))
 	default:
+		if c.Bulk { // as a person would: select a row first
+			if _, err = chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](
+				`(() => { const b = document.querySelector("#members-rows .row-select"); if (b && !b.checked) b.click(); })()`)); err != nil {
+				return false
+			}
+		}
 		if c.InMenu {
 			if _, err = chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
 				`document.querySelector(%q).closest("details").querySelector("summary").click()`, sel))); err != nil {

@@ -31,6 +31,8 @@ type memberRow struct {
 	// revoke; the menu shows why (NoInvite) and offers Remove instead.
 	NoEmail, NotInvited, NoInvite bool
 	LogURL                        string // the member's provisioning history, for who manages SCIM
+	// Select: the row has a checkbox for bulk actions (members_bulk.go).
+	Select bool
 }
 
 // newMemberRow works out m's row at time now for the viewer (the member
@@ -66,6 +68,7 @@ func newMemberRow(now time.Time, m *models.Member, perms models.PermissionSet, w
 	}
 	// The disabled invitation only explains; alone it would be a menu that
 	// offers nothing (the status's title says why there is no invitation).
+	r.Select = perms.Has(models.PermEditMembers) || perms.Has(models.PermInviteMembers) || perms.Has(models.PermRemoveMembers)
 	r.Menu = r.Edit || r.InviteActions || r.InviteAgain || r.Deactivate || r.Reactivate || r.Remove || r.SignIn || r.LogURL != ""
 	return r
 }

@@ -153,6 +153,8 @@ func (h *Handler) membersIndex(c *fiber.Ctx) error {
 		"ClearURL": "/w/" + ws.Slug + "/members",
 		// SelfURL reloads this very view when members change elsewhere on the page.
 		"SelfURL": v.url(ws.Slug),
+		// ExportURL downloads the view (not the page) as CSV (members_export.go).
+		"ExportURL": exportURL(ws.Slug, first),
 	}
 	if pg.Next != "" {
 		n := v
@@ -170,4 +172,10 @@ func (h *Handler) membersIndex(c *fiber.Ctx) error {
 	}
 	data["Poll"] = poll
 	return page(c, "members/index", data)
+}
+
+// exportURL is the CSV export of the view v, from its first row.
+func exportURL(slug string, v membersView) string {
+	prefix := "/w/" + slug + "/members"
+	return prefix + "/export.csv" + strings.TrimPrefix(v.url(slug), prefix)
 }

@@ -111,6 +111,7 @@ var actionLabels = map[string]string{
 	"invite.revoked": "Revoked the invitation", "invite.accepted": "Accepted the invitation", "member.reinvited": "Invited again",
 	"role.created": "Created the role", "role.updated": "Edited the role", "role.deleted": "Deleted the role",
 	"demo.seeded": "Added demo members", "import.started": "Started an import", "import.completed": "Finished an import",
+	"members.exported": "Exported members as CSV", "bulk.started": "Started a bulk change",
 	"member.provisioned": "Provisioned", "scim_token.created": "Created the SCIM token", "scim_token.revoked": "Revoked the SCIM token",
 	// Account changes, recorded in each workspace of the account (models/account_page.go).
 	"account.password_reset_requested": "Asked for a password reset link", "account.password_reset_sent": "Sent a password reset link",

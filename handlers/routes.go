@@ -20,6 +20,22 @@ func (h *Handler) workspaceRoutes() []route {
 	return []route{
 		{fiber.MethodGet, "/members", models.PermViewMembers, h.membersIndex},
 		{fiber.MethodGet, "/members/changes", models.PermViewMembers, h.membersChanges},
+		// Export and bulk actions (members_export.go, members_bulk.go): each
+		// bulk action needs the permission of its single-member route. They
+		// come before /members/:id…, which would take "bulk" or "export.csv"
+		// for an id.
+		{fiber.MethodGet, "/members/export.csv", models.PermViewMembers, h.exportMembers},
+		{fiber.MethodPost, "/members/bulk/role/confirm", models.PermEditMembers, h.bulkConfirm(models.BulkRole)},
+		{fiber.MethodPost, "/members/bulk/role", models.PermEditMembers, h.bulkRun(models.BulkRole)},
+		{fiber.MethodPost, "/members/bulk/resend/confirm", models.PermInviteMembers, h.bulkConfirm(models.BulkResend)},
+		{fiber.MethodPost, "/members/bulk/resend", models.PermInviteMembers, h.bulkRun(models.BulkResend)},
+		{fiber.MethodPost, "/members/bulk/deactivate/confirm", models.PermRemoveMembers, h.bulkConfirm(models.BulkDeactivate)},
+		{fiber.MethodPost, "/members/bulk/deactivate", models.PermRemoveMembers, h.bulkRun(models.BulkDeactivate)},
+		{fiber.MethodPost, "/members/bulk/reactivate/confirm", models.PermRemoveMembers, h.bulkConfirm(models.BulkReactivate)},
+		{fiber.MethodPost, "/members/bulk/reactivate", models.PermRemoveMembers, h.bulkRun(models.BulkReactivate)},
+		{fiber.MethodPost, "/members/bulk/remove/confirm", models.PermRemoveMembers, h.bulkConfirm(models.BulkRemove)},
+		{fiber.MethodPost, "/members/bulk/remove", models.PermRemoveMembers, h.bulkRun(models.BulkRemove)},
+		{fiber.MethodGet, "/members/bulk/jobs/:iid", models.PermViewMembers, h.bulkProgress},
 		{fiber.MethodGet, "/members/invite", models.PermInviteMembers, h.inviteForm},
 		{fiber.MethodPost, "/members/invite", models.PermInviteMembers, h.invite},
 		{fiber.MethodPost, "/members/:id/resend", models.PermInviteMembers, h.resendInvite},

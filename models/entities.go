@@ -247,25 +247,29 @@ const (
 type Import struct {
 	bun.BaseModel `bun:"table:imports,alias:im"`
 
-	ID            string     `bun:"id,pk"`
-	WorkspaceID   string     `bun:"workspace_id"`
-	CreatedByID   *string    `bun:"created_by_id"`
-	CreatedByName string     `bun:"created_by_name"`
-	Source        string     `bun:"source"`
-	Status        string     `bun:"status"`
-	ResendPending bool       `bun:"resend_pending"`
-	Reactivate    bool       `bun:"reactivate"`
-	Total         int        `bun:"total"`
-	Processed     int        `bun:"processed"`
-	Invited       int        `bun:"invited"`
-	Resent        int        `bun:"resent"`
-	Reactivated   int        `bun:"reactivated"`
-	Skipped       int        `bun:"skipped"`
-	Failed        int        `bun:"failed"`
-	ClaimedUntil  *time.Time `bun:"claimed_until"`
-	CreatedAt     time.Time  `bun:"created_at"`
-	StartedAt     *time.Time `bun:"started_at"`
-	FinishedAt    *time.Time `bun:"finished_at"`
+	ID            string  `bun:"id,pk"`
+	WorkspaceID   string  `bun:"workspace_id"`
+	CreatedByID   *string `bun:"created_by_id"`
+	CreatedByName string  `bun:"created_by_name"`
+	Source        string  `bun:"source"`
+	Status        string  `bun:"status"`
+	ResendPending bool    `bun:"resend_pending"`
+	Reactivate    bool    `bun:"reactivate"`
+	Total         int     `bun:"total"`
+	Processed     int     `bun:"processed"`
+	Invited       int     `bun:"invited"`
+	Resent        int     `bun:"resent"`
+	Reactivated   int     `bun:"reactivated"`
+	Skipped       int     `bun:"skipped"`
+	Failed        int     `bun:"failed"`
+	// Action is set for a bulk action on members (see bulk.go), "" for a
+	// CSV import; Changed counts the members it changed.
+	Action       string     `bun:"action"`
+	Changed      int        `bun:"changed"`
+	ClaimedUntil *time.Time `bun:"claimed_until"`
+	CreatedAt    time.Time  `bun:"created_at"`
+	StartedAt    *time.Time `bun:"started_at"`
+	FinishedAt   *time.Time `bun:"finished_at"`
 }
 
 // Percent is how far a running import has come, for its progress bar.

@@ -297,17 +297,9 @@ func (s *Store) ProcessImports(ctx context.Context, batch int) (bool, error) {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return true, nil // another replica took it
 	}
-	var finished *Import
-	err = s.tx(ctx, func(tx bun.Tx) error {
-		var err error
-		finished, err = s.importBatch(ctx, tx, ids[0], batch)
-		return err
-	})
+	err = s.runJobBatch(ctx, ids[0], batch) // an import, or a bulk action (bulk_job.go)
 	if _, uerr := s.db.NewUpdate().Model((*Import)(nil)).Set("claimed_until = NULL").Where("id = ?", ids[0]).Exec(ctx); err == nil {
 		err = uerr
-	}
-	if err == nil && finished != nil && finished.Invited >= analyzeAfter {
-		err = s.Analyze(ctx) // so many new members change the plans
 	}
 	return true, err
 }

@@ -37,6 +37,9 @@ type MemberQuery struct {
 	After  string // cursor: the page after this row
 	Before string // cursor: the page before this row
 	Limit  int
+	// NoTotal skips counting the matches: a walk over every page (the
+	// export, a bulk action) needs no "of N".
+	NoTotal bool
 }
 
 // memberCountCap is as far as a search's matches are counted: counting
@@ -199,6 +202,8 @@ func (s *Store) listMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 		return nil, err
 	}
 	switch {
+	case q.NoTotal:
+		page.Total = -1 // unknown; and -1 walks the sort index below
 	case term == "" && q.RoleID == "" && q.Status != FilterExpired:
 		page.Total = counts[q.Status]
 	case trigram:
@@ -225,7 +230,7 @@ func (s *Store) listMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 	}
 	// Few matches: look them up and sort them. Many: walking the sort index
 	// meets a page's worth of them soon.
-	lookup = trigram && page.Total <= searchLookupMax
+	lookup = trigram && page.Total >= 0 && page.Total <= searchLookupMax
 
 	// Walking backwards (the page before a cursor) reads in the opposite
 	// order and flips the rows afterwards.

@@ -349,4 +349,81 @@
     e.preventDefault();
     items[(to + items.length) % items.length].focus();
   });
+  // Bulk selection in the members table. The selection (ids, or "all
+  // matching" the view) lives here, so it survives the table's reloads and
+  // paging; the bulk bar's form carries it as hidden fields, and its
+  // buttons post it (with the filter form's view) to the server. A new
+  // view (search, filters) starts a new selection.
+  var bulk = {ids: new Map(), all: false, view: null};
+  function bulkTable() { return document.getElementById("members-table"); }
+  function bulkRender() {
+    var bar = document.getElementById("bulk-bar");
+    if (!bar) return;
+    var table = bulkTable(), total = table ? parseInt(table.getAttribute("data-total"), 10) || 0 : 0;
+    var boxes = Array.prototype.slice.call(document.querySelectorAll("#members-rows .row-select"));
+    boxes.forEach(function (b) { b.checked = bulk.all || bulk.ids.has(b.value); b.disabled = bulk.all; });
+    var page = document.getElementById("select-page");
+    var onPage = boxes.filter(function (b) { return b.checked; }).length;
+    if (page) {
+      page.checked = boxes.length > 0 && onPage === boxes.length;
+      page.indeterminate = onPage > 0 && onPage < boxes.length;
+    }
+    var ids = document.getElementById("bulk-ids");
+    ids.textContent = "";
+    if (!bulk.all) bulk.ids.forEach(function (_, id) {
+      var i = document.createElement("input");
+      i.type = "hidden"; i.name = "id"; i.value = id;
+      ids.appendChild(i);
+    });
+    document.getElementById("bulk-all").value = bulk.all ? "1" : "";
+    var n = bulk.all ? total : bulk.ids.size;
+    var text = bulk.all ? "All " + n.toLocaleString("en-US") + " matching selected" : n.toLocaleString("en-US") + " selected";
+    var shown = bulk.all || bulk.ids.size > 0;
+    var count = document.getElementById("bulk-count");
+    var changed = count.textContent !== text || bar.hidden === shown;
+    count.textContent = text;
+    bar.hidden = !shown;
+    var more = document.getElementById("bulk-select-all");
+    more.hidden = bulk.all || !(page && page.checked) || total <= bulk.ids.size;
+    document.getElementById("bulk-total").textContent = total.toLocaleString("en-US");
+    var say = document.getElementById("bulk-announce");
+    if (say && changed) say.textContent = shown ? text + ". Bulk actions are above the table." : "Selection cleared.";
+  }
+  function bulkReset() { bulk.ids.clear(); bulk.all = false; bulkRender(); }
+  document.addEventListener("change", function (e) {
+    var t = e.target;
+    if (t.matches && t.matches("#members-rows .row-select")) {
+      if (t.checked) bulk.ids.set(t.value, true); else bulk.ids.delete(t.value);
+      bulkRender();
+    } else if (t.id === "select-page") {
+      document.querySelectorAll("#members-rows .row-select").forEach(function (b) {
+        if (t.checked) bulk.ids.set(b.value, true); else bulk.ids.delete(b.value);
+      });
+      if (!t.checked) bulk.all = false;
+      bulkRender();
+    }
+  });
+  document.addEventListener("click", function (e) {
+    var t = e.target.closest && e.target.closest("#bulk-select-all, #bulk-clear");
+    if (!t) return;
+    if (t.id === "bulk-clear") { bulkReset(); document.getElementById("select-page")?.focus(); return; }
+    bulk.all = true;
+    bulkRender();
+    document.getElementById("bulk-clear").focus();
+  });
+  // After the results reload: keep the selection for the same view.
+  document.addEventListener("htmx:afterSettle", function () {
+    var table = bulkTable();
+    if (!document.getElementById("bulk-bar")) return;
+    var view = table ? table.getAttribute("data-view") : null;
+    if (view !== null && bulk.view !== null && view !== bulk.view) { bulk.ids.clear(); bulk.all = false; }
+    if (view !== null) bulk.view = view;
+    bulkRender();
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var table = bulkTable();
+    if (table) bulk.view = table.getAttribute("data-view");
+    bulkRender();
+  });
+  document.addEventListener("bulkDone", bulkReset);
 })();
