@@ -137,18 +137,12 @@ func actorLabel(kind, name string) string {
 // "3 days ago" is measured on the clock the times were written with.
 func templateFuncs(now func() time.Time, opts Options) template.FuncMap {
 	return template.FuncMap{
-		"version":    func() string { return opts.Version },
-		"mailLogged": func() bool { return opts.MailLogged },
-		"ago":        func(t *time.Time) string { return ago(now(), t) },
-		"datetime":   datetime,
-		"initials":   initials,
-		"number": func(n int) string {
-			s := fmt.Sprint(n)
-			for i := len(s) - 3; i > 0; i -= 3 {
-				s = s[:i] + "," + s[i:]
-			}
-			return s
-		},
+		"version":      func() string { return opts.Version },
+		"mailLogged":   func() bool { return opts.MailLogged },
+		"ago":          func(t *time.Time) string { return ago(now(), t) },
+		"datetime":     datetime,
+		"initials":     initials,
+		"number":       number,
 		"sub":          func(a, b int) int { return a - b },
 		"outcomes":     func() []outcomeInfo { return importOutcomes },
 		"outcomeLabel": outcomeLabel,
@@ -208,6 +202,8 @@ func templateFuncs(now func() time.Time, opts Options) template.FuncMap {
 			soleAdmin, _ := root[localSoleAdmin].(string)
 			return newMemberRow(now(), m, perms, ws, viewerID, soleAdmin, oob)
 		},
+		// markNew marks a row added on top of the table, out of its sort.
+		"markNew": func(r memberRow) memberRow { r.New = true; return r },
 		// tokenRow hands a SCIM token's row the workspace slug for its URLs.
 		"tokenRow": func(t models.SCIMToken, root map[string]any, oob bool) scimTokenRow {
 			ws, _ := root[localWorkspace].(*models.Workspace)
@@ -232,6 +228,15 @@ func templateFuncs(now func() time.Time, opts Options) template.FuncMap {
 			return map[string]any{"Label": label, "Link": sorts[col]}
 		},
 	}
+}
+
+// number prints n with thousands separators: 100,000.
+func number(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // ago says how long before now t was, in the words people use in a table.
