@@ -106,7 +106,7 @@ func outcomeLabel(key string) string {
 var actionLabels = map[string]string{
 	"workspace.created": "Created the workspace", "workspace.updated": "Changed workspace settings",
 	"member.joined": "Joined", "member.invited": "Invited", "member.updated": "Edited",
-	"member.deactivated": "Deactivated", "member.reactivated": "Reactivated", "member.removed": "Removed",
+	"member.deactivated": "Deactivated", "member.reactivated": "Reactivated", models.ActionDeactivationUndone: "Reactivated (undid the deactivation)", "member.removed": "Removed",
 	"invite.resent": "Resent the invitation", "invite.link_created": "Made a new invite link",
 	"invite.revoked": "Revoked the invitation", "invite.accepted": "Accepted the invitation",
 	"role.created": "Created the role", "role.updated": "Edited the role", "role.deleted": "Deleted the role",
