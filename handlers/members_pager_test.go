@@ -81,10 +81,10 @@ func TestMembersPageNumbers(t *testing.T) {
 				t.Errorf("page 9: %q", countText(last))
 			}
 			for raw, notice := range map[string]string{
-				"1000": "There is no page 1,000: this is the last one.",
-				"0":    "Pages start at 1: this is the first page.",
-				"-1":   "Pages start at 1: this is the first page.",
-				"abc":  "“abc” is not a page number: this is the first page.",
+				"1000":                    "There is no page 1,000: this is the last one.",
+				"0":                       "Pages start at 1: this is the first page.",
+				"-1":                      "Pages start at 1: this is the first page.",
+				"abc":                     "“abc” is not a page number: this is the first page.",
 				"99999999999999999999999": "is not a page number",
 			} {
 				res := c.get("/w/acme/members?page="+raw, "HX-Request", "true", "HX-Target", "members-results")
