@@ -169,6 +169,8 @@ func templateFuncs(now func() time.Time, opts Options) template.FuncMap {
 			return action
 		},
 		"actorLabel": actorLabel,
+		// auditEntry words an audit event (audit_entries.go).
+		"auditEntry": func(e models.AuditEvent) auditEntry { return newAuditEntry(&e) },
 		// permLabel names a permission as the catalog does.
 		"permLabel": func(p models.Permission) string {
 			for _, info := range models.Catalog {
