@@ -65,6 +65,7 @@ func (h *Handler) auditIndex(c *fiber.Ctx) error {
 		data["NextURL"] = auditURL(ws.Slug, av, pg.Next)
 	}
 	if isHTMX(c) && c.Get("HX-Target") == "audit-results" {
+		data["Partial"] = true // the CSV link follows the filters, out of band
 		return partial(c, "audit/_results", data)
 	}
 	actors, actions, err := h.store.AuditFilters(ctx, ws.ID)
