@@ -124,7 +124,7 @@ func browserPagingUndoAudit(t *testing.T, dialect string) {
 		bt.shotAsIs("undo-toast.png")
 	}
 	bt.expectAccessible("the members page with the Undo toast")
-	bt.clock.Add(10 * time.Second)                          // the store's clock: well within the Undo window
+	bt.clock.Add(10 * time.Second) // the store's clock: well within the Undo window
 	bt.do("press Enter on Undo", chromedp.KeyEvent(kb.Enter))
 	bt.waitToast("success", "Undone: Grace Hopper is active again. They sign in again to get back in.")
 	bt.waitRow("Grace active again", "grace@example.com", func(r rowState) bool { return r.Found && len(r.Badges) == 1 && r.Badges[0] == "Active" })

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"syscall"
 	"testing"
 
 	"github.com/muster-app/muster/models"
@@ -46,7 +47,6 @@ func BenchmarkMembersPageJump(b *testing.B) {
 				{"cursor_page_1000", "?after=" + url.QueryEscape(pg.Prev) + "&from=49900"},
 				{"deactivated_page_100", "?status=deactivated&page=100"},
 				{"email_desc_page_1500", "?sort=email&dir=desc&page=1500"},
-				{"search_page_200", "?q=example&page=200"},
 			}
 			for _, tc := range cases {
 				b.Run(tc.name, func(b *testing.B) {
@@ -55,6 +55,7 @@ func BenchmarkMembersPageJump(b *testing.B) {
 						b.Fatalf("%s: status %d, no rows", target, res.StatusCode)
 					}
 					b.ResetTimer()
+					cpu0 := processCPU()
 					for i := 0; i < b.N; i++ {
 						req := httptest.NewRequest(http.MethodGet, target, nil)
 						req.Header.Set("HX-Request", "true")
@@ -69,8 +70,21 @@ func BenchmarkMembersPageJump(b *testing.B) {
 						io.Copy(io.Discard, res.Body)
 						res.Body.Close()
 					}
+					// CPU time of this process per request: on a machine
+					// shared with other work it says more than wall time
+					// (on PostgreSQL the server's CPU is not in it).
+					b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N)/1e6, "cpu-ms/op")
 				})
 			}
 		})
 	}
+}
+
+// processCPU is the user and system CPU time this process has used, in ns.
+func processCPU() int64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
