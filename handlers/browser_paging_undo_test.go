@@ -65,7 +65,10 @@ func browserPagingUndoAudit(t *testing.T, dialect string) {
 		bt.waitTrue("the count "+want, fmt.Sprintf(`!document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling") && (document.querySelector("#members-count")?.textContent ?? "").replace(/\s+/g, " ").trim().startsWith(%q)`, want))
 	}
 	count("1–50 of 322")
-	if got := bt.text(".page-list"); got != "Page 1 Page 2 Page 3 … Page 7" {
+	pager := func() string {
+		return browserEval[string](bt, `[...document.querySelectorAll(".page-list li")].map(li => li.textContent.trim()).join(" ")`)
+	}
+	if got := pager(); got != "Page 1 Page 2 Page 3 … Page 7" {
 		t.Errorf("the pager reads %q", got)
 	}
 	// The last page, by its number.
@@ -84,7 +87,7 @@ func browserPagingUndoAudit(t *testing.T, dialect string) {
 	if got := bt.location().RawQuery; got != "page=4" {
 		t.Errorf("after Go to page 4 the URL's query is %q", got)
 	}
-	if got := bt.text(".page-list"); got != "Page 1 Page 2 Page 3 Page 4 Page 5 Page 6 Page 7" {
+	if got := pager(); got != "Page 1 Page 2 Page 3 Page 4 Page 5 Page 6 Page 7" {
 		t.Errorf("page 4's pager reads %q", got)
 	}
 	bt.expectAccessible("the members table at page 4")
