@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -120,6 +121,31 @@ func TestMembersPageNumbers(t *testing.T) {
 			// A search with one page has no page numbers.
 			if s := c.get("/w/acme/members?q=ada%40example"); s.Doc.Find(".page-list, .page-jump").Length() != 0 {
 				t.Error("a one-page view shows page numbers")
+			}
+		})
+	}
+}
+
+// A row an invitation adds goes on top of the table, out of the sort, and
+// says so with a "New" mark; the same member in a reloaded view has none.
+func TestInvitedRowMarkedNew(t *testing.T) {
+	for _, d := range modelstest.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			app, store := newApp(t, d)
+			_, ws := modelstest.SetUp(t, store)
+			c := newClient(t, app)
+			c.signIn("ada@example.com", modelstest.AdminPassword)
+			c.get("/w/acme/members")
+			hx := []string{"HX-Request", "true", "HX-Current-URL", "http://localhost/w/acme/members?page=3"}
+			res := c.post("/w/acme/members/invite", url.Values{"name": {"Zed Zimmer"}, "email": {"zed@example.com"},
+				"role": {memberRoleID(t, store, ws.ID, "Member")}, "action": {"save"}}, hx...)
+			expectStatus(t, res, 200)
+			if !strings.Contains(res.Body, `hx-swap-oob="afterbegin:#members-rows"`) || res.Doc.Find("template").Length() == 0 ||
+				!strings.Contains(res.Body, `class="new-mark"`) {
+				t.Errorf("the invited row is not marked New: %s", res.Body)
+			}
+			if strings.Contains(c.get("/w/acme/members").Body, "new-mark") {
+				t.Error("a reloaded view still marks the row New")
 			}
 		})
 	}
