@@ -54,7 +54,8 @@ func parsePage(raw string) (int, string) {
 	case n < 1:
 		return 1, "Pages start at 1: this is the first page."
 	}
-	return n, ""
+	// Far past any workspace's last page, and no overflow in (n-1)*size.
+	return min(n, 1_000_000_000), ""
 }
 
 // pageCount is how many pages total rows fill, at least one.
