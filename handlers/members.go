@@ -148,7 +148,7 @@ func (h *Handler) membersIndex(c *fiber.Ctx) error {
 	}
 
 	first := v
-	first.After, first.Before, first.Offset = "", "", 0
+	first.After, first.Before, first.Offset, first.Page, first.PageNotice = "", "", 0, 0, ""
 	sorts := map[string]sortLink{}
 	for col := range models.MemberSorts {
 		s := first

@@ -115,6 +115,12 @@ func TestMembersPageNumbers(t *testing.T) {
 			if fields["status"] != "active" || fields["sort"] != "email" || fields["dir"] != "desc" {
 				t.Errorf("jump form fields %v", fields)
 			}
+			// Sorting starts again at page 1.
+			f.Doc.Find("th a.sort").Each(func(_ int, a *goquery.Selection) {
+				if href := a.AttrOr("href", ""); strings.Contains(href, "page=") || !strings.Contains(href, "status=active") {
+					t.Errorf("sort link %q", href)
+				}
+			})
 			if f.Doc.Find(".page-list [aria-current=page]").Text() != "Page 2" {
 				t.Errorf("current page is %q", f.Doc.Find(".page-list [aria-current=page]").Text())
 			}
