@@ -169,7 +169,9 @@ const crawlControlsJS = `(() => {
 		const verb = verbOf(e), url = path(e.getAttribute("hx-" + verb));
 		if (e.matches("form")) {
 			if (verb !== "get") continue; // a dialog's form: submitted after its dialog opens
-			for (const f of e.querySelectorAll("select, input[type=search]")) add(f, f.matches("select") ? "select" : "search", "filter " + (e.id || url) + " " + f.name);
+			for (const f of e.querySelectorAll("select, input[type=search], input[type=number], input[type=date]")) {
+				add(f, f.matches("select") ? "select" : f.type, "filter " + (e.id || url) + " " + f.name);
+			}
 			continue;
 		}
 		if (!e.matches("a, button")) continue; // containers that reload themselves on an event
@@ -209,7 +211,7 @@ const crawlOutcomeJS = `((before, href) => {
 
 type crawlControl struct {
 	I           int    `json:"i"`
-	Kind        string `json:"kind"` // click, select, search, submit
+	Kind        string `json:"kind"` // click, select, search, number, date, submit
 	Key         string `json:"key"`
 	Verb        string `json:"verb"`
 	OpensDialog bool   `json:"opensDialog"`
@@ -457,6 +459,14 @@ func (bt *browserTest) crawlTrigger(c *crawlControl) bool {
 		})()`, sel)))
 	case "search":
 		_, err = chromedp.Run(ctx, chromedp.SendKeys(chromedp.CSS(sel), "ad"))
+	case "number", "date":
+		// "Go to page": the last page there is; a date: the clock's first day.
+		_, err = chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+			const f = document.querySelector(%q);
+			f.value = f.type === "date" ? %q : (f.max || "2");
+			if (f.type === "date") f.dispatchEvent(new Event("change", {bubbles: true}));
+			else f.form.requestSubmit();
+		})()`, sel, modelstest.Epoch.UTC().Format("2006-01-02"))))
 	default:
 		if c.Bulk { // as a person would: select a row first
 			if _, err = chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](

@@ -525,7 +525,7 @@ func (bt *browserTest) watchPage() {
 		new MutationObserver(records => {
 			for (const r of records) for (const n of r.addedNodes) {
 				if (n.nodeType === 1 && n.classList.contains("toast")) {
-					window.__musterToasts.push({kind: [...n.classList].find(c => c !== "toast") ?? "", text: n.textContent, role: n.getAttribute("role") ?? ""});
+					window.__musterToasts.push({kind: [...n.classList].find(c => c !== "toast") ?? "", text: (n.querySelector(".toast-message") ?? n).textContent, undo: !!n.querySelector(".toast-undo"), role: n.getAttribute("role") ?? ""});
 				}
 			}
 		}).observe(document.querySelector("#toasts"), {childList: true});

@@ -103,7 +103,7 @@ func (h *Handler) deactivate(c *fiber.Ctx) error {
 	if err != nil {
 		return domainError(err)
 	}
-	return h.rowChange(c, "Deactivated "+m.DisplayName+". Their access ended at once.", m.ID, false, nil)
+	return h.deactivated(c, m) // with Undo in the toast (undo.go)
 }
 
 func (h *Handler) reactivate(c *fiber.Ctx) error {

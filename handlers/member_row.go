@@ -12,6 +12,7 @@ import (
 type memberRow struct {
 	M                     *models.Member
 	OOB                   bool // swapped in out of band
+	New                   bool // added on top, out of the sort, until the view reloads: a badge says so
 	Initials, StatusLabel string
 	Seen, SeenTitle       string
 	Base                  string // the member's URL prefix for actions

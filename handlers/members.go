@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"fmt"
 	"net/url"
 	"slices"
 	"strconv"
@@ -18,6 +19,10 @@ const membersPerPage = 50
 type membersView struct {
 	Q, Status, Role, Sort, Dir, After, Before string
 	Offset                                    int // rows before this page, for "51–100 of …"
+	// Page, when the URL names one (?page=N), is where the page starts
+	// instead of a cursor; PageNotice says when it was not a page there is.
+	Page       int
+	PageNotice string
 }
 
 func parseMembersView(c *fiber.Ctx) membersView {
@@ -36,6 +41,9 @@ func parseMembersView(c *fiber.Ctx) membersView {
 	}
 	if v.Dir != "desc" {
 		v.Dir = "asc"
+	}
+	if v.Page, v.PageNotice = parsePage(c.Query("page")); v.Page > 0 {
+		v.After, v.Before = "", ""
 	}
 	v.Offset, _ = strconv.Atoi(c.Query("from"))
 	if v.Offset < 0 || (v.After == "" && v.Before == "") {
@@ -61,6 +69,8 @@ func (v membersView) url(slug string) string {
 	set("before", v.Before, "")
 	if v.After != "" || v.Before != "" {
 		set("from", strconv.Itoa(v.Offset), "0")
+	} else if v.Page > 1 {
+		q.Set("page", strconv.Itoa(v.Page))
 	}
 	u := "/w/" + slug + "/members"
 	if len(q) > 0 {
@@ -116,10 +126,17 @@ func (h *Handler) membersIndex(c *fiber.Ctx) error {
 	}
 	pg, err := h.store.ListMembers(c.UserContext(), ws.ID, models.MemberQuery{
 		Search: v.Q, Status: v.Status, RoleID: v.Role, Sort: v.Sort, Desc: v.Dir == "desc",
-		After: v.After, Before: v.Before, Limit: membersPerPage,
+		After: v.After, Before: v.Before, Offset: max(0, v.Page-1) * membersPerPage, Limit: membersPerPage,
 	})
 	if err != nil {
 		return err
+	}
+	if v.Page > 0 {
+		v.Offset = pg.Offset
+		if want := v.Page; pg.Offset/membersPerPage+1 != want && v.PageNotice == "" {
+			v.PageNotice = fmt.Sprintf("There is no page %s: this is the last one.", number(want))
+		}
+		v.Page = pg.Offset/membersPerPage + 1
 	}
 	if pg.Prev == "" {
 		v.Offset = 0 // the first page, however we got here
@@ -129,7 +146,7 @@ func (h *Handler) membersIndex(c *fiber.Ctx) error {
 	}
 
 	first := v
-	first.After, first.Before, first.Offset = "", "", 0
+	first.After, first.Before, first.Offset, first.Page, first.PageNotice = "", "", 0, 0, ""
 	sorts := map[string]sortLink{}
 	for col := range models.MemberSorts {
 		s := first
@@ -166,6 +183,7 @@ func (h *Handler) membersIndex(c *fiber.Ctx) error {
 		p.Before, p.After, p.Offset = pg.Prev, "", max(0, v.Offset-membersPerPage)
 		data["PrevURL"] = p.url(ws.Slug)
 	}
+	data["Pager"] = newMembersPager(v, ws.Slug, pg.Total, !pg.TotalCapped, str(data["PrevURL"]), str(data["NextURL"]))
 	if isHTMX(c) && c.Get("HX-Target") == "members-results" {
 		data["Partial"] = true
 		return partial(c, "members/_results", data)

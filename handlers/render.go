@@ -106,7 +106,7 @@ func outcomeLabel(key string) string {
 var actionLabels = map[string]string{
 	"workspace.created": "Created the workspace", "workspace.updated": "Changed workspace settings",
 	"member.joined": "Joined", "member.invited": "Invited", "member.updated": "Edited",
-	"member.deactivated": "Deactivated", "member.reactivated": "Reactivated", "member.removed": "Removed",
+	"member.deactivated": "Deactivated", "member.reactivated": "Reactivated", models.ActionDeactivationUndone: "Reactivated (undid the deactivation)", "member.removed": "Removed",
 	"invite.resent": "Resent the invitation", "invite.link_created": "Made a new invite link",
 	"invite.revoked": "Revoked the invitation", "invite.accepted": "Accepted the invitation", "member.reinvited": "Invited again",
 	"role.created": "Created the role", "role.updated": "Edited the role", "role.deleted": "Deleted the role",
@@ -138,18 +138,12 @@ func actorLabel(kind, name string) string {
 // "3 days ago" is measured on the clock the times were written with.
 func templateFuncs(now func() time.Time, opts Options) template.FuncMap {
 	return template.FuncMap{
-		"version":    func() string { return opts.Version },
-		"mailLogged": func() bool { return opts.MailLogged },
-		"ago":        func(t *time.Time) string { return ago(now(), t) },
-		"datetime":   datetime,
-		"initials":   initials,
-		"number": func(n int) string {
-			s := fmt.Sprint(n)
-			for i := len(s) - 3; i > 0; i -= 3 {
-				s = s[:i] + "," + s[i:]
-			}
-			return s
-		},
+		"version":      func() string { return opts.Version },
+		"mailLogged":   func() bool { return opts.MailLogged },
+		"ago":          func(t *time.Time) string { return ago(now(), t) },
+		"datetime":     datetime,
+		"initials":     initials,
+		"number":       number,
 		"sub":          func(a, b int) int { return a - b },
 		"outcomes":     func() []outcomeInfo { return importOutcomes },
 		"outcomeLabel": outcomeLabel,
@@ -176,6 +170,8 @@ func templateFuncs(now func() time.Time, opts Options) template.FuncMap {
 			return action
 		},
 		"actorLabel": actorLabel,
+		// auditEntry words an audit event (audit_entries.go).
+		"auditEntry": func(e models.AuditEvent) auditEntry { return newAuditEntry(&e) },
 		// permLabel names a permission as the catalog does.
 		"permLabel": func(p models.Permission) string {
 			for _, info := range models.Catalog {
@@ -212,6 +208,8 @@ func templateFuncs(now func() time.Time, opts Options) template.FuncMap {
 			r.PageURL = memberPageURL(r.Base, self, ws.Slug)
 			return r
 		},
+		// markNew marks a row added on top of the table, out of its sort.
+		"markNew": func(r memberRow) memberRow { r.New = true; return r },
 		// tokenRow hands a SCIM token's row the workspace slug for its URLs.
 		"tokenRow": func(t models.SCIMToken, root map[string]any, oob bool) scimTokenRow {
 			ws, _ := root[localWorkspace].(*models.Workspace)
@@ -237,6 +235,15 @@ func templateFuncs(now func() time.Time, opts Options) template.FuncMap {
 			return map[string]any{"Label": label, "Link": sorts[col]}
 		},
 	}
+}
+
+// number prints n with thousands separators: 100,000.
+func number(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // ago says how long before now t was, in the words people use in a table.

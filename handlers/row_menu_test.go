@@ -65,7 +65,7 @@ func TestRowMenus(t *testing.T) {
 					t.Errorf("Carla sees a menu on the active row %s", id)
 				}
 			}
-			if on, _, _, _ := rowMenu(page.Doc, invited.ID); strings.Join(on, ",") != "Resend invite,Copy invite link,Revoke invite" {
+			if on, _, _, _ := rowMenu(page.Doc, invited.ID); strings.Join(on, ",") != "Resend invite,Copy invite link,Revoke invite…" {
 				t.Errorf("Carla's menu on an invited row: %v", on)
 			}
 

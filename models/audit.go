@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // AuditQuery filters the audit log: by who acted (actor id), what they did
@@ -16,7 +17,10 @@ type AuditQuery struct {
 	Action  string
 	Target  string
 	Before  string
-	Limit   int
+	// From and Until bound the events' times (From included, Until not);
+	// zero is no bound. The index audit_events_by_time serves them.
+	From, Until time.Time
+	Limit       int
 }
 
 // AuditPage is one page of the audit log, newest first.
@@ -43,6 +47,12 @@ func (s *Store) ListAudit(ctx context.Context, wsID string, q AuditQuery) (*Audi
 	}
 	if q.Before != "" {
 		sq = sq.Where("id < ?", q.Before)
+	}
+	if !q.From.IsZero() {
+		sq = sq.Where("created_at >= ?", q.From.UTC())
+	}
+	if !q.Until.IsZero() {
+		sq = sq.Where("created_at < ?", q.Until.UTC())
 	}
 	page := &AuditPage{}
 	if err := sq.Order("id DESC").Limit(int64(q.Limit+1)).Scan(ctx, &page.Events); err != nil {

@@ -36,6 +36,9 @@ type MemberQuery struct {
 	Desc   bool
 	After  string // cursor: the page after this row
 	Before string // cursor: the page before this row
+	// Offset, without a cursor, starts the page at this row (a page
+	// number's); past the end it is the last page (see members_jump.go).
+	Offset int
 	Limit  int
 	// NoTotal skips counting the matches: a walk over every page (the
 	// export, a bulk action) needs no "of N".
@@ -56,6 +59,8 @@ type MemberPage struct {
 	TotalCapped bool
 	// Next and Prev are cursors for the neighbouring pages, "" where there is none.
 	Next, Prev string
+	// Offset is where a page asked for by Offset starts, after clamping.
+	Offset int
 }
 
 // cursor is a page boundary: the sort values and id of one row.
@@ -231,6 +236,17 @@ func (s *Store) listMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 	// Few matches: look them up and sort them. Many: walking the sort index
 	// meets a page's worth of them soon.
 	lookup = trigram && page.Total >= 0 && page.Total <= searchLookupMax
+	if q.Offset > 0 && q.After == "" && q.Before == "" {
+		page.Offset = jumpOffset(q.Offset, page.Total, q.Limit)
+		var err error
+		exact := !page.TotalCapped // a capped count can't be counted from the end
+		if q.After, err = s.cursorBefore(ctx, filter, cols, q.Desc, page.Offset, page.Total, exact); err != nil {
+			return nil, err
+		}
+		if q.After == "" {
+			page.Offset = 0
+		}
+	}
 
 	// Walking backwards (the page before a cursor) reads in the opposite
 	// order and flips the rows afterwards.

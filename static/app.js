@@ -54,18 +54,68 @@
     } catch (err) { /* a toast behind a dialog beats no toast */ }
   }
 
-  function showToast(kind, message) {
+  function showToast(kind, message, undo) {
     var box = document.getElementById("toasts");
     if (!box || !message) return;
     raiseToasts();
     var t = document.createElement("div");
     t.className = "toast " + (kind || "info");
     t.setAttribute("role", kind === "error" ? "alert" : "status");
+    if (undo && undo.url && window.htmx) {
+      var text = document.createElement("span");
+      text.className = "toast-message";
+      text.textContent = message;
+      t.appendChild(text);
+      undoable(t, undo);
+      box.appendChild(t);
+      htmx.process(t); // in the document, so htmx wires the button
+      return;
+    }
     t.textContent = message;
     box.appendChild(t);
     setTimeout(function () { t.classList.add("leaving"); }, kind === "error" ? 7000 : 4000);
     setTimeout(function () { t.remove(); }, kind === "error" ? 7500 : 4500);
   }
+
+  // A toast with Undo (a deactivation) stays 8 seconds, and as long as the
+  // pointer or keyboard focus is on it; Alt+Z (or Tab from the page's end)
+  // reaches its button. The button posts the action's audit event, so it
+  // undoes that action only, and once (the server checks).
+  function undoable(t, undo) {
+    t.classList.add("undoable");
+    var b = document.createElement("button");
+    b.type = "button";
+    b.className = "toast-undo";
+    b.textContent = "Undo";
+    b.setAttribute("hx-post", undo.url);
+    b.setAttribute("hx-vals", JSON.stringify({event: undo.event}));
+    b.setAttribute("aria-keyshortcuts", "Alt+Z");
+    var hint = document.createElement("span");
+    hint.className = "visually-hidden";
+    hint.textContent = " Alt+Z reaches Undo.";
+    t.appendChild(hint);
+    t.appendChild(document.createTextNode(" "));
+    t.appendChild(b);
+    var left = 8000, started = Date.now(), timer = 0, held = 0;
+    function go() { started = Date.now(); timer = setTimeout(leave, left); }
+    function hold() { if (held++ === 0) { clearTimeout(timer); left = Math.max(left - (Date.now() - started), 2000); } }
+    function release() { if (held > 0 && --held === 0) go(); }
+    function leave() { t.classList.add("leaving"); setTimeout(function () { t.remove(); }, 500); }
+    t.addEventListener("mouseenter", hold);
+    t.addEventListener("mouseleave", release);
+    t.addEventListener("focusin", hold);
+    t.addEventListener("focusout", release);
+    b.addEventListener("htmx:beforeRequest", function () { b.disabled = true; });
+    b.addEventListener("htmx:afterRequest", function () { clearTimeout(timer); t.remove(); });
+    go();
+  }
+  document.addEventListener("keydown", function (e) {
+    if (!e.altKey || e.ctrlKey || e.metaKey || (e.key !== "z" && e.key !== "Z" && e.code !== "KeyZ")) return;
+    var undos = document.querySelectorAll("#toasts .toast-undo:not([disabled])");
+    if (!undos.length) return;
+    e.preventDefault();
+    undos[undos.length - 1].focus();
+  });
 
   // A page form sent back with errors (setup, sign-in) puts the cursor where
   // the fixing starts: the first field with an error, or the password after
@@ -170,7 +220,7 @@
     if (now && cfg.headers["X-Muster-Since"] === poll.value) poll.value = now;
   });
   document.addEventListener("htmx:afterSettle", restoreFocus);
-  document.addEventListener("showToast", function (e) { showToast(e.detail.kind, e.detail.message); });
+  document.addEventListener("showToast", function (e) { showToast(e.detail.kind, e.detail.message, e.detail.undo); });
 
   // refreshCSRF takes the CSRF token of a fresh copy of this page (a new
   // sign-in, or a page open for longer than a token lives, leaves the one
