@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -65,14 +64,6 @@ func members(n int) string {
 		return "1 member"
 	}
 	return number(n) + " members"
-}
-
-func number(n int) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }
 
 // bulkConfirm answers the confirmation dialog: what the action would do.
