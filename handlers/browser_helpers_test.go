@@ -362,7 +362,21 @@ func (bt *browserTest) fill(sel, value string) {
 
 func (bt *browserTest) click(sel string) {
 	bt.t.Helper()
-	bt.do("click "+sel, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+	deadline := time.Now().Add(browserStepTimeout)
+	for {
+		ctx, cancel := context.WithDeadline(bt.ctx, deadline)
+		err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+		cancel()
+		// htmx may swap the element out between finding it and clicking
+		// it (a poll's refresh): find it again.
+		if err != nil && strings.Contains(err.Error(), "node with given id") && time.Now().Before(deadline) {
+			continue
+		}
+		if err != nil {
+			bt.t.Fatalf("click %s: %v", sel, err)
+		}
+		return
+	}
 }
 
 func (bt *browserTest) value(sel string) string {

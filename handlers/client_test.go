@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -75,6 +76,14 @@ func (c *client) do(method, target string, form url.Values, headers ...string) *
 	doc, _ := goquery.NewDocumentFromReader(strings.NewReader(string(b)))
 	if v, ok := doc.Find(`input[name=_csrf]`).Attr("value"); ok {
 		c.csrf = v
+	} else if h, ok := doc.Find(`body[hx-headers]`).Attr("hx-headers"); ok {
+		// A whole page carries its token for htmx, as a browser reads it.
+		var hx struct {
+			Token string `json:"X-Csrf-Token"`
+		}
+		if json.Unmarshal([]byte(h), &hx) == nil && hx.Token != "" {
+			c.csrf = hx.Token
+		}
 	}
 	return &response{Response: res, Body: string(b), Doc: doc}
 }
@@ -101,6 +110,12 @@ func (c *client) signIn(email, password string) *response {
 	res := c.post("/signin", url.Values{"email": {email}, "password": {password}})
 	if res.StatusCode != http.StatusSeeOther {
 		c.t.Fatalf("sign in as %s: status %d", email, res.StatusCode)
+	}
+	// The browser follows the redirect, and the page it lands on carries
+	// the signed-in session's CSRF token (tokens are bound to the session).
+	next := res
+	for i := 0; i < 5 && next.StatusCode/100 == 3 && strings.HasPrefix(next.Header.Get("Location"), "/"); i++ {
+		next = c.get(next.Header.Get("Location"))
 	}
 	return res
 }

@@ -270,7 +270,7 @@ func (s *Store) reissueTx(ctx context.Context, tx bun.Tx, actor Actor, ws *Works
 func (s *Store) RevokeInvite(ctx context.Context, actor Actor, ws *Workspace, memberID string) (*Member, error) {
 	return s.changeMember(ctx, ws, memberID, StatusInvited, " has no pending invitation.", func(tx bun.Tx, m *Member) error {
 		if err := s.audit(ctx, tx, ws.ID, actor, "invite.revoked", "member", m.ID, m.DisplayName,
-			map[string]Change{"status": {StatusInvited, StatusRevoked}}); err != nil {
+			map[string]Change{"status": {StatusInvited, StatusRevoked}, "email": {m.Email, nil}}); err != nil {
 			return err
 		}
 		if err := s.endInvites(ctx, tx, m.ID, InviteRevoked); err != nil {
