@@ -49,14 +49,8 @@ func (s *Store) startBulkJob(ctx context.Context, actor Actor, ws *Workspace, re
 	}
 	im.Total = len(rows)
 	err = s.tx(ctx, func(tx bun.Tx) error {
-		if _, err := tx.NewInsert().Model(im).Exec(ctx); err != nil {
+		if err := insertImport(ctx, tx, im, rows); err != nil {
 			return err
-		}
-		for start := 0; start < len(rows); start += 500 {
-			chunk := rows[start:min(start+500, len(rows))]
-			if _, err := tx.NewInsert().Model(&chunk).Exec(ctx); err != nil {
-				return err
-			}
 		}
 		return s.audit(ctx, tx, ws.ID, actor, "bulk.started", "import", im.ID, im.Source, map[string]Change{"members": {nil, im.Total}})
 	})

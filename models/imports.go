@@ -136,18 +136,7 @@ func (s *Store) PreviewImport(ctx context.Context, actor Actor, ws *Workspace, s
 		counts[row.Outcome]++
 		rows[i] = row
 	}
-	err = s.tx(ctx, func(tx bun.Tx) error {
-		if _, err := tx.NewInsert().Model(im).Exec(ctx); err != nil {
-			return err
-		}
-		for start := 0; start < len(rows); start += 500 {
-			chunk := rows[start:min(start+500, len(rows))]
-			if _, err := tx.NewInsert().Model(&chunk).Exec(ctx); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err = s.tx(ctx, func(tx bun.Tx) error { return insertImport(ctx, tx, im, rows) })
 	if err != nil {
 		return nil, err
 	}
@@ -184,6 +173,21 @@ func membersByEmail(ctx context.Context, db bun.IDB, wsID string, emails []strin
 }
 
 // ImportByID loads one import of a workspace.
+// insertImport writes an import (a CSV import, or a bulk action's job) and
+// its rows, 500 to an INSERT.
+func insertImport(ctx context.Context, tx bun.Tx, im *Import, rows []ImportRow) error {
+	if _, err := tx.NewInsert().Model(im).Exec(ctx); err != nil {
+		return err
+	}
+	for start := 0; start < len(rows); start += 500 {
+		chunk := rows[start:min(start+500, len(rows))]
+		if _, err := tx.NewInsert().Model(&chunk).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (s *Store) ImportByID(ctx context.Context, wsID, id string) (*Import, error) {
 	var im Import
 	if err := s.db.NewSelect().Model(&im).Where("id = ? AND workspace_id = ?", id, wsID).Scan(ctx); err != nil {
