@@ -1,6 +1,7 @@
 package models
 
 import (
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -103,7 +104,25 @@ func (m *Member) setDerived() {
 		m.EmailType = "work"
 	}
 	m.SortName = foldCase(m.DisplayName)
-	m.SearchText = foldCase(m.DisplayName + " " + m.Email + " " + m.Location)
+	m.SearchText = searchText(m)
+}
+
+// searchText is what the members search and SCIM's co/sw/ew filters look
+// up through the trigram index: the display name, email and location, then
+// the userName and name parts where the text does not hold them already.
+// Usually it does (the userName is the email, the display name is "given
+// family"), so the index grows only for members whose identity provider
+// names them otherwise; then an admin's search finds them by login name
+// too. migrations/20261203000400_search_text_names.go computes the same
+// for existing rows: change both together.
+func searchText(m *Member) string {
+	s := foldCase(m.DisplayName + " " + m.Email + " " + m.Location)
+	for _, part := range [...]string{m.UserName, m.GivenName, m.FamilyName} {
+		if f := foldCase(part); f != "" && !strings.Contains(s, f) {
+			s += " " + f
+		}
+	}
+	return s
 }
 
 // Role is a named set of permissions in one workspace.

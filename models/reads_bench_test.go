@@ -149,7 +149,10 @@ func BenchmarkSCIMFilter(b *testing.B) {
 			`displayName co "zoë müller"`,
 			`emails.value co "example.com"`,
 			`userName sw "ada"`,
+			`userName co "lovelace"`,
+			`userName co "example.com"`,
 			`name.familyName ew "lace"`,
+			`name.givenName co "grace"`,
 			`displayName co "ov"`,
 			`emails co "x"`,
 		} {

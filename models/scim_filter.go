@@ -605,17 +605,19 @@ func (t *scimTranslator) compareText(name string, a *scimAttr, op filter.Compare
 // scimNarrowing: tests turn it off to compare results with and without.
 var scimNarrowing = true
 
-// searchTextCols are the columns members.search_text holds (entities.go),
-// which the trigram index covers.
-var searchTextCols = map[string]bool{"m.display_name": true, "m.email": true, "m.location": true}
+// searchTextCols are the columns members.search_text holds (searchText in
+// entities.go), which the trigram index covers.
+var searchTextCols = map[string]bool{"m.display_name": true, "m.email": true, "m.location": true,
+	"m.user_name": true, "m.given_name": true, "m.family_name": true}
 
 // narrow adds to a case-insensitive co/sw/ew condition c on col, for a
 // value s of three characters or more, a test through the trigram index of
 // search_text (the member_search migration), so the database looks up
 // candidates instead of reading every member. The index only narrows: the
 // candidates are a superset of c's matches (search_text holds col
-// case-folded, and folding keeps substrings), and c still decides, so the
-// result is the same with or without it.
+// case-folded, as it is or inside another part, and folding keeps
+// substrings), and c still decides, so the result is the same with or
+// without it.
 func (t *scimTranslator) narrow(c, col, s string) string {
 	if !searchTextCols[col] || !scimNarrowing {
 		return c

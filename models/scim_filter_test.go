@@ -630,6 +630,31 @@ func TestSCIMSubstringThroughIndex(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// Members an identity provider names otherwise than their email
+		// and display name: their userName and name parts are in the
+		// index only because they differ.
+		for _, u := range []models.SCIMUser{
+			{UserName: "dek@old.example", Email: "don@tex.example", DisplayName: "Don", GivenName: "Donald Ervin", FamilyName: "Knuth"},
+			{UserName: "DŽEMAL.ĐURIĆ", GivenName: "Džemal", FamilyName: "ĐURIĆ", DisplayName: "D. Đ."},
+			{UserName: "ıŞıK", GivenName: "IŞIK", FamilyName: "Ünlü", DisplayName: "I. Ü.", Email: "isik@example.tr"},
+			{UserName: "ἈΘΗΝΑ", GivenName: "Ἀθηνᾶ", FamilyName: "ΣΟΦΊΑ", DisplayName: "Α. Σ."},
+		} {
+			u.Active = true
+			m, err := s.CreateSCIMUser(ctx, scimActor, ws, u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if u.UserName == "dek@old.example" {
+				// A renamed userName is found by its new name only.
+				_, err := s.ChangeSCIMUser(ctx, scimActor, ws, m.ID, m.Version, func(u *models.SCIMUser) error {
+					u.UserName = "KNUTH.D@CS.example"
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
 		type result struct {
 			total int
 			ids   string
@@ -682,6 +707,36 @@ func TestSCIMSubstringThroughIndex(t *testing.T) {
 			{`not (emails co "example.com")`, 3},
 			{`emails co "lovelace" or displayName co "hopper"`, 1},
 			{`emails co "nobody-has-this"`, 0},
+			{`userName co "knuth.d"`, 1},
+			{`userName sw "knuth.d@cs"`, 1},
+			{`userName ew "d@cs.example"`, 1},
+			{`userName co "lovelace"`, 1}, // a demo member's userName is their email
+			{`userName co "example.com"`, 100},
+			{`userName co "džemal"`, 0}, // SQLite's lower() folds ASCII only
+			{`userName co "DŽEMAL"`, 1},
+			{`userName co "ĐURIĆ"`, 1},
+			{`userName co "ışık"`, 0},
+			{`userName co "ıŞıK"`, 1},
+			{`userName co "ἀθηνα"`, 0},
+			{`userName co "ἈΘΗΝΑ"`, 1},
+			{`name.givenName co "ervin"`, 1},
+			{`name.givenName sw "donald e"`, 1},
+			{`name.givenName co "Işı"`, 0},
+			{`name.givenName co "IŞI"`, 1},
+			{`name.givenName co "Ἀθη"`, 1},
+			{`name.familyName co "knuth"`, 1},
+			{`name.familyName ew "NUTH"`, 1},
+			{`name.familyName co "ünl"`, 0},
+			{`name.familyName co "Ünl"`, 1},
+			{`name.familyName co "ΣΟΦΊ"`, 1},
+			{`name.familyName co "σοφί"`, 0},
+			{`name.familyName co "lovelace"`, 1},
+			{`name.familyName co "đurić"`, 0},
+			{`name.familyName co "ĐURIĆ"`, 1},
+			{`userName co "knuth" or name.givenName co "donald"`, 1},
+			{`userName co "tex.example"`, 0}, // the email's, not the userName's
+			{`displayName co "knuth"`, 0},    // the userName's, not the display name's
+			{`userName co "dek@old"`, 0},
 		} {
 			with := run(c.filter)
 			restore := models.SetSCIMNarrowing(false)
@@ -693,6 +748,9 @@ func TestSCIMSubstringThroughIndex(t *testing.T) {
 			if with.total < c.min {
 				t.Errorf("%s: %d matches, want at least %d", c.filter, with.total, c.min)
 			}
+		}
+		if n := run(`userName co "dek@old"`).total; n != 0 {
+			t.Errorf("the old userName still matches %d members", n)
 		}
 	})
 }
