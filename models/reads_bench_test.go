@@ -150,7 +150,7 @@ func BenchmarkSCIMFilter(b *testing.B) {
 			`emails.value co "example.com"`,
 			`userName sw "ada"`,
 			`userName co "lovelace"`,
-			`userName co "example.com"`,
+			`userName co "-4242@"`,
 			`name.familyName ew "lace"`,
 			`name.givenName co "grace"`,
 			`displayName co "ov"`,
