@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
-# Load test of Muster's SCIM endpoint over loopback, on SQLite, with
-# MEMBERS (default 100,000) members in the workspace: POST /Users, the
-# userName/externalId lookups IdPs send before writes, /Bulk of 1,000 and
-# 10,000 creations, and the server's peak memory (VmHWM). Each measurement
-# runs RUNS times (default 3); report the medians.
+# Load test of Muster over loopback with MEMBERS (default 100,000) members
+# in the workspace, one line per row of issue 13's table: the demo fill
+# time, POST /Users, the userName/externalId lookups IdPs send before
+# writes, co filters (emails.value co "x", userName co …), the members page
+# over HTTP (first page and two searches, 10 signed-in clients), /Bulk of
+# 1,000 and 10,000 creations, and the server's memory after each phase
+# (VmHWM is reset before each phase, so it is that phase's peak; the last
+# line is the peak over all of them). Each measurement runs RUNS times
+# (default 3); report the medians.
 #
-#   tools/scim-load.sh              # MEMBERS=100000 RUNS=3 CLIENTS=8
+#   tools/scim-load.sh                          # MEMBERS=100000 RUNS=3 CLIENTS=8, SQLite
+#   MEMBERS=2000 RUNS=1 N=500 tools/scim-load.sh  # a quick check
+#   DATABASE_URL=postgres://…/empty_db tools/scim-load.sh   # PostgreSQL (an empty database)
+#
+# N scales the request counts (default 5000 POSTs; lookups 4×N, filters
+# N/25, members pages 2×N).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 members=${MEMBERS:-100000}
 runs=${RUNS:-3}
 clients=${CLIENTS:-8}
 port=${PORT:-18480}
+n=${N:-5000}
 work=$(mktemp -d)
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
@@ -19,26 +29,52 @@ trap cleanup EXIT
 
 go build -o "$work/muster" .
 go build -o "$work/scimload" ./tools/scimload
-export MUSTER_DATABASE_URL="$work/muster.db" MUSTER_LOG_LEVEL=warn
-MUSTER_SETUP_PASSWORD=load-test-password "$work/muster" setup -workspace Load -name "Load Admin" -email admin@load.example.com >/dev/null
-"$work/muster" demo -workspace load -members "$members"
+export MUSTER_DATABASE_URL=${DATABASE_URL:-$work/muster.db} MUSTER_LOG_LEVEL=warn
+export MUSTER_SECRET_KEY=${MUSTER_SECRET_KEY:-$(head -c 32 /dev/urandom | base64)}
+password=load-test-password
+MUSTER_SETUP_PASSWORD=$password "$work/muster" setup -workspace Load -name "Load Admin" -email admin@load.example.com >/dev/null
+# "Added N members to Load in 12.3s."
+echo "demo fill: $("$work/muster" demo -workspace load -members "$members")"
 token=$("$work/muster" scim-token create -workspace load -name "Load test" | grep '^muster_scim_')
 
 # No per-token rate limit: this measures the server, not the limiter.
 MUSTER_ADDR=127.0.0.1:$port MUSTER_SCIM_RATE=0 "$work/muster" serve &
 pid=$!
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+up=
+for _ in $(seq 300); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && { up=1; break; }; sleep 0.1; done
+[ -n "$up" ] || { echo "the server did not answer on port $port" >&2; exit 1; }
 
+peak=0
+# mem PHASE: the server's memory now, and its peak since the last call
+# (writing 5 to clear_refs resets VmHWM; where that is refused, VmHWM is
+# the peak since start).
+mem() {
+  local hwm
+  hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
+  (( hwm > peak )) && peak=$hwm
+  awk -v phase="$1" '/^(VmHWM|RssAnon|RssFile)/ {s = s sprintf(" %s %.0f MiB", $1, $2/1024)} END {printf "  memory after %-22s%s\n", phase ":", s}' "/proc/$pid/status"
+  echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true
+}
 load() { "$work/scimload" -base "http://127.0.0.1:$port/scim/v2" -token "$token" -c "$clients" "$@"; }
+page() { MUSTER_LOAD_PASSWORD=$password load -mode members -c 10 -n $((2 * n)) -workspace load -email admin@load.example.com "$@"; }
+phase() { local name=$1; shift; "$@"; mem "$name"; }
+
+mem start
 # Give the lookups externalIds to find: the demo members have none.
 load -mode post -n 2000 -prefix warmup >/dev/null
+mem warm-up
 for i in $(seq "$runs"); do
-  load -mode post -n 5000 -prefix "post$i"
-  load -mode get-username -n 20000
-  load -mode get-externalid -n 20000
-  load -mode bulk -n 1 -c 1 -bulk-size 1000 -prefix "bulk1k$i"
-  load -mode bulk -n 1 -c 1 -bulk-size 10000 -prefix "bulk10k$i"
+  echo "run $i (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+  phase "POST /Users" load -mode post -n "$n" -prefix "post$i"
+  phase "userName eq" load -mode get-username -n $((4 * n))
+  phase "externalId eq" load -mode get-externalid -n $((4 * n))
+  phase 'emails.value co "x"' load -mode filter -n $((n / 25 + 1)) -filter 'emails.value co "x"'
+  phase 'userName co "lovelace"' load -mode filter -n $((n / 25 + 1)) -filter 'userName co "lovelace"'
+  phase 'userName co "-4242@"' load -mode filter -n $((n / 25 + 1)) -filter 'userName co "-4242@"'
+  phase "members page" page
+  phase "members example.com" page -query "q=example.com"
+  phase "members lovelace" page -query "q=lovelace"
+  phase "/Bulk 1,000" load -mode bulk -n 1 -c 1 -bulk-size 1000 -prefix "bulk1k$i"
+  phase "/Bulk 10,000" load -mode bulk -n 1 -c 1 -bulk-size 10000 -prefix "bulk10k$i"
 done
-# Peak RSS counts the database file's pages SQLite maps (mmap_size) as
-# well as the heap; RssAnon is the process's own memory.
-awk '/VmHWM|RssAnon|RssFile/ {printf "server %s %.0f MiB\n", $1, $2/1024}' "/proc/$pid/status"
+printf 'server peak VmHWM over all phases: %.0f MiB\n' "$(echo "$peak / 1024" | bc -l)"

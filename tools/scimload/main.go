@@ -1,8 +1,9 @@
 // Command scimload drives a running Muster's SCIM endpoint over HTTP and
 // prints throughput and latency, the way an identity provider would load
 // it: distinct POST /Users, the userName/externalId lookups IdPs send
-// before each write, and /Bulk creations. tools/scim-load.sh runs it
-// against a fresh server with 100,000 members.
+// before each write, any other filter (emails.value co "…"), and /Bulk
+// creations; and the members page as signed-in admins load it.
+// tools/scim-load.sh runs it against a fresh server with 100,000 members.
 package main
 
 import (
@@ -24,7 +25,13 @@ import (
 func main() {
 	base := flag.String("base", "http://127.0.0.1:8080/scim/v2", "SCIM base URL")
 	token := flag.String("token", os.Getenv("SCIM_TOKEN"), "bearer token (or SCIM_TOKEN)")
-	mode := flag.String("mode", "post", "post, get-username, get-externalid or bulk")
+	mode := flag.String("mode", "post", "post, get-username, get-externalid, filter, bulk or members")
+	filterExpr := flag.String("filter", `emails.value co "x"`, "filter: the SCIM filter every GET /Users sends")
+	web := flag.String("web", "", "members: the app's base URL (default: -base without /scim/v2)")
+	email := flag.String("email", "", "members: the signing-in account's email")
+	password := flag.String("password", os.Getenv("MUSTER_LOAD_PASSWORD"), "members: its password (or MUSTER_LOAD_PASSWORD)")
+	workspace := flag.String("workspace", "", "members: the workspace's slug")
+	query := flag.String("query", "", `members: the page's query string, e.g. "q=example.com"`)
 	n := flag.Int("n", 5000, "requests (bulk: requests of -bulk-size operations)")
 	c := flag.Int("c", 8, "concurrent clients")
 	size := flag.Int("bulk-size", 1000, "operations per /Bulk request")
@@ -55,14 +62,39 @@ func main() {
 			f := url.QueryEscape(attr + ` eq "` + vals[i%len(vals)] + `"`)
 			return l.send("GET", "/Users?filter="+f+"&startIndex=1&count=100", nil)
 		}
+	case "filter":
+		f := url.QueryEscape(*filterExpr)
+		work = func(int) (int, error) {
+			return l.send("GET", "/Users?filter="+f+"&startIndex=1&count=100", nil)
+		}
 	case "bulk":
 		work = func(i int) (int, error) {
 			return l.send("POST", "/Bulk", bulkBody(fmt.Sprintf("%s-%d", *prefix, i), *size))
 		}
+	case "members":
+		app := *web
+		if app == "" {
+			app = strings.TrimSuffix(l.base, "/scim/v2")
+		}
+		page := app + "/w/" + url.PathEscape(*workspace) + "/members"
+		if *query != "" {
+			page += "?" + *query
+		}
+		if err := l.signIn(app, *email, *password); err != nil {
+			fail(err)
+		}
+		work = func(int) (int, error) { return l.page(page) }
 	default:
 		fail(fmt.Errorf("unknown mode %q", *mode))
 	}
-	run(*mode, *n, *c, *size, work)
+	label := *mode
+	switch {
+	case *mode == "filter":
+		label = *filterExpr
+	case *mode == "members" && *query != "":
+		label = "members?" + *query
+	}
+	run(label, *mode == "bulk", *n, *c, *size, work)
 }
 
 type loader struct {
@@ -150,7 +182,7 @@ func bulkBody(prefix string, size int) []byte {
 }
 
 // run does n calls of work on c workers and prints one summary line.
-func run(mode string, n, c, size int, work func(i int) (int, error)) {
+func run(label string, bulk bool, n, c, size int, work func(i int) (int, error)) {
 	lat := make([]time.Duration, n)
 	var next, errs atomic.Int64
 	var firstErr atomic.Value
@@ -180,11 +212,11 @@ func run(mode string, n, c, size int, work func(i int) (int, error)) {
 	pct := func(p float64) time.Duration { return lat[min(int(float64(n)*p), n-1)].Round(10 * time.Microsecond) }
 	what := "req/s"
 	rate := float64(n) / took.Seconds()
-	if mode == "bulk" {
+	if bulk {
 		what, rate = fmt.Sprintf("users/s (%d per request)", size), float64(n*size)/took.Seconds()
 	}
-	fmt.Printf("%-15s n=%-6d c=%-3d %8.0f %s  p50=%v p95=%v p99=%v  errors=%d  total=%v\n",
-		mode, n, c, rate, what, pct(0.50), pct(0.95), pct(0.99), errs.Load(), took.Round(time.Millisecond))
+	fmt.Printf("%-26s n=%-6d c=%-3d %8.0f %s  p50=%v p95=%v p99=%v  errors=%d  total=%v\n",
+		label, n, c, rate, what, pct(0.50), pct(0.95), pct(0.99), errs.Load(), took.Round(time.Millisecond))
 	if err, ok := firstErr.Load().(error); ok {
 		fmt.Fprintln(os.Stderr, "first error:", err)
 	}
