@@ -35,6 +35,7 @@ func main() {
 	n := flag.Int("n", 5000, "requests (bulk: requests of -bulk-size operations)")
 	c := flag.Int("c", 8, "concurrent clients")
 	size := flag.Int("bulk-size", 1000, "operations per /Bulk request")
+	dur := flag.Duration("d", 0, "stop starting requests after this long (0: run all -n); for servers where one request may take seconds")
 	prefix := flag.String("prefix", fmt.Sprintf("load%d", time.Now().UnixNano()), "makes this run's userNames unique")
 	flag.Parse()
 
@@ -94,7 +95,7 @@ func main() {
 	case *mode == "members" && *query != "":
 		label = "members?" + *query
 	}
-	run(label, *mode == "bulk", *n, *c, *size, work)
+	run(label, *mode == "bulk", *n, *c, *size, *dur, work)
 }
 
 type loader struct {
@@ -182,7 +183,7 @@ func bulkBody(prefix string, size int) []byte {
 }
 
 // run does n calls of work on c workers and prints one summary line.
-func run(label string, bulk bool, n, c, size int, work func(i int) (int, error)) {
+func run(label string, bulk bool, n, c, size int, dur time.Duration, work func(i int) (int, error)) {
 	lat := make([]time.Duration, n)
 	var next, errs atomic.Int64
 	var firstErr atomic.Value
@@ -193,6 +194,9 @@ func run(label string, bulk bool, n, c, size int, work func(i int) (int, error))
 		go func() {
 			defer wg.Done()
 			for {
+				if dur > 0 && time.Since(start) > dur {
+					return
+				}
 				i := int(next.Add(1) - 1)
 				if i >= n {
 					return
@@ -208,6 +212,11 @@ func run(label string, bulk bool, n, c, size int, work func(i int) (int, error))
 	}
 	wg.Wait()
 	took := time.Since(start)
+	n = min(int(next.Load()), n) // the requests started, when -d cut the run short
+	if n == 0 {
+		fail(fmt.Errorf("%s: no request started within -d %v", label, dur))
+	}
+	lat = lat[:n]
 	slices.Sort(lat)
 	pct := func(p float64) time.Duration { return lat[min(int(float64(n)*p), n-1)].Round(10 * time.Microsecond) }
 	what := "req/s"
@@ -215,7 +224,7 @@ func run(label string, bulk bool, n, c, size int, work func(i int) (int, error))
 	if bulk {
 		what, rate = fmt.Sprintf("users/s (%d per request)", size), float64(n*size)/took.Seconds()
 	}
-	fmt.Printf("%-26s n=%-6d c=%-3d %8.0f %s  p50=%v p95=%v p99=%v  errors=%d  total=%v\n",
+	fmt.Printf("%-26s n=%-6d c=%-3d %8.1f %s  p50=%v p95=%v p99=%v  errors=%d  total=%v\n",
 		label, n, c, rate, what, pct(0.50), pct(0.95), pct(0.99), errs.Load(), took.Round(time.Millisecond))
 	if err, ok := firstErr.Load().(error); ok {
 		fmt.Fprintln(os.Stderr, "first error:", err)
