@@ -23,7 +23,7 @@ func TestBackfillSearchText(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, u := range []models.SCIMUser{
-			{UserName: "KNUTH.D@CS.example", Email: "don@tex.example", DisplayName: "Don", GivenName: "Donald Ervin", FamilyName: "Knuth"},
+			{UserName: "DEK@CS.example", Email: "don@tex.example", DisplayName: "Don", GivenName: "Donald Ervin", FamilyName: "Knuth"},
 			{UserName: "ŞAHİN", GivenName: "Ayşe", FamilyName: "Şahin", DisplayName: "A. Ş."},
 		} {
 			u.Active = true
@@ -66,7 +66,7 @@ func TestBackfillSearchText(t *testing.T) {
 		if _, err := s.DB().ExecContext(ctx, "UPDATE members SET search_text = lower(display_name || ' ' || email || ' ' || location) WHERE workspace_id = ?", ws.ID); err != nil {
 			t.Fatal(err)
 		}
-		if n := find(`userName co "knuth.d"`); n != 0 {
+		if n := find(`userName co "dek@cs"`); n != 0 {
 			t.Fatalf("before the backfill the index found %d members by userName; the test does not test it", n)
 		}
 		if err := migrations.BackfillSearchText(ctx, s.DB()); err != nil {
@@ -78,7 +78,7 @@ func TestBackfillSearchText(t *testing.T) {
 				t.Errorf("member %s: search_text %q after the backfill, %q as models writes it", id, got[id], w)
 			}
 		}
-		for _, f := range []string{`userName co "knuth.d"`, `name.givenName co "ervin"`, `name.familyName co "Şahin"`, `userName co "ŞAH"`} {
+		for _, f := range []string{`userName co "dek@cs"`, `name.givenName co "ervin"`, `name.familyName co "Şahin"`, `userName co "ŞAH"`} {
 			if n := find(f); n != 1 {
 				t.Errorf("%s: %d matches after the backfill, want 1", f, n)
 			}

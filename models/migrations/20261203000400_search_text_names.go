@@ -55,22 +55,21 @@ func BackfillSearchText(ctx context.Context, db bun.IDB) error {
 				return err
 			}
 			after = rows[len(rows)-1].ID
-			var when strings.Builder
+			var values []string
 			var args []any
-			var ids []string
 			for _, r := range rows {
 				if s := searchText2026(r); s != r.SearchText {
-					when.WriteString(" WHEN ? THEN ?")
+					values = append(values, "(?, ?)")
 					args = append(args, r.ID, s)
-					ids = append(ids, r.ID)
 				}
 			}
-			if len(ids) == 0 {
+			if len(values) == 0 {
 				continue
 			}
-			args = append(args, bun.In(ids))
-			if _, err := tx.NewRaw("UPDATE members SET search_text = CASE id"+when.String()+" END WHERE id IN (?)", args...).
-				Exec(ctx); err != nil {
+			// One statement per batch; both databases name a VALUES
+			// list's columns column1, column2.
+			if _, err := tx.NewRaw("UPDATE members SET search_text = v.column2 FROM (VALUES "+strings.Join(values, ", ")+
+				") AS v WHERE members.id = v.column1", args...).Exec(ctx); err != nil {
 				return err
 			}
 		}
