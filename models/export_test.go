@@ -56,3 +56,6 @@ func SetSCIMNarrowing(on bool) (restore func()) {
 	scimNarrowing = on
 	return func() { scimNarrowing = old }
 }
+
+// SearchTextOf is what members.search_text holds for m.
+func SearchTextOf(m *Member) string { return searchText(m) }

@@ -86,7 +86,7 @@ func setUpSCIMFilter(t testing.TB, s *models.Store) *scimFixture {
 			m.EmailType = "work"
 		}
 		m.SortName = strings.ToLower(m.DisplayName)
-		m.SearchText = strings.ToLower(m.DisplayName + " " + m.Email + " " + m.Location) // as setDerived
+		m.SearchText = models.SearchTextOf(&m) // as setDerived
 		if _, err := s.DB().NewInsert().Model(&m).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
