@@ -66,7 +66,7 @@ func (s *Store) SessionAccount(ctx context.Context, token string) (*Account, err
 		return nil, ErrNotFound
 	}
 	var sess Session
-	if err := s.db.NewSelect().Model(&sess).Where("id = ?", HashToken(token)).Scan(ctx); err != nil {
+	if err := s.rdb.NewSelect().Model(&sess).Where("id = ?", HashToken(token)).Scan(ctx); err != nil {
 		return nil, notFound(err)
 	}
 	now := s.now()

@@ -60,7 +60,7 @@ type SSOGateResult struct {
 // member m (see the note at the top of this file).
 func (s *Store) SSOGate(ctx context.Context, token string, ws *Workspace, m *Member) (SSOGateResult, error) {
 	var via ssoSession
-	err := s.db.NewSelect().Model(&via).Where("session_id = ?", HashToken(token)).Scan(ctx)
+	err := s.rdb.NewSelect().Model(&via).Where("session_id = ?", HashToken(token)).Scan(ctx)
 	switch {
 	case err == nil && via.WorkspaceID == ws.ID:
 		return SSOGateResult{}, nil
@@ -73,7 +73,7 @@ func (s *Store) SSOGate(ctx context.Context, token string, ws *Workspace, m *Mem
 	case !errors.Is(notFound(err), ErrNotFound):
 		return SSOGateResult{}, err
 	}
-	enforced, err := s.ssoEnforcedFor(ctx, s.db, ws.ID, m.ID)
+	enforced, err := s.ssoEnforcedFor(ctx, s.rdb, ws.ID, m.ID)
 	if err != nil || !enforced {
 		return SSOGateResult{}, err
 	}
@@ -94,12 +94,12 @@ func (s *Store) ssoEnforcedFor(ctx context.Context, db bun.IDB, wsID, memberID s
 // does (so a password session could open nothing), else nil.
 func (s *Store) PasswordSignInBlocked(ctx context.Context, accountID string) (*Workspace, error) {
 	var ms []Member
-	if err := s.db.NewSelect().Model(&ms).Where("account_id = ? AND status = ?", accountID, StatusActive).Scan(ctx); err != nil {
+	if err := s.rdb.NewSelect().Model(&ms).Where("account_id = ? AND status = ?", accountID, StatusActive).Scan(ctx); err != nil {
 		return nil, err
 	}
 	var first string
 	for _, m := range ms {
-		enforced, err := s.ssoEnforcedFor(ctx, s.db, m.WorkspaceID, m.ID)
+		enforced, err := s.ssoEnforcedFor(ctx, s.rdb, m.WorkspaceID, m.ID)
 		if err != nil {
 			return nil, err
 		}
