@@ -36,6 +36,9 @@ func (s *Store) queryPrepared(ctx context.Context, dest any, query string, args 
 	if err != nil {
 		return err
 	}
+	if s.PreparedHook != nil {
+		s.PreparedHook(query)
+	}
 	rows, err := stmt.QueryContext(ctx, args...)
 	if err != nil {
 		return err

@@ -36,6 +36,11 @@ type Store struct {
 	// takes at most (group_commit.go); 1 runs them one by one.
 	WriteGroup int
 
+	// PreparedHook, when set, is called with each statement queryPrepared
+	// runs as a prepared statement on SQLite, which Bun's query hooks do
+	// not see: tests count a request's statements with both.
+	PreparedHook func(query string)
+
 	// TokenCacheTTL bounds how long AuthenticateSCIM serves a token from
 	// memory (scim_token_cache.go): 0 is DefaultTokenCacheTTL, negative
 	// turns the cache off.
