@@ -28,7 +28,13 @@ func TestMembersPageStatements(t *testing.T) {
 			c := newClient(t, app)
 			c.signIn("ada@example.com", modelstest.AdminPassword)
 			c.get("/w/acme/members") // the first view notes the member as seen
-			for target, most := range map[string]int{"/w/acme/members": 11, "/w/acme/members?q=lovelace": 12} {
+			// A search's first view reads the change counter and counts;
+			// the next (another page, another sort) takes the kept count.
+			for _, view := range []struct {
+				target string
+				most   int
+			}{{"/w/acme/members", 11}, {"/w/acme/members?q=lovelace", 13}, {"/w/acme/members?q=lovelace&sort=email", 12}} {
+				target, most := view.target, view.most
 				counter.reset()
 				expectStatus(t, c.get(target), http.StatusOK)
 				reads, writes, texts := counter.reset()

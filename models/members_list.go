@@ -202,6 +202,7 @@ func (s *Store) listMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 	}
 
 	page := &MemberPage{}
+	countKey := "" // a search's count not in the cache: kept under this key
 	// A walk that needs no total (the export, a bulk action) reads no
 	// counts either: it calls this once a page.
 	var counts map[string]int
@@ -216,6 +217,7 @@ func (s *Store) listMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 		page.Total = -1 // unknown; and -1 walks the sort index below
 	case term == "" && q.RoleID == "" && q.Status != FilterExpired:
 		page.Total = counts[q.Status]
+	case term != "" && s.cachedSearchCount(ctx, wsID, term, q, page, &countKey):
 	case trigram:
 		// The index's matches drive the count, which stops at the cap
 		// (members is joined only for a status or role filter, or to leave
@@ -231,12 +233,14 @@ func (s *Store) listMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 		if err != nil {
 			return nil, err
 		}
+		s.keepSearchCount(countKey, page)
 	default:
 		var err error
 		page.Total, page.TotalCapped, err = s.countCapped(ctx, filter(s.rdb.NewSelect().TableExpr("members AS m").ColumnExpr("1")), memberCountCap)
 		if err != nil {
 			return nil, err
 		}
+		s.keepSearchCount(countKey, page)
 	}
 	// Few matches: look them up and sort them. Many: walking the sort index
 	// meets a page's worth of them soon.

@@ -49,6 +49,8 @@ type Store struct {
 	stmts  stmtCache
 	writes groupQueue
 	tokens tokenCache
+	// searchCounts keeps members searches' counts (members_count_cache.go).
+	searchCounts searchCountCache
 }
 
 // NewStore wraps an open, migrated database.
