@@ -18,7 +18,9 @@ type countQueries struct {
 	n  int
 }
 
-func (c *countQueries) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+func (c *countQueries) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	return ctx
+}
 func (c *countQueries) AfterQuery(_ context.Context, e *bun.QueryEvent) {
 	if strings.Contains(e.Query, "AS capped") {
 		c.mu.Lock()
