@@ -128,7 +128,7 @@ func revokeSCIMToken(ctx context.Context, store *models.Store, ws *models.Worksp
 		if _, err := store.RevokeSCIMToken(ctx, models.SystemActor, ws, id); err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "Revoked the SCIM token %q. Requests with it now fail.\n", t.Name)
+		fmt.Fprintf(out, "Revoked the SCIM token %q. Requests with it fail from now on (within a second on a running server).\n", t.Name)
 		return nil
 	}
 	return fmt.Errorf("%s has no SCIM token with id %q (see muster scim-token list)", ws.Name, id)

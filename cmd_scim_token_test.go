@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/muster-app/muster/models"
 	"github.com/muster-app/muster/models/modelstest"
@@ -48,8 +49,17 @@ func TestSCIMTokenCommand(t *testing.T) {
 	if err != nil || !strings.Contains(out, `Revoked the SCIM token "Okta"`) {
 		t.Fatalf("revoke: %v\n%s", err, out)
 	}
-	if _, _, err := store.AuthenticateSCIM(ctx, token); !errors.Is(err, models.ErrNotFound) {
-		t.Errorf("a revoked token still works: %v", err)
+	// A running server (this store, which checked the token above) refuses
+	// it within its cache's bound.
+	for deadline := time.Now().Add(10 * models.DefaultTokenCacheTTL); ; {
+		_, _, err := store.AuthenticateSCIM(ctx, token)
+		if errors.Is(err, models.ErrNotFound) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a revoked token still works: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	if out, _ = run("revoke", "-workspace", "acme", "-id", tok.ID); !strings.Contains(out, "already revoked") {
 		t.Errorf("revoking twice: %s", out)

@@ -176,7 +176,15 @@ func serve(cfg config.Config) error {
 	if err != nil {
 		return err
 	}
-	defer store.DB().Close()
+	// The server reads through a pool of its own on SQLite (UseReader);
+	// the one-shot commands need none.
+	reader, err := models.OpenReader(cfg.DatabaseURL)
+	if err != nil {
+		store.DB().Close()
+		return err
+	}
+	store.UseReader(reader)
+	defer store.Close()
 	// The outbox worker sends invitation emails. It stops with ctx (on a
 	// signal, or below when serving fails), finishing the email in flight,
 	// before the database closes.

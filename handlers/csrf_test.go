@@ -56,7 +56,7 @@ func TestNoWriteOnPageView(t *testing.T) {
 			modelstest.FakeClock(store)
 			modelstest.SetUp(t, store)
 			counter := &statementCounter{}
-			store.DB().AddQueryHook(counter)
+			store.AddQueryHook(counter)
 			c := newClient(t, app)
 			c.signIn("ada@example.com", modelstest.AdminPassword)
 			c.get("/w/acme/members") // the first view notes the member as seen

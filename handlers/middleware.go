@@ -145,9 +145,24 @@ func (h *Handler) requireAccount(c *fiber.Ctx) error {
 // be probed.
 func (h *Handler) loadWorkspace(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	ws, err := h.store.WorkspaceBySlug(ctx, c.Params("slug"))
+	// The header's switcher lists the workspaces the account is active in;
+	// the one asked for is nearly always among them, which saves reading
+	// it again. Otherwise (deactivated here, or not a member) read it.
+	wss, err := h.store.WorkspacesForAccount(ctx, account(c).ID)
 	if err != nil {
 		return err
+	}
+	var ws *models.Workspace
+	for i := range wss {
+		if wss[i].Slug == c.Params("slug") {
+			ws = &wss[i]
+			break
+		}
+	}
+	if ws == nil {
+		if ws, err = h.store.WorkspaceBySlug(ctx, c.Params("slug")); err != nil {
+			return err
+		}
 	}
 	m, ps, err := h.store.Membership(ctx, ws.ID, account(c).ID)
 	if err != nil {
@@ -159,10 +174,6 @@ func (h *Handler) loadWorkspace(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusForbidden, "Your access to "+ws.Name+" has been deactivated. Ask one of its admins if this is a mistake.")
 	default:
 		return models.ErrNotFound
-	}
-	wss, err := h.store.WorkspacesForAccount(ctx, account(c).ID)
-	if err != nil {
-		return err
 	}
 	if err := h.store.TouchMember(ctx, m); err != nil {
 		return err

@@ -107,6 +107,9 @@ func (h *Handler) secondStep(c *fiber.Ctx) error {
 // requireEnrolment sends a session opened with a password alone away from a
 // workspace that requires two-factor, to set it up on the account page.
 func (h *Handler) requireEnrolment(c *fiber.Ctx) error {
+	if !workspace(c).Require2FA { // read this request: no need to ask again
+		return c.Next()
+	}
 	must, err := h.store.MustEnrol(c.UserContext(), c.Cookies(sessionCookie), workspace(c).ID)
 	if err != nil {
 		return err

@@ -31,7 +31,7 @@ type InviteDetails struct {
 // LookupInvite reads what a link is for without changing anything: mail
 // scanners open links, so only an explicit accept may use one.
 func (s *Store) LookupInvite(ctx context.Context, token string) (*InviteDetails, error) {
-	return s.lookupInvite(ctx, s.db, token, false)
+	return s.lookupInvite(ctx, s.rdb, token, false)
 }
 
 // lookupInvite reads a link's invite; with lock (inside a transaction) it

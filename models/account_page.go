@@ -58,7 +58,7 @@ type AccountSession struct {
 // first; the one whose token is current is marked.
 func (s *Store) AccountSessions(ctx context.Context, accountID, current string) ([]AccountSession, error) {
 	var out []AccountSession
-	err := s.db.NewSelect().Model((*Session)(nil)).Column("id", "ip", "user_agent", "created_at", "last_seen_at").
+	err := s.rdb.NewSelect().Model((*Session)(nil)).Column("id", "ip", "user_agent", "created_at", "last_seen_at").
 		Where("account_id = ? AND expires_at > ?", accountID, s.now()).Order("last_seen_at DESC", "id").Scan(ctx, &out)
 	for i := range out {
 		out[i].Current = out[i].ID == HashToken(current)
@@ -176,7 +176,7 @@ func (s *Store) checkOwnPassword(ctx context.Context, accountID, password, field
 		return &RateLimitedError{RetryAfter: start.Add(wrongPasswordWindow).Sub(s.now())}
 	}
 	var hash string
-	if err := s.db.NewSelect().Model((*Account)(nil)).Column("password_hash").Where("id = ?", accountID).Scan(ctx, &hash); err != nil {
+	if err := s.rdb.NewSelect().Model((*Account)(nil)).Column("password_hash").Where("id = ?", accountID).Scan(ctx, &hash); err != nil {
 		return notFound(err)
 	}
 	var ok bool

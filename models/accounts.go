@@ -83,7 +83,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password, ip string) (*
 		return nil, &RateLimitedError{RetryAfter: wait}
 	}
 	var acc Account
-	err := s.db.NewSelect().Model(&acc).Where("email = ?", email).Scan(ctx)
+	err := s.rdb.NewSelect().Model(&acc).Where("email = ?", email).Scan(ctx)
 	hash := acc.PasswordHash
 	if err != nil {
 		if err = notFound(err); !errors.Is(err, ErrNotFound) {
@@ -180,14 +180,14 @@ func (s *Store) newAccount(v validator, name, email, password string) (*Account,
 
 // AccountCount tells whether Muster has been set up yet.
 func (s *Store) AccountCount(ctx context.Context) (int, error) {
-	n, err := s.db.NewSelect().Model((*Account)(nil)).Count(ctx)
+	n, err := s.rdb.NewSelect().Model((*Account)(nil)).Count(ctx)
 	return int(n), err
 }
 
 // AccountByID loads one account.
 func (s *Store) AccountByID(ctx context.Context, id string) (*Account, error) {
 	var acc Account
-	if err := s.db.NewSelect().Model(&acc).Where("id = ?", id).Scan(ctx); err != nil {
+	if err := s.rdb.NewSelect().Model(&acc).Where("id = ?", id).Scan(ctx); err != nil {
 		return nil, notFound(err)
 	}
 	return &acc, nil

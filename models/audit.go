@@ -34,7 +34,7 @@ func (s *Store) ListAudit(ctx context.Context, wsID string, q AuditQuery) (*Audi
 	if q.Limit <= 0 || q.Limit > 1000 {
 		q.Limit = 50
 	}
-	sq := s.db.NewSelect().Model((*AuditEvent)(nil)).Where("workspace_id = ?", wsID)
+	sq := s.rdb.NewSelect().Model((*AuditEvent)(nil)).Where("workspace_id = ?", wsID)
 	if q.ActorID != "" {
 		sq = sq.Where("actor_id = ?", q.ActorID)
 	}
@@ -77,13 +77,13 @@ type AuditActor struct {
 // log, for the filter menus.
 func (s *Store) AuditFilters(ctx context.Context, wsID string) ([]AuditActor, []string, error) {
 	var actors []AuditActor
-	if err := s.db.NewSelect().Model((*AuditEvent)(nil)).ColumnExpr("actor_id, max(actor_kind) AS actor_kind, max(actor_name) AS actor_name").
+	if err := s.rdb.NewSelect().Model((*AuditEvent)(nil)).ColumnExpr("actor_id, max(actor_kind) AS actor_kind, max(actor_name) AS actor_name").
 		Where("workspace_id = ? AND actor_id IS NOT NULL", wsID).GroupExpr("actor_id").OrderExpr("actor_name").
 		Limit(500).Scan(ctx, &actors); err != nil {
 		return nil, nil, err
 	}
 	var actions []string
-	err := s.db.NewSelect().Model((*AuditEvent)(nil)).ColumnExpr("DISTINCT action").Where("workspace_id = ?", wsID).
+	err := s.rdb.NewSelect().Model((*AuditEvent)(nil)).ColumnExpr("DISTINCT action").Where("workspace_id = ?", wsID).
 		OrderExpr("action").Scan(ctx, &actions)
 	return actors, actions, err
 }

@@ -125,7 +125,7 @@ func (s *Store) checkBulk(ctx context.Context, ws *Workspace, req *BulkRequest) 
 	if req.RoleID == "" {
 		return nil, &ValidationError{Fields: map[string]string{"role": "Choose a role."}}
 	}
-	return roleInWorkspace(ctx, s.db, ws.ID, req.RoleID)
+	return roleInWorkspace(ctx, s.rdb, ws.ID, req.RoleID)
 }
 
 // walkSelection calls fn with the selected members, with their roles, a
@@ -137,7 +137,7 @@ func (s *Store) walkSelection(ctx context.Context, ws *Workspace, sel BulkSelect
 	var all []*Member
 	for start := 0; start < len(sel.IDs); start += 500 {
 		var ms []*Member
-		if err := s.db.NewSelect().Model(&ms).Where("workspace_id = ? AND id IN (?)", ws.ID, bun.In(sel.IDs[start:min(start+500, len(sel.IDs))])).Scan(ctx); err != nil {
+		if err := s.rdb.NewSelect().Model(&ms).Where("workspace_id = ? AND id IN (?)", ws.ID, bun.In(sel.IDs[start:min(start+500, len(sel.IDs))])).Scan(ctx); err != nil {
 			return err
 		}
 		all = append(all, ms...)
@@ -150,7 +150,7 @@ func (s *Store) walkSelection(ctx context.Context, ws *Workspace, sel BulkSelect
 	})
 	for start := 0; start < len(all); start += walkPage {
 		page := all[start:min(start+walkPage, len(all))]
-		if err := s.loadRoles(ctx, s.db, page); err != nil {
+		if err := s.loadRoles(ctx, s.rdb, page); err != nil {
 			return err
 		}
 		if err := fn(page); err != nil {
@@ -222,7 +222,7 @@ func (s *Store) PlanBulk(ctx context.Context, actor Actor, ws *Workspace, req Bu
 	if err != nil {
 		return nil, err
 	}
-	admins, err := activeAdmins(s.db, ws.ID).Count(ctx)
+	admins, err := activeAdmins(s.rdb, ws.ID).Count(ctx)
 	if err != nil {
 		return nil, err
 	}

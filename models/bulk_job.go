@@ -64,7 +64,7 @@ func (s *Store) startBulkJob(ctx context.Context, actor Actor, ws *Workspace, re
 // bulk action (import.Action set).
 func (s *Store) runJobBatch(ctx context.Context, id string, batch int) error {
 	var action string
-	if err := s.db.NewSelect().Model((*Import)(nil)).Column("action").Where("id = ?", id).Scan(ctx, &action); err != nil {
+	if err := s.rdb.NewSelect().Model((*Import)(nil)).Column("action").Where("id = ?", id).Scan(ctx, &action); err != nil {
 		return err
 	}
 	if action == "" {
@@ -88,15 +88,15 @@ func (s *Store) runJobBatch(ctx context.Context, id string, batch int) error {
 // the permission, or left, ends the job, and so does a deleted role.
 func (s *Store) bulkBatch(ctx context.Context, id string, batch int) error {
 	var im Import
-	if err := s.db.NewSelect().Model(&im).Where("id = ?", id).Scan(ctx); err != nil {
+	if err := s.rdb.NewSelect().Model(&im).Where("id = ?", id).Scan(ctx); err != nil {
 		return err
 	}
 	var ws Workspace
-	if err := s.db.NewSelect().Model(&ws).Where("id = ?", im.WorkspaceID).Scan(ctx); err != nil {
+	if err := s.rdb.NewSelect().Model(&ws).Where("id = ?", im.WorkspaceID).Scan(ctx); err != nil {
 		return err
 	}
 	var rows []*ImportRow
-	if err := s.db.NewSelect().Model(&rows).Where("import_id = ? AND result = ''", im.ID).OrderExpr("line").Limit(int64(batch)).Scan(ctx); err != nil {
+	if err := s.rdb.NewSelect().Model(&rows).Where("import_id = ? AND result = ''", im.ID).OrderExpr("line").Limit(int64(batch)).Scan(ctx); err != nil {
 		return err
 	}
 	if len(rows) == 0 {
@@ -127,7 +127,7 @@ func (s *Store) bulkBatch(ctx context.Context, id string, batch int) error {
 		var err error
 		if rows[0].RoleID == nil {
 			stop = "No role to give."
-		} else if role, err = roleByIDTx(ctx, s.db, ws.ID, *rows[0].RoleID); err != nil {
+		} else if role, err = roleByIDTx(ctx, s.rdb, ws.ID, *rows[0].RoleID); err != nil {
 			if !errors.Is(err, ErrNotFound) {
 				return err
 			}
@@ -191,7 +191,7 @@ func (s *Store) BulkJobSkips(ctx context.Context, id string) ([]SkipGroup, error
 		Message string `bun:"result_message"`
 		N       int    `bun:"n"`
 	}
-	err := s.db.NewSelect().Model((*ImportRow)(nil)).ColumnExpr("result_message, count(*) AS n").
+	err := s.rdb.NewSelect().Model((*ImportRow)(nil)).ColumnExpr("result_message, count(*) AS n").
 		Where("import_id = ? AND result IN (?, ?)", id, ResultSkipped, ResultFailed).
 		GroupExpr("result_message").OrderExpr("n DESC").Limit(10).Scan(ctx, &rows)
 	out := make([]SkipGroup, len(rows))

@@ -67,6 +67,37 @@ func Open(dbURL string) (*bun.DB, error) {
 	return db, nil
 }
 
+// OpenReader opens a read-only pool on the SQLite database dbURL names,
+// for Store.UseReader: reads then never queue for a connection behind the
+// writer (see UseReader). It returns nil for PostgreSQL, whose one pool
+// serves reads and writes alike, and for an in-memory database, which a
+// second pool would not share. Open the writer (and migrate) first: the
+// reader neither creates the file nor sets WAL mode.
+func OpenReader(dbURL string) (*bun.DB, error) {
+	if IsPostgres(dbURL) {
+		return nil, nil
+	}
+	if p := sqlitePath(dbURL); p == "" || strings.HasPrefix(p, ":memory:") || strings.Contains(dbURL, "mode=memory") {
+		return nil, nil
+	}
+	sqldb, err := sql.Open("sqlite", sqliteReaderDSN(dbURL))
+	if err != nil {
+		return nil, err
+	}
+	// Readers run on every core at once; two more than cores lets a
+	// request that waits (on the network, on its deadline) hold one.
+	n := runtime.GOMAXPROCS(0) + 2
+	sqldb.SetMaxOpenConns(n)
+	sqldb.SetMaxIdleConns(n)
+	sqldb.SetConnMaxLifetime(0)
+	db := bun.NewDB(sqldb, sqlitedialect.New())
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open SQLite %q for reading: %w", dbURL, err)
+	}
+	return db, nil
+}
+
 // sqlitePath is the file a SQLite database URL names.
 func sqlitePath(dbURL string) string {
 	path, _, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(dbURL, "sqlite://"), "file:"), "?")
@@ -127,17 +158,34 @@ func redactURL(s string) string {
 }
 
 func sqliteDSN(dbURL string) string {
+	path, v := splitSQLiteURL(dbURL)
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "cache_size(-16000)", "mmap_size(268435456)", "temp_store(MEMORY)"} {
+		v.Add("_pragma", p)
+	}
+	v.Set("_txlock", "immediate")
+	return "file:" + path + "?" + v.Encode()
+}
+
+// sqliteReaderDSN is the reader pool's: query_only, so a write sent there
+// by mistake fails instead of taking the lock; deferred transactions, so a
+// read transaction takes no write lock; WAL is already set in the file.
+func sqliteReaderDSN(dbURL string) string {
+	path, v := splitSQLiteURL(dbURL)
+	for _, p := range []string{"busy_timeout(10000)", "query_only(1)", "cache_size(-16000)", "mmap_size(268435456)", "temp_store(MEMORY)"} {
+		v.Add("_pragma", p)
+	}
+	v.Del("_txlock")
+	return "file:" + path + "?" + v.Encode()
+}
+
+func splitSQLiteURL(dbURL string) (string, url.Values) {
 	path := strings.TrimPrefix(strings.TrimPrefix(dbURL, "sqlite://"), "file:")
 	query := ""
 	if i := strings.IndexByte(path, '?'); i >= 0 {
 		path, query = path[:i], path[i+1:]
 	}
 	v, _ := url.ParseQuery(query)
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "cache_size(-16000)", "mmap_size(268435456)", "temp_store(MEMORY)"} {
-		v.Add("_pragma", p)
-	}
-	v.Set("_txlock", "immediate")
-	return "file:" + path + "?" + v.Encode()
+	return path, v
 }
 
 // Migrate brings the schema up to date. The migrations are embedded, so the

@@ -69,7 +69,7 @@ func (s *Store) PreviewImport(ctx context.Context, actor Actor, ws *Workspace, s
 	for i, in := range inputs {
 		emails[i] = NormalizeEmail(in.Email)
 	}
-	existing, err := membersByEmail(ctx, s.db, ws.ID, emails)
+	existing, err := membersByEmail(ctx, s.rdb, ws.ID, emails)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +190,7 @@ func insertImport(ctx context.Context, tx bun.Tx, im *Import, rows []ImportRow) 
 
 func (s *Store) ImportByID(ctx context.Context, wsID, id string) (*Import, error) {
 	var im Import
-	if err := s.db.NewSelect().Model(&im).Where("id = ? AND workspace_id = ?", id, wsID).Scan(ctx); err != nil {
+	if err := s.rdb.NewSelect().Model(&im).Where("id = ? AND workspace_id = ?", id, wsID).Scan(ctx); err != nil {
 		return nil, notFound(err)
 	}
 	return &im, nil
@@ -201,7 +201,7 @@ func (s *Store) ImportByID(ctx context.Context, wsID, id string) (*Import, error
 // problemsFirst; at most limit.
 func (s *Store) ImportRows(ctx context.Context, importID string, problemsFirst bool, limit int) ([]ImportRow, error) {
 	var rows []ImportRow
-	q := s.db.NewSelect().Model(&rows).Where("import_id = ?", importID)
+	q := s.rdb.NewSelect().Model(&rows).Where("import_id = ?", importID)
 	if problemsFirst {
 		q = q.OrderExpr("CASE WHEN outcome = 'invite' THEN 1 ELSE 0 END")
 	}
@@ -213,7 +213,7 @@ func (s *Store) ImportRows(ctx context.Context, importID string, problemsFirst b
 // a reason the admin can fix (bad email, unknown role, or an error).
 func (s *Store) FailedImportRows(ctx context.Context, importID string) ([]ImportRow, error) {
 	var rows []ImportRow
-	err := s.db.NewSelect().Model(&rows).Where("import_id = ? AND result = ?", importID, ResultFailed).OrderExpr("line").Scan(ctx)
+	err := s.rdb.NewSelect().Model(&rows).Where("import_id = ? AND result = ?", importID, ResultFailed).OrderExpr("line").Scan(ctx)
 	return rows, err
 }
 
@@ -288,7 +288,7 @@ const importLease = 2 * time.Minute
 func (s *Store) ProcessImports(ctx context.Context, batch int) (bool, error) {
 	now := s.now()
 	var ids []string
-	if err := s.db.NewSelect().Model((*Import)(nil)).Column("id").
+	if err := s.rdb.NewSelect().Model((*Import)(nil)).Column("id").
 		Where("status = ? AND (claimed_until IS NULL OR claimed_until < ?)", ImportRunning, now).
 		OrderExpr("created_at").Limit(1).Scan(ctx, &ids); err != nil || len(ids) == 0 {
 		return false, err

@@ -68,7 +68,7 @@ func (s *Store) InviteMany(ctx context.Context, actor Actor, ws *Workspace, in I
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	role, err := roleInWorkspace(ctx, s.db, ws.ID, in.RoleID)
+	role, err := roleInWorkspace(ctx, s.rdb, ws.ID, in.RoleID)
 	if err != nil {
 		return nil, err
 	}

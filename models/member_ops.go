@@ -118,7 +118,7 @@ func (s *Store) UpdateMember(ctx context.Context, actor Actor, ws *Workspace, me
 	if err != nil {
 		return nil, err
 	}
-	return m, s.loadRoles(ctx, s.db, []*Member{m})
+	return m, s.loadRoles(ctx, s.rdb, []*Member{m})
 }
 
 // saveMember writes the given columns of m with its derived columns, a new
@@ -157,7 +157,7 @@ func activeAdmins(db bun.IDB, workspaceID string) *bun.SelectQuery {
 // when it has several: the one whom guardLastAdmin protects.
 func (s *Store) SoleActiveAdmin(ctx context.Context, workspaceID string) (string, error) {
 	var ids []string
-	if err := activeAdmins(s.db, workspaceID).Column("m.id").Limit(2).Scan(ctx, &ids); err != nil {
+	if err := activeAdmins(s.rdb, workspaceID).Column("m.id").Limit(2).Scan(ctx, &ids); err != nil {
 		return "", err
 	}
 	if len(ids) != 1 {
@@ -374,11 +374,11 @@ func (s *Store) removeTx(ctx context.Context, tx bun.Tx, actor Actor, ws *Worksp
 
 // MemberByID loads one member of a workspace with roles and invitation state.
 func (s *Store) MemberByID(ctx context.Context, wsID, memberID string) (*Member, error) {
-	m, err := memberInWorkspace(ctx, s.db, wsID, memberID)
+	m, err := memberInWorkspace(ctx, s.rdb, wsID, memberID)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.loadRoles(ctx, s.db, []*Member{m}); err != nil {
+	if err := s.loadRoles(ctx, s.rdb, []*Member{m}); err != nil {
 		return nil, err
 	}
 	return m, s.loadInvites(ctx, []*Member{m})

@@ -81,7 +81,7 @@ func (s *Store) MemberDetails(ctx context.Context, m *Member, limit int) (*Membe
 	}
 	events := func(actions []string, asc bool, n int) ([]AuditEvent, error) {
 		var evs []AuditEvent
-		q := s.db.NewSelect().Model(&evs).Where("workspace_id = ? AND target_id = ? AND target_kind = 'member'", m.WorkspaceID, m.ID)
+		q := s.rdb.NewSelect().Model(&evs).Where("workspace_id = ? AND target_id = ? AND target_kind = 'member'", m.WorkspaceID, m.ID)
 		if actions != nil {
 			q = q.Where("action IN (?)", bun.In(actions))
 		}
@@ -131,7 +131,7 @@ func (s *Store) sourceOf(ctx context.Context, m *Member, ev *AuditEvent) (Member
 	default:
 		src.Kind = SourceInvited
 		var im Import
-		err := s.db.NewSelect().Model(&im).Column("im.source", "im.created_by_name").
+		err := s.rdb.NewSelect().Model(&im).Column("im.source", "im.created_by_name").
 			Join("JOIN import_rows AS ir ON ir.import_id = im.id").
 			Where("ir.member_id = ? AND ir.result = ? AND im.workspace_id = ?", m.ID, ResultInvited, m.WorkspaceID).
 			Limit(1).Scan(ctx)
@@ -211,7 +211,7 @@ func (s *Store) findManager(ctx context.Context, wsID string, d *Directory) erro
 	}
 	for _, col := range []string{"id", "external_id"} {
 		var m Member
-		err := s.db.NewSelect().Model(&m).Column("id", "display_name", "status").
+		err := s.rdb.NewSelect().Model(&m).Column("id", "display_name", "status").
 			Where("workspace_id = ? AND "+col+" = ?", wsID, d.ManagerValue).Limit(1).Scan(ctx)
 		if err == nil {
 			d.Manager = &m

@@ -12,10 +12,10 @@ import (
 // change takes effect on the member's next request.
 func (s *Store) Membership(ctx context.Context, wsID, accountID string) (*Member, PermissionSet, error) {
 	var m Member
-	if err := s.db.NewSelect().Model(&m).Where("workspace_id = ? AND account_id = ?", wsID, accountID).Scan(ctx); err != nil {
+	if err := s.rdb.NewSelect().Model(&m).Where("workspace_id = ? AND account_id = ?", wsID, accountID).Scan(ctx); err != nil {
 		return nil, nil, notFound(err)
 	}
-	if err := s.loadRoles(ctx, s.db, []*Member{&m}); err != nil {
+	if err := s.loadRoles(ctx, s.rdb, []*Member{&m}); err != nil {
 		return nil, nil, err
 	}
 	perms := PermissionSet{}
@@ -51,7 +51,7 @@ func (s *Store) loadRoles(ctx context.Context, db bun.IDB, members []*Member) (e
 		MemberID string `bun:"member_id"`
 		Role
 	}
-	if len(ids) == 1 && db == bun.IDB(s.db) { // one member: the common case, prepared
+	if len(ids) == 1 && db == bun.IDB(s.rdb) { // one member: the common case, prepared
 		if err := s.queryPrepared(ctx, &rows, `SELECT mr.member_id, r.* FROM member_roles AS mr JOIN roles AS r ON r.id = mr.role_id
 			WHERE mr.member_id = ? ORDER BY `+roleOrder, ids[0]); err != nil {
 			return err
@@ -93,7 +93,7 @@ func (s *Store) loadInvites(ctx context.Context, members []*Member) error {
 		return nil
 	}
 	var invites []Invite
-	if err := s.db.NewSelect().Model(&invites).Where("member_id IN (?) AND state = ?", bun.In(ids), InvitePending).Scan(ctx); err != nil {
+	if err := s.rdb.NewSelect().Model(&invites).Where("member_id IN (?) AND state = ?", bun.In(ids), InvitePending).Scan(ctx); err != nil {
 		return err
 	}
 	now := s.now()

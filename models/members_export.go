@@ -108,16 +108,16 @@ func (s *Store) exportRows(ctx context.Context, ms []*Member) ([]ExportRow, erro
 		ids[i] = m.ID
 	}
 	var imported, joinedSSO []string
-	if err := s.db.NewSelect().Model((*ImportRow)(nil)).Column("member_id").
+	if err := s.rdb.NewSelect().Model((*ImportRow)(nil)).Column("member_id").
 		Where("member_id IN (?) AND result = 'invited'", bun.In(ids)).Scan(ctx, &imported); err != nil {
 		return nil, err
 	}
-	if err := s.db.NewSelect().Model((*AuditEvent)(nil)).Column("target_id").
+	if err := s.rdb.NewSelect().Model((*AuditEvent)(nil)).Column("target_id").
 		Where("target_id IN (?) AND action = 'sso.jit_joined'", bun.In(ids)).Scan(ctx, &joinedSSO); err != nil {
 		return nil, err
 	}
 	var invites []Invite
-	if err := s.db.NewSelect().Model(&invites).Column("member_id", "state", "created_at", "ended_at").
+	if err := s.rdb.NewSelect().Model(&invites).Column("member_id", "state", "created_at", "ended_at").
 		Where("member_id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
 		return nil, err
 	}

@@ -45,7 +45,7 @@ func (s *Store) cursorBefore(ctx context.Context, filter func(*bun.SelectQuery) 
 		dir = " DESC"
 	}
 	m := new(Member)
-	sq := filter(s.db.NewSelect().Model(m).ColumnExpr(strings.Join(cols, ", ")))
+	sq := filter(s.rdb.NewSelect().Model(m).ColumnExpr(strings.Join(cols, ", ")))
 	for _, col := range cols {
 		sq = sq.OrderExpr(col + dir)
 	}

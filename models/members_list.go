@@ -143,7 +143,7 @@ func (s *Store) StatusCounts(ctx context.Context, wsID string) (map[string]int, 
 		Status string `bun:"status"`
 		N      int    `bun:"n"`
 	}
-	if err := s.db.NewSelect().Table("member_counts").Column("status", "n").Where("workspace_id = ?", wsID).Scan(ctx, &rows); err != nil {
+	if err := s.rdb.NewSelect().Table("member_counts").Column("status", "n").Where("workspace_id = ?", wsID).Scan(ctx, &rows); err != nil {
 		return nil, err
 	}
 	counts := map[string]int{}
@@ -202,6 +202,7 @@ func (s *Store) listMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 	}
 
 	page := &MemberPage{}
+	countKey := "" // a search's count not in the cache: kept under this key
 	// A walk that needs no total (the export, a bulk action) reads no
 	// counts either: it calls this once a page.
 	var counts map[string]int
@@ -216,11 +217,12 @@ func (s *Store) listMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 		page.Total = -1 // unknown; and -1 walks the sort index below
 	case term == "" && q.RoleID == "" && q.Status != FilterExpired:
 		page.Total = counts[q.Status]
+	case term != "" && s.cachedSearchCount(ctx, wsID, term, q, page, &countKey):
 	case trigram:
 		// The index's matches drive the count, which stops at the cap
 		// (members is joined only for a status or role filter, or to leave
 		// out revoked invitations when the workspace has any).
-		sq := s.db.NewSelect().TableExpr("member_search AS f").ColumnExpr("1").
+		sq := s.rdb.NewSelect().TableExpr("member_search AS f").ColumnExpr("1").
 			Join("JOIN member_search_rows AS r ON r.id = f.rowid").
 			Where("f.member_search MATCH ?", ftsPhrase(term)).Where("r.workspace_id = ?", wsID)
 		if q.Status != "" || q.RoleID != "" || counts[StatusRevoked] > 0 {
@@ -231,12 +233,14 @@ func (s *Store) listMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 		if err != nil {
 			return nil, err
 		}
+		s.keepSearchCount(countKey, page)
 	default:
 		var err error
-		page.Total, page.TotalCapped, err = s.countCapped(ctx, filter(s.db.NewSelect().TableExpr("members AS m").ColumnExpr("1")), memberCountCap)
+		page.Total, page.TotalCapped, err = s.countCapped(ctx, filter(s.rdb.NewSelect().TableExpr("members AS m").ColumnExpr("1")), memberCountCap)
 		if err != nil {
 			return nil, err
 		}
+		s.keepSearchCount(countKey, page)
 	}
 	// Few matches: look them up and sort them. Many: walking the sort index
 	// meets a page's worth of them soon.
@@ -263,7 +267,7 @@ func (s *Store) listMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 		bound = c
 	}
 	desc := q.Desc != backwards
-	sq := filter(s.db.NewSelect().Model(&page.Members))
+	sq := filter(s.rdb.NewSelect().Model(&page.Members))
 	if bound != nil {
 		args, ok := cursorArgs(bound, cols)
 		if ok {
@@ -311,7 +315,7 @@ func (s *Store) listMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 			}
 		}
 	}
-	if err := s.loadRoles(ctx, s.db, page.Members); err != nil {
+	if err := s.loadRoles(ctx, s.rdb, page.Members); err != nil {
 		return nil, err
 	}
 	return page, s.loadInvites(ctx, page.Members)
@@ -321,7 +325,7 @@ func (s *Store) listMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 // limit: (limit, true) when there are more. It reads limit+1 rows at most.
 func (s *Store) countCapped(ctx context.Context, sel *bun.SelectQuery, limit int) (int, bool, error) {
 	var n int
-	err := s.db.NewSelect().TableExpr("(?) AS capped", sel.Limit(int64(limit+1))).ColumnExpr("count(*)").Scan(ctx, &n)
+	err := s.rdb.NewSelect().TableExpr("(?) AS capped", sel.Limit(int64(limit+1))).ColumnExpr("count(*)").Scan(ctx, &n)
 	if n > limit {
 		return limit, true, err
 	}

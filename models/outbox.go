@@ -42,7 +42,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, n int, lease time.Duration) ([]
 	now := s.now()
 	// Most polls find nothing: look first with a read, so an idle worker
 	// never takes SQLite's write lock (nor writes anything on PostgreSQL).
-	due, err := s.db.NewSelect().Model((*OutboxMessage)(nil)).Where(outboxDue, now, now).Limit(1).Exists(ctx)
+	due, err := s.rdb.NewSelect().Model((*OutboxMessage)(nil)).Where(outboxDue, now, now).Limit(1).Exists(ctx)
 	if err != nil || !due {
 		return nil, err
 	}
@@ -138,7 +138,7 @@ func (s *Store) OutboxObsolete(ctx context.Context, m *OutboxMessage) (string, e
 		ExpiresAt    time.Time `bun:"expires_at"`
 		MemberStatus string    `bun:"member_status"`
 	}
-	err := s.db.NewSelect().TableExpr("invites AS i").
+	err := s.rdb.NewSelect().TableExpr("invites AS i").
 		ColumnExpr("i.state, i.expires_at, m.status AS member_status").
 		Join("JOIN members AS m ON m.id = i.member_id").
 		Where("i.id = ?", *m.InviteID).Scan(ctx, &row)
@@ -177,7 +177,7 @@ func (s *Store) OutboxStatus(ctx context.Context, inviteIDs []string) (map[strin
 		return out, nil
 	}
 	var rows []OutboxMessage
-	err := s.db.NewSelect().Model(&rows).
+	err := s.rdb.NewSelect().Model(&rows).
 		Column("id", "invite_id", "attempts", "last_error", "next_attempt_at", "sent_at", "failed_at", "created_at").
 		Where("invite_id IN (?)", bun.In(inviteIDs)).
 		Order("created_at", "id").

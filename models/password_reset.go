@@ -197,7 +197,7 @@ func (s *Store) PasswordResetAccount(ctx context.Context, token string) (*Accoun
 		return nil, ErrNotFound
 	}
 	var pr passwordReset
-	err := s.db.NewSelect().Model(&pr).Where("token_hash = ? AND used_at IS NULL AND expires_at > ?", HashToken(token), s.now()).Scan(ctx)
+	err := s.rdb.NewSelect().Model(&pr).Where("token_hash = ? AND used_at IS NULL AND expires_at > ?", HashToken(token), s.now()).Scan(ctx)
 	if err != nil {
 		return nil, notFound(err)
 	}

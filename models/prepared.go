@@ -29,18 +29,21 @@ type stmtCache struct {
 // a pointer to a slice: unlike Bun's Scan, an empty result is no error.
 // On PostgreSQL, or inside a batch's transaction, it goes through Bun.
 func (s *Store) queryPrepared(ctx context.Context, dest any, query string, args ...any) error {
-	if s.IsPostgres() || s.conn(ctx) != bun.IDB(s.db) {
+	if s.IsPostgres() || inBatch(ctx) {
 		return s.conn(ctx).NewRaw(query, args...).Scan(ctx, dest)
 	}
 	stmt, err := s.prepared(ctx, query)
 	if err != nil {
 		return err
 	}
+	if s.PreparedHook != nil {
+		s.PreparedHook(query)
+	}
 	rows, err := stmt.QueryContext(ctx, args...)
 	if err != nil {
 		return err
 	}
-	return s.db.ScanRows(ctx, rows, dest)
+	return s.rdb.ScanRows(ctx, rows, dest)
 }
 
 func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
@@ -49,7 +52,7 @@ func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st, ok := s.stmts.stmts[query]; ok {
 		return st, nil
 	}
-	st, err := s.db.DB.PrepareContext(ctx, query)
+	st, err := s.rdb.DB.PrepareContext(ctx, query) // reads: on the reader
 	if err != nil {
 		return nil, err
 	}

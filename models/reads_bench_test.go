@@ -63,6 +63,11 @@ func seededStore(b *testing.B, dialect string) *readBench {
 			b.Fatal(err)
 		}
 		s := models.NewStore(db)
+		r, err := models.OpenReader(path) // as the server reads
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.UseReader(r)
 		ws, err := s.WorkspaceBySlug(context.Background(), "acme")
 		if err != nil {
 			b.Fatal(err)

@@ -39,7 +39,7 @@ func (s *Store) RoleSummaries(ctx context.Context, wsID string) ([]RoleSummary, 
 		RoleID string `bun:"role_id"`
 		N      int    `bun:"n"`
 	}
-	if err := s.db.NewSelect().TableExpr("member_roles AS mr").ColumnExpr("mr.role_id, count(*) AS n").
+	if err := s.rdb.NewSelect().TableExpr("member_roles AS mr").ColumnExpr("mr.role_id, count(*) AS n").
 		Join("JOIN roles AS r ON r.id = mr.role_id").Where("r.workspace_id = ?", wsID).
 		GroupExpr("mr.role_id").Scan(ctx, &counts); err != nil {
 		return nil, err
@@ -58,7 +58,7 @@ func (s *Store) RoleSummaries(ctx context.Context, wsID string) ([]RoleSummary, 
 // RoleByID loads one role of a workspace.
 func (s *Store) RoleByID(ctx context.Context, wsID, roleID string) (*Role, error) {
 	var r Role
-	if err := s.db.NewSelect().Model(&r).Where("id = ? AND workspace_id = ?", roleID, wsID).Scan(ctx); err != nil {
+	if err := s.rdb.NewSelect().Model(&r).Where("id = ? AND workspace_id = ?", roleID, wsID).Scan(ctx); err != nil {
 		return nil, notFound(err)
 	}
 	return &r, nil

@@ -323,13 +323,13 @@ func (s *Store) PruneSCIMLog(ctx context.Context, maxAge time.Duration, maxRows 
 		return err
 	}
 	var wsIDs []string
-	if err := s.db.NewSelect().Model((*Workspace)(nil)).Column("id").Scan(ctx, &wsIDs); err != nil {
+	if err := s.rdb.NewSelect().Model((*Workspace)(nil)).Column("id").Scan(ctx, &wsIDs); err != nil {
 		return err
 	}
 	for _, ws := range wsIDs {
 		// The newest row past the limit, found through the time index.
 		var edge []SCIMLogEntry
-		if err := s.db.NewSelect().Model(&edge).Column("at", "id").Where("workspace_id = ?", ws).
+		if err := s.rdb.NewSelect().Model(&edge).Column("at", "id").Where("workspace_id = ?", ws).
 			OrderExpr("at DESC, id DESC").Offset(int64(maxRows)).Limit(1).Scan(ctx); err != nil {
 			return err
 		}

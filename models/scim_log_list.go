@@ -46,7 +46,7 @@ func (s *Store) ListSCIMLog(ctx context.Context, wsID string, q SCIMLogQuery) (*
 		q.Limit = 50
 	}
 	var entries []SCIMLogEntry
-	sel := s.db.NewSelect().Model(&entries).
+	sel := s.rdb.NewSelect().Model(&entries).
 		// Bodies stay out of lists; an entry's page reads them.
 		ExcludeColumn("request", "response").
 		Where("workspace_id = ?", wsID)
@@ -121,7 +121,7 @@ func likeEscape(s string) string {
 // SCIMLogEntryByID reads one entry of a workspace's log, bodies included.
 func (s *Store) SCIMLogEntryByID(ctx context.Context, wsID, id string) (*SCIMLogEntry, error) {
 	var e SCIMLogEntry
-	if err := s.db.NewSelect().Model(&e).Where("workspace_id = ? AND id = ?", wsID, id).Scan(ctx); err != nil {
+	if err := s.rdb.NewSelect().Model(&e).Where("workspace_id = ? AND id = ?", wsID, id).Scan(ctx); err != nil {
 		return nil, notFound(err)
 	}
 	return &e, nil
@@ -133,7 +133,7 @@ func (s *Store) SCIMLogOperations(ctx context.Context, wsID, parentID string) (t
 		Total  int `bun:"total"`
 		Failed int `bun:"failed"`
 	}
-	err = s.db.NewSelect().Model((*SCIMLogEntry)(nil)).
+	err = s.rdb.NewSelect().Model((*SCIMLogEntry)(nil)).
 		ColumnExpr("count(*) AS total, coalesce(sum(CASE WHEN status >= 400 THEN 1 ELSE 0 END), 0) AS failed").
 		Where("workspace_id = ? AND parent_id = ?", wsID, parentID).Scan(ctx, &row)
 	return row.Total, row.Failed, err

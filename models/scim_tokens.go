@@ -96,7 +96,8 @@ func (e *TokenRefusedError) Unwrap() error { return ErrNotFound }
 const scimTokenPrefix = "muster_scim_"
 
 // lastUsedPrecision bounds how often a token's "last used" time is written:
-// at most once a minute, so reads never queue behind the single writer.
+// at most once a minute per token and replica, so reads never queue behind
+// the single writer.
 const lastUsedPrecision = time.Minute
 
 // Actor is who the audit log names for what the token does. A token acts
@@ -155,7 +156,7 @@ func (s *Store) CreateSCIMToken(ctx context.Context, actor Actor, ws *Workspace,
 // included, each with its owner as they are now.
 func (s *Store) SCIMTokens(ctx context.Context, wsID string) ([]SCIMToken, error) {
 	var ts []SCIMToken
-	if err := s.db.NewSelect().Model(&ts).Where("workspace_id = ?", wsID).Order("created_at DESC", "id DESC").Scan(ctx); err != nil {
+	if err := s.rdb.NewSelect().Model(&ts).Where("workspace_id = ?", wsID).Order("created_at DESC", "id DESC").Scan(ctx); err != nil {
 		return nil, err
 	}
 	for i := range ts {
@@ -191,16 +192,14 @@ func (s *Store) RevokeSCIMToken(ctx context.Context, actor Actor, ws *Workspace,
 	return &t, nil
 }
 
-// AuthenticateSCIM finds the workspace a bearer token reaches, and the
-// token's owner's current permissions. Unknown tokens are ErrNotFound; a
-// revoked token, or one whose owner is no longer an active member, is a
-// *TokenRefusedError.
-func (s *Store) AuthenticateSCIM(ctx context.Context, token string) (*SCIMToken, *Workspace, error) {
+// lookupSCIMToken reads what a bearer token reaches from the database
+// (AuthenticateSCIM's cache misses). hash is HashToken(token).
+func (s *Store) lookupSCIMToken(ctx context.Context, token, hash string) (*SCIMToken, *Workspace, error) {
 	if !strings.HasPrefix(token, scimTokenPrefix) {
 		return nil, nil, ErrNotFound
 	}
 	var tokens []SCIMToken
-	if err := s.queryPrepared(ctx, &tokens, "SELECT * FROM scim_tokens WHERE token_hash = ?", HashToken(token)); err != nil || len(tokens) == 0 {
+	if err := s.queryPrepared(ctx, &tokens, "SELECT * FROM scim_tokens WHERE token_hash = ?", hash); err != nil || len(tokens) == 0 {
 		return nil, nil, notFound(cmp.Or(err, sql.ErrNoRows))
 	}
 	t := tokens[0]
@@ -221,16 +220,6 @@ func (s *Store) AuthenticateSCIM(ctx context.Context, token string) (*SCIMToken,
 			return nil, nil, &TokenRefusedError{Token: &t, Workspace: &ws, Reason: "This SCIM token no longer works: " + why +
 				" A token works only while the member who made it is active. Create a new token as an active admin."}
 		}
-	}
-	now := s.now()
-	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= lastUsedPrecision {
-		// Best effort: while a large /Bulk holds SQLite's write lock, a
-		// read must not fail only because "last used" could not be noted.
-		// The next request a minute on tries again.
-		wait, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
-		_, _ = s.db.NewUpdate().Model((*SCIMToken)(nil)).Set("last_used_at = ?", now).Where("id = ?", t.ID).Exec(wait)
-		cancel()
-		t.LastUsedAt = &now
 	}
 	return &t, &ws, nil
 }
@@ -253,7 +242,7 @@ func (s *Store) fillOwner(ctx context.Context, t *SCIMToken) error {
 // deactivating or removing them would turn off.
 func (s *Store) ActiveSCIMTokensOwnedBy(ctx context.Context, wsID, memberID string) ([]SCIMToken, error) {
 	var ts []SCIMToken
-	err := s.db.NewSelect().Model(&ts).Where("workspace_id = ? AND created_by_id = ? AND revoked_at IS NULL", wsID, memberID).
+	err := s.rdb.NewSelect().Model(&ts).Where("workspace_id = ? AND created_by_id = ? AND revoked_at IS NULL", wsID, memberID).
 		Order("created_at DESC", "id DESC").Scan(ctx)
 	return ts, err
 }

@@ -65,10 +65,19 @@ func (s *Store) SessionAccount(ctx context.Context, token string) (*Account, err
 	if token == "" || len(token) > 100 {
 		return nil, ErrNotFound
 	}
-	var sess Session
-	if err := s.db.NewSelect().Model(&sess).Where("id = ?", HashToken(token)).Scan(ctx); err != nil {
-		return nil, notFound(err)
+	// The session and its account in one prepared statement: this runs on
+	// every page view.
+	var rows []sessionAccount
+	if err := s.queryPrepared(ctx, &rows, "SELECT s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at, "+
+		"s.expires_at AS s_expires_at, a.id, a.email, a.name, a.password_hash, a.created_at, a.last_login_at "+
+		"FROM sessions AS s JOIN accounts AS a ON a.id = s.account_id WHERE s.id = ?", HashToken(token)); err != nil {
+		return nil, err
 	}
+	if len(rows) == 0 {
+		return nil, ErrNotFound
+	}
+	r := rows[0]
+	sess := Session{ID: HashToken(token), AccountID: r.ID, CreatedAt: r.SCreatedAt, LastSeenAt: r.SLastSeenAt, ExpiresAt: r.SExpiresAt}
 	now := s.now()
 	if !now.Before(sess.ExpiresAt) || !now.Before(sess.CreatedAt.Add(sessionMaxAge)) {
 		_, _ = s.db.NewDelete().Model(&sess).WherePK().Exec(ctx)
@@ -80,7 +89,21 @@ func (s *Store) SessionAccount(ctx context.Context, token string) (*Account, err
 			return nil, err
 		}
 	}
-	return s.AccountByID(ctx, sess.AccountID)
+	acc := Account{ID: r.ID, Email: r.Email, Name: r.Name, PasswordHash: r.PasswordHash, CreatedAt: r.CreatedAt, LastLoginAt: r.LastLoginAt}
+	return &acc, nil
+}
+
+// sessionAccount is a row of SessionAccount's query.
+type sessionAccount struct {
+	SCreatedAt   time.Time  `bun:"s_created_at"`
+	SLastSeenAt  time.Time  `bun:"s_last_seen_at"`
+	SExpiresAt   time.Time  `bun:"s_expires_at"`
+	ID           string     `bun:"id"`
+	Email        string     `bun:"email"`
+	Name         string     `bun:"name"`
+	PasswordHash string     `bun:"password_hash"`
+	CreatedAt    time.Time  `bun:"created_at"`
+	LastLoginAt  *time.Time `bun:"last_login_at"`
 }
 
 // DeleteSession signs one browser out.

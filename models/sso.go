@@ -70,7 +70,7 @@ const SSOTestFreshness = time.Hour
 
 // SSOConfigFor loads a workspace's identity provider, ErrNotFound if none.
 func (s *Store) SSOConfigFor(ctx context.Context, wsID string) (*SSOConfig, error) {
-	return ssoConfigTx(ctx, s.db, wsID)
+	return ssoConfigTx(ctx, s.rdb, wsID)
 }
 
 func ssoConfigTx(ctx context.Context, db bun.IDB, wsID string) (*SSOConfig, error) {
@@ -391,7 +391,7 @@ func (s *Store) SSOWorkspaceForEmail(ctx context.Context, email string) (*Worksp
 		return nil, ErrNotFound
 	}
 	var ws Workspace
-	err := s.db.NewSelect().Model(&ws).Join("JOIN sso_domains AS sd ON sd.workspace_id = w.id").
+	err := s.rdb.NewSelect().Model(&ws).Join("JOIN sso_domains AS sd ON sd.workspace_id = w.id").
 		Where("sd.domain = ?", email[at+1:]).Scan(ctx)
 	if err != nil {
 		return nil, notFound(err)
@@ -402,7 +402,7 @@ func (s *Store) SSOWorkspaceForEmail(ctx context.Context, email string) (*Worksp
 // WorkspaceByID loads one workspace.
 func (s *Store) WorkspaceByID(ctx context.Context, id string) (*Workspace, error) {
 	var ws Workspace
-	if err := s.db.NewSelect().Model(&ws).Where("id = ?", id).Scan(ctx); err != nil {
+	if err := s.rdb.NewSelect().Model(&ws).Where("id = ?", id).Scan(ctx); err != nil {
 		return nil, notFound(err)
 	}
 	return &ws, nil
@@ -421,6 +421,6 @@ func roleGrants(r *Role, p Permission) bool {
 // members who may be named break-glass admins.
 func (s *Store) SSOAdmins(ctx context.Context, wsID string) ([]Member, error) {
 	var ms []Member
-	err := activeAdmins(s.db, wsID).Column("m.*").Where("m.account_id IS NOT NULL").Order("m.sort_name", "m.id").Scan(ctx, &ms)
+	err := activeAdmins(s.rdb, wsID).Column("m.*").Where("m.account_id IS NOT NULL").Order("m.sort_name", "m.id").Scan(ctx, &ms)
 	return ms, err
 }

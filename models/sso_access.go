@@ -59,25 +59,34 @@ type SSOGateResult struct {
 // SSOGate decides whether the session with token may open workspace ws as
 // member m (see the note at the top of this file).
 func (s *Store) SSOGate(ctx context.Context, token string, ws *Workspace, m *Member) (SSOGateResult, error) {
-	var via ssoSession
-	err := s.db.NewSelect().Model(&via).Where("session_id = ?", HashToken(token)).Scan(ctx)
+	// Both questions in one prepared statement (it runs on every page
+	// view): which workspace's provider opened the session, if any, and
+	// whether ws enforces single sign-on for m.
+	var rows []struct {
+		Via      *string `bun:"via"`
+		Enforced bool    `bun:"enforced"`
+	}
+	err := s.queryPrepared(ctx, &rows, "SELECT (SELECT workspace_id FROM sso_sessions WHERE session_id = ?) AS via, "+
+		"EXISTS (SELECT 1 FROM sso_configs AS sc WHERE sc.workspace_id = ? AND sc.enforced "+
+		"AND NOT EXISTS (SELECT 1 FROM sso_break_glass AS sb WHERE sb.workspace_id = sc.workspace_id AND sb.member_id = ?)) AS enforced",
+		HashToken(token), ws.ID, m.ID)
 	switch {
-	case err == nil && via.WorkspaceID == ws.ID:
+	case err != nil:
+		return SSOGateResult{}, err
+	case len(rows) == 0:
+		return SSOGateResult{}, errors.New("sso gate: no row")
+	case rows[0].Via != nil && *rows[0].Via == ws.ID:
 		return SSOGateResult{}, nil
-	case err == nil:
-		other, err := s.WorkspaceByID(ctx, via.WorkspaceID)
+	case rows[0].Via != nil:
+		other, err := s.WorkspaceByID(ctx, *rows[0].Via)
 		if err != nil {
 			return SSOGateResult{}, err
 		}
 		return SSOGateResult{Decision: SSOGateElsewhere, Via: other}, nil
-	case !errors.Is(notFound(err), ErrNotFound):
-		return SSOGateResult{}, err
+	case rows[0].Enforced:
+		return SSOGateResult{Decision: SSOGateRequired}, nil
 	}
-	enforced, err := s.ssoEnforcedFor(ctx, s.db, ws.ID, m.ID)
-	if err != nil || !enforced {
-		return SSOGateResult{}, err
-	}
-	return SSOGateResult{Decision: SSOGateRequired}, nil
+	return SSOGateResult{}, nil
 }
 
 // ssoEnforcedFor: ws requires single sign-on of member m (m is not break-glass).
@@ -94,12 +103,12 @@ func (s *Store) ssoEnforcedFor(ctx context.Context, db bun.IDB, wsID, memberID s
 // does (so a password session could open nothing), else nil.
 func (s *Store) PasswordSignInBlocked(ctx context.Context, accountID string) (*Workspace, error) {
 	var ms []Member
-	if err := s.db.NewSelect().Model(&ms).Where("account_id = ? AND status = ?", accountID, StatusActive).Scan(ctx); err != nil {
+	if err := s.rdb.NewSelect().Model(&ms).Where("account_id = ? AND status = ?", accountID, StatusActive).Scan(ctx); err != nil {
 		return nil, err
 	}
 	var first string
 	for _, m := range ms {
-		enforced, err := s.ssoEnforcedFor(ctx, s.db, m.WorkspaceID, m.ID)
+		enforced, err := s.ssoEnforcedFor(ctx, s.rdb, m.WorkspaceID, m.ID)
 		if err != nil {
 			return nil, err
 		}

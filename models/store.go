@@ -15,6 +15,10 @@ import (
 // Store runs Muster's domain operations against one database.
 type Store struct {
 	db *bun.DB
+	// rdb is where reads outside a transaction go: on SQLite a read-only
+	// pool of its own (UseReader), so a page view or a SCIM GET never waits
+	// for a connection the writer holds; otherwise db itself.
+	rdb *bun.DB
 	// Now is the clock; tests move it to expire sessions and rate limits.
 	Now func() time.Time
 	// InviteExpiry is how long invitation links last in new workspaces,
@@ -32,18 +36,66 @@ type Store struct {
 	// takes at most (group_commit.go); 1 runs them one by one.
 	WriteGroup int
 
+	// PreparedHook, when set, is called with each statement queryPrepared
+	// runs as a prepared statement on SQLite, which Bun's query hooks do
+	// not see: tests count a request's statements with both.
+	PreparedHook func(query string)
+
+	// TokenCacheTTL bounds how long AuthenticateSCIM serves a token from
+	// memory (scim_token_cache.go): 0 is DefaultTokenCacheTTL, negative
+	// turns the cache off.
+	TokenCacheTTL time.Duration
+
 	stmts  stmtCache
 	writes groupQueue
+	tokens tokenCache
+	// searchCounts keeps members searches' counts (members_count_cache.go).
+	searchCounts searchCountCache
 }
 
 // NewStore wraps an open, migrated database.
 func NewStore(db *bun.DB) *Store {
-	return &Store{db: db, Now: time.Now, InviteExpiry: 7 * 24 * time.Hour, InvitesPerHour: 100,
+	return &Store{db: db, rdb: db, Now: time.Now, InviteExpiry: 7 * 24 * time.Hour, InvitesPerHour: 100,
 		WriteGroup: WriteGroupDefault}
 }
 
 // DB exposes the handle for tests and tools that need raw access.
 func (s *Store) DB() *bun.DB { return s.db }
+
+// UseReader sends the store's reads outside transactions to r, a pool
+// OpenReader made on the same SQLite file (nil keeps them on the writer).
+// The writer then keeps a single connection: SQLite takes one writer at a
+// time anyway, so writers wait their turn in Go (the group commit, then
+// each direct write in order) instead of in SQLite's busy handler, and no
+// reader ever waits for the writer's connections. In WAL mode a read
+// transaction started after a COMMIT returned sees it, whatever its
+// connection, so a page read right after a write shows the write.
+func (s *Store) UseReader(r *bun.DB) {
+	if r == nil || s.IsPostgres() {
+		return
+	}
+	s.rdb = r
+	s.db.SetMaxOpenConns(1)
+	s.db.SetMaxIdleConns(1)
+}
+
+// AddQueryHook adds h to the writer and, if it has one, the reader (for
+// tests that count statements).
+func (s *Store) AddQueryHook(h bun.QueryHook) {
+	s.db.AddQueryHook(h)
+	if s.rdb != s.db {
+		s.rdb.AddQueryHook(h)
+	}
+}
+
+// Close closes the store's pools.
+func (s *Store) Close() error {
+	var err error
+	if s.rdb != s.db {
+		err = s.rdb.Close()
+	}
+	return errors.Join(err, s.db.Close())
+}
 
 // IsPostgres tells which dialect the store runs on.
 func (s *Store) IsPostgres() bool { return s.db.Dialect().Name() == dialect.PG }
@@ -65,6 +117,7 @@ func (s *Store) tx(ctx context.Context, fn func(tx bun.Tx) error) error {
 	if batch, ok := ctx.Value(batchKey{}).(bun.Tx); ok {
 		return batch.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(tx) })
 	}
+	defer s.tokens.settle(s.tokens.gen.Load()) // after COMMIT (scim_token_cache.go)
 	s.prepareInserts(ctx)
 	w, _ := ctx.Value(changeWatchKey{}).(*ChangeWatch)
 	if !s.IsPostgres() {
@@ -83,6 +136,7 @@ type batchKey struct{}
 // operations this way: one commit for hundreds of changes, where a commit
 // each would spend most of the time writing the log.
 func (s *Store) InBatch(ctx context.Context, fn func(ctx context.Context) error) error {
+	defer s.tokens.settle(s.tokens.gen.Load()) // after COMMIT (scim_token_cache.go)
 	s.prepareInserts(ctx)
 	if !s.IsPostgres() { // in the write queue, not the busy handler
 		return s.groupTx(ctx, nil, func(tx bun.Tx) error { return fn(context.WithValue(ctx, batchKey{}, tx)) })
@@ -94,12 +148,18 @@ func (s *Store) InBatch(ctx context.Context, fn func(ctx context.Context) error)
 
 // conn is where an operation reads after its transaction: the batch's
 // transaction when there is one (its writes are not committed yet, and on
-// SQLite another connection would wait for it), the database otherwise.
+// SQLite another connection would wait for it), the reader otherwise.
 func (s *Store) conn(ctx context.Context) bun.IDB {
 	if batch, ok := ctx.Value(batchKey{}).(bun.Tx); ok {
 		return batch
 	}
-	return s.db
+	return s.rdb
+}
+
+// inBatch tells whether ctx runs inside InBatch's transaction.
+func inBatch(ctx context.Context) bool {
+	_, ok := ctx.Value(batchKey{}).(bun.Tx)
+	return ok
 }
 
 // Actor is who performs an operation, as the audit log names them.
@@ -156,6 +216,7 @@ func (s *Store) audit(ctx context.Context, tx bun.IDB, wsID string, actor Actor,
 
 // auditEvent builds an audit event for audit, or for a batch insert.
 func (s *Store) auditEvent(wsID string, actor Actor, action, targetKind, targetID, targetName string, changes map[string]Change) (*AuditEvent, error) {
+	s.tokens.authChange(action, changes)
 	body := "{}"
 	if len(changes) > 0 {
 		b, err := json.Marshal(changes)
@@ -180,7 +241,7 @@ func (s *Store) auditEvent(wsID string, actor Actor, action, targetKind, targetI
 // AuditEvents returns a workspace's newest events first (the audit page grows on this).
 func (s *Store) AuditEvents(ctx context.Context, wsID string, limit int) ([]AuditEvent, error) {
 	var evs []AuditEvent
-	err := s.db.NewSelect().Model(&evs).Where("workspace_id = ?", wsID).Order("id DESC").Limit(int64(limit)).Scan(ctx)
+	err := s.rdb.NewSelect().Model(&evs).Where("workspace_id = ?", wsID).Order("id DESC").Limit(int64(limit)).Scan(ctx)
 	return evs, err
 }
 

@@ -85,7 +85,7 @@ type TwoFactor struct {
 // TwoFactorOf tells whether accountID has a second factor.
 func (s *Store) TwoFactorOf(ctx context.Context, accountID string) (TwoFactor, error) {
 	var t accountTOTP
-	err := s.db.NewSelect().Model(&t).Where("account_id = ?", accountID).Scan(ctx)
+	err := s.rdb.NewSelect().Model(&t).Where("account_id = ?", accountID).Scan(ctx)
 	if err = notFound(err); errors.Is(err, ErrNotFound) {
 		return TwoFactor{}, nil
 	} else if err != nil {
@@ -95,7 +95,7 @@ func (s *Store) TwoFactorOf(ctx context.Context, accountID string) (TwoFactor, e
 		secret, err := s.totpSecret(t)
 		return TwoFactor{PendingSecret: secret}, err
 	}
-	n, err := s.db.NewSelect().Model((*recoveryCode)(nil)).Where("account_id = ? AND used_at IS NULL", accountID).Count(ctx)
+	n, err := s.rdb.NewSelect().Model((*recoveryCode)(nil)).Where("account_id = ? AND used_at IS NULL", accountID).Count(ctx)
 	return TwoFactor{Enabled: true, EnabledAt: t.EnabledAt, RecoveryLeft: int(n)}, err
 }
 
@@ -304,7 +304,7 @@ func (s *Store) ResetTwoFactor(ctx context.Context, actor Actor, ws *Workspace, 
 
 // HasTwoFactor tells whether accountID must give a code after its password.
 func (s *Store) HasTwoFactor(ctx context.Context, accountID string) (bool, error) {
-	return s.db.NewSelect().Model((*accountTOTP)(nil)).Where("account_id = ? AND enabled_at IS NOT NULL", accountID).Exists(ctx)
+	return s.rdb.NewSelect().Model((*accountTOTP)(nil)).Where("account_id = ? AND enabled_at IS NOT NULL", accountID).Exists(ctx)
 }
 
 // StartSecondStep follows a right password for an account with a second
@@ -323,7 +323,7 @@ func (s *Store) SecondStepAccount(ctx context.Context, token string) (*Account, 
 		return nil, ErrNotFound
 	}
 	var ch signinChallenge
-	if err := s.db.NewSelect().Model(&ch).Where("id = ? AND expires_at > ? AND attempts < ?", HashToken(token), s.now(), challengeTries).Scan(ctx); err != nil {
+	if err := s.rdb.NewSelect().Model(&ch).Where("id = ? AND expires_at > ? AND attempts < ?", HashToken(token), s.now(), challengeTries).Scan(ctx); err != nil {
 		return nil, notFound(err)
 	}
 	return s.AccountByID(ctx, ch.AccountID)
@@ -424,7 +424,7 @@ func (s *Store) MarkPasswordOnly(ctx context.Context, token string) error {
 // still has no second factor (one enrolled in another browser lets this
 // session through too: it was signed in before).
 func (s *Store) MustEnrol(ctx context.Context, token, wsID string) (bool, error) {
-	return s.db.NewSelect().TableExpr("sessions AS s").Join("JOIN workspaces AS w ON w.id = ?", wsID).
+	return s.rdb.NewSelect().TableExpr("sessions AS s").Join("JOIN workspaces AS w ON w.id = ?", wsID).
 		Where("s.id = ? AND s.password_only AND w.require_2fa", HashToken(token)).
 		Where("NOT EXISTS (SELECT 1 FROM account_totp AS t WHERE t.account_id = s.account_id AND t.enabled_at IS NOT NULL)").
 		Exists(ctx)
@@ -433,7 +433,7 @@ func (s *Store) MustEnrol(ctx context.Context, token, wsID string) (bool, error)
 // RequiresTwoFactor reads a workspace's "require two-factor" setting.
 func (s *Store) RequiresTwoFactor(ctx context.Context, wsID string) (bool, error) {
 	var on bool
-	err := s.db.NewSelect().TableExpr("workspaces").Column("require_2fa").Where("id = ?", wsID).Scan(ctx, &on)
+	err := s.rdb.NewSelect().TableExpr("workspaces").Column("require_2fa").Where("id = ?", wsID).Scan(ctx, &on)
 	return on, notFound(err)
 }
 

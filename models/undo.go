@@ -26,7 +26,7 @@ const ActionDeactivationUndone = "member.deactivation_undone"
 // the member, the newest such event: what the toast's Undo names.
 func (s *Store) DeactivationToUndo(ctx context.Context, actor Actor, wsID, memberID string) (string, error) {
 	var id string
-	err := s.db.NewSelect().Model((*AuditEvent)(nil)).Column("id").
+	err := s.rdb.NewSelect().Model((*AuditEvent)(nil)).Column("id").
 		Where("workspace_id = ? AND target_id = ? AND action = ? AND actor_id = ?", wsID, memberID, "member.deactivated", actor.ID).
 		Order("id DESC").Limit(1).Scan(ctx, &id)
 	return id, notFound(err)

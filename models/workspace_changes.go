@@ -14,7 +14,7 @@ import (
 // when it moved. Triggers keep it (the workspace_changes migration); this
 // is one primary-key read.
 func (s *Store) ChangeToken(ctx context.Context, wsID string) (string, error) {
-	n, _, err := readChanges(ctx, s.db, wsID, false)
+	n, _, err := readChanges(ctx, s.rdb, wsID, false)
 	return strconv.FormatInt(n, 10), err
 }
 
@@ -114,7 +114,7 @@ func (s *Store) watchedTx(ctx context.Context, w *ChangeWatch, fn func(tx bun.Tx
 	// The operation has committed: a failed read only costs the page a
 	// reload, it must not report the operation as failed.
 	var stamp int64
-	if err := s.db.QueryRowContext(ctx, `SELECT n, last_tx FROM workspace_changes WHERE workspace_id = ?`, w.wsID).Scan(&after, &stamp); err != nil {
+	if err := s.rdb.QueryRowContext(ctx, `SELECT n, last_tx FROM workspace_changes WHERE workspace_id = ?`, w.wsID).Scan(&after, &stamp); err != nil {
 		w.broken = true
 		return nil
 	}

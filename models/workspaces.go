@@ -131,7 +131,7 @@ var reservedSlugs = map[string]bool{"new": true, "static": true, "api": true, "s
 // WorkspaceBySlug finds a workspace by its URL part.
 func (s *Store) WorkspaceBySlug(ctx context.Context, slug string) (*Workspace, error) {
 	var ws Workspace
-	if err := s.db.NewSelect().Model(&ws).Where("slug = ?", slug).Scan(ctx); err != nil {
+	if err := s.rdb.NewSelect().Model(&ws).Where("slug = ?", slug).Scan(ctx); err != nil {
 		return nil, notFound(err)
 	}
 	return &ws, nil
@@ -141,7 +141,7 @@ func (s *Store) WorkspaceBySlug(ctx context.Context, slug string) (*Workspace, e
 // by name: the header's switcher.
 func (s *Store) WorkspacesForAccount(ctx context.Context, accountID string) ([]Workspace, error) {
 	var wss []Workspace
-	err := s.db.NewSelect().Model(&wss).
+	err := s.rdb.NewSelect().Model(&wss).
 		Join("JOIN members AS m ON m.workspace_id = w.id").
 		Where("m.account_id = ? AND m.status = ?", accountID, StatusActive).
 		OrderExpr("lower(w.name), w.id").Scan(ctx)
@@ -151,7 +151,7 @@ func (s *Store) WorkspacesForAccount(ctx context.Context, accountID string) ([]W
 // Roles lists a workspace's roles: Admin first, then Member, then the rest by name.
 func (s *Store) Roles(ctx context.Context, wsID string) ([]Role, error) {
 	var roles []Role
-	err := s.db.NewSelect().Model(&roles).Where("workspace_id = ?", wsID).
+	err := s.rdb.NewSelect().Model(&roles).Where("workspace_id = ?", wsID).
 		OrderExpr("CASE builtin WHEN 'admin' THEN 0 WHEN 'member' THEN 1 ELSE 2 END, lower(name)").Scan(ctx)
 	return roles, err
 }

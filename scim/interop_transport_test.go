@@ -94,7 +94,7 @@ func TestInteropTransport(t *testing.T) {
 		// A 500: the database is gone. Still SCIM JSON, no internals.
 		// (The provisioning log is written first; it cannot be after.)
 		e.flushLog()
-		if err := e.store.DB().Close(); err != nil {
+		if err := e.store.Close(); err != nil { // the reader pool too
 			t.Fatal(err)
 		}
 		r = e.do("GET", "/scim/v2/Users", "")

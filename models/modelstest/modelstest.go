@@ -99,6 +99,7 @@ func Open(t testing.TB, dialect string) *models.Store {
 	if err := models.Migrate(ctx, store.DB()); err != nil {
 		t.Fatal(err)
 	}
+	useReader(t, store, dsn)
 	useClock(t, store)
 	dsns.Store(store, dsn)
 	t.Cleanup(func() { dsns.Delete(store) })
@@ -122,8 +123,22 @@ func Replica(t testing.TB, s *models.Store) *models.Store {
 	}
 	t.Cleanup(func() { db.Close() })
 	r := models.NewStore(db)
+	useReader(t, r, dsn.(string))
 	r.Now = ClockOf(s).Now
 	return r
+}
+
+// useReader gives a SQLite store its read-only pool, as the server has.
+func useReader(t testing.TB, s *models.Store, dsn string) {
+	t.Helper()
+	r, err := models.OpenReader(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r != nil {
+		t.Cleanup(func() { r.Close() })
+		s.UseReader(r)
+	}
 }
 
 // SetUp runs first-time setup with a standard admin, returning its pieces.

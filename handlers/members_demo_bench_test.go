@@ -1,0 +1,72 @@
+package handlers_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+
+	"github.com/muster-app/muster/handlers"
+	"github.com/muster-app/muster/models"
+)
+
+// BenchmarkMembersPageDemo is BenchmarkMembersPage on a database filled
+// before, so a profile shows the page and not the seeding:
+//
+//	muster setup -workspace Acme -name "Ada Lovelace" -email ada@example.com   # password: a long enough password
+//	muster demo -workspace acme -members 100000
+//	MUSTER_BENCH_SQLITE=muster.db go test ./handlers -run '^$' -bench MembersPageDemo -benchtime 200x -count 3
+//
+// It signs in (a session row is written) but otherwise only reads.
+func BenchmarkMembersPageDemo(b *testing.B) {
+	path := os.Getenv("MUSTER_BENCH_SQLITE")
+	if path == "" {
+		b.Skip("MUSTER_BENCH_SQLITE names no demo database")
+	}
+	db, err := models.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	store := models.NewStore(db)
+	r, err := models.OpenReader(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	store.UseReader(r)
+	b.Cleanup(func() { store.Close() })
+	if _, err := store.WorkspaceBySlug(context.Background(), "acme"); err != nil {
+		b.Fatal(err)
+	}
+	app := handlers.New(handlers.Options{Store: store})
+	c := newClient(b, app)
+	c.signIn("ada@example.com", "a long enough password")
+	for _, tc := range []struct{ name, query string }{
+		{"first_page", ""},
+		{"search_example.com", "?q=example.com"},
+		{"search_lovelace", "?q=lovelace"},
+		{"status_filter", "?status=deactivated"},
+		{"sort_email_desc", "?sort=email&dir=desc"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			target := "/w/acme/members" + tc.query
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				req := httptest.NewRequest(http.MethodGet, target, nil)
+				req.Header.Set("HX-Request", "true")
+				req.Header.Set("HX-Target", "members-results")
+				for name, value := range c.cookies {
+					req.AddCookie(&http.Cookie{Name: name, Value: value})
+				}
+				res, err := app.Test(req, -1)
+				if err != nil || res.StatusCode != http.StatusOK {
+					b.Fatalf("%s: %v %v", target, err, res)
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+			}
+		})
+	}
+}

@@ -1,0 +1,79 @@
+package models
+
+import (
+	"context"
+	"strconv"
+	"sync"
+)
+
+// A search's count walks up to memberCountCap matches, and was a third of
+// a members search's time; paging through the results, sorting them or the
+// table's refresh asked for the same count again. The workspace's change
+// counter (workspace_changes, read in one primary-key lookup) moves with
+// every change to a member, their roles or a role, on any replica, so a
+// count kept under the counter's value is exact for as long as it is
+// served: the first view after any change counts afresh. The "expired"
+// filter depends on the time too, so its counts are not kept.
+
+const searchCountCacheMax = 512
+
+type searchCountCache struct {
+	mu      sync.Mutex
+	entries map[string]searchCount
+}
+
+type searchCount struct {
+	total  int
+	capped bool
+}
+
+// searchCountKey names a count: workspace, change counter, and what
+// filters it (the sort and the page do not change a count).
+func (s *Store) searchCountKey(ctx context.Context, wsID string, term string, q MemberQuery) (string, bool) {
+	if q.Status == FilterExpired {
+		return "", false
+	}
+	n, _, err := readChanges(ctx, s.rdb, wsID, false)
+	if err != nil {
+		return "", false
+	}
+	return wsID + "\x00" + strconv.FormatInt(n, 10) + "\x00" + strconv.Itoa(memberCountCap) + "\x00" + q.Status + "\x00" + q.RoleID + "\x00" + term, true
+}
+
+func (c *searchCountCache) get(key string) (searchCount, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.entries[key]
+	return v, ok
+}
+
+func (c *searchCountCache) put(key string, v searchCount) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= searchCountCacheMax {
+		c.entries = map[string]searchCount{} // start over: old counters' entries are dead anyway
+	}
+	c.entries[key] = v
+}
+
+// cachedSearchCount fills page's total from the cache and tells whether
+// it could; on a miss it sets *missKey, for keepSearchCount.
+func (s *Store) cachedSearchCount(ctx context.Context, wsID, term string, q MemberQuery, page *MemberPage, missKey *string) bool {
+	key, ok := s.searchCountKey(ctx, wsID, term, q)
+	if !ok {
+		return false
+	}
+	if v, ok := s.searchCounts.get(key); ok {
+		page.Total, page.TotalCapped = v.total, v.capped
+		return true
+	}
+	*missKey = key
+	return false
+}
+
+// keepSearchCount keeps the count just made under the key noted before.
+func (s *Store) keepSearchCount(key string, page *MemberPage) {
+	if key != "" {
+		s.searchCounts.put(key, searchCount{page.Total, page.TotalCapped})
+	}
+}
