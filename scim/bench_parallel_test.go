@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"sync"
@@ -47,6 +48,27 @@ func parallelEnv(b *testing.B, dialect string) *env {
 	return e
 }
 
+// profileFrom starts a CPU profile of the requests alone (go test's
+// -cpuprofile would take in the seeding of the workspace too) when
+// MUSTER_BENCH_CPUPROFILE names a file; it returns what stops it.
+func profileFrom(b *testing.B) func() {
+	path := os.Getenv("MUSTER_BENCH_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
+}
+
 func BenchmarkPostUserParallel(b *testing.B) {
 	for _, d := range modelstest.Dialects() {
 		b.Run(d, func(b *testing.B) {
@@ -61,6 +83,7 @@ func BenchmarkPostUserParallel(b *testing.B) {
 			var next atomic.Int64
 			var failed atomic.Value
 			var wg sync.WaitGroup
+			stopProfile := profileFrom(b)
 			b.ResetTimer()
 			for range clients {
 				wg.Add(1)
@@ -84,6 +107,7 @@ func BenchmarkPostUserParallel(b *testing.B) {
 			}
 			wg.Wait()
 			b.StopTimer()
+			stopProfile()
 			if f := failed.Load(); f != nil {
 				b.Fatal(f)
 			}
