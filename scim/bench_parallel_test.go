@@ -78,7 +78,10 @@ func BenchmarkPostUserParallel(b *testing.B) {
 			}
 			benchRun++
 			run := benchRun
-			const clients = 8
+			clients := 8
+			if n, err := strconv.Atoi(os.Getenv("MUSTER_BENCH_CLIENTS")); err == nil && n > 0 {
+				clients = n // the PostgreSQL row is also reported with 50
+			}
 			lat := make([]time.Duration, b.N)
 			var next atomic.Int64
 			var failed atomic.Value
