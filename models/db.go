@@ -167,5 +167,6 @@ func Migrate(ctx context.Context, db *bun.DB) error {
 	if _, err := m.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	return nil
+	// A migration that rewrote search text left it queued for the index.
+	return flushSearchIndex(ctx, db)
 }
