@@ -133,7 +133,10 @@ func sqliteDSN(dbURL string) string {
 		path, query = path[:i], path[i+1:]
 	}
 	v, _ := url.ParseQuery(query)
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "cache_size(-16000)", "mmap_size(268435456)", "temp_store(MEMORY)"} {
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "cache_size(-16000)", "mmap_size(268435456)", "temp_store(MEMORY)",
+		// The store checkpoints beside the writer (checkpoint.go); SQLite's
+		// own checkpoint, inside a COMMIT, is the backstop.
+		"wal_autocheckpoint(4000)"} {
 		v.Add("_pragma", p)
 	}
 	v.Set("_txlock", "immediate")

@@ -56,3 +56,6 @@ func SetSCIMNarrowing(on bool) (restore func()) {
 	scimNarrowing = on
 	return func() { scimNarrowing = old }
 }
+
+// Checkpoints is how many checkpoints the store has run beside its writer.
+func Checkpoints(s *Store) int64 { return s.ckpt.done.Load() }

@@ -140,6 +140,8 @@ func (s *Store) runGroup(group []*groupOp) {
 		err := tx.Commit()
 		if err != nil {
 			_, _ = conn.ExecContext(ctx, "ROLLBACK")
+		} else {
+			s.afterCommit()
 		}
 		return err
 	}

@@ -34,6 +34,7 @@ type Store struct {
 
 	stmts  stmtCache
 	writes groupQueue
+	ckpt   checkpointer
 }
 
 // NewStore wraps an open, migrated database.
