@@ -119,3 +119,31 @@ func TestSearchIndexFollowsWrites(t *testing.T) {
 		}
 	})
 }
+
+// TestCreateStoresTextVerbatim: a SCIM create's rows go to PostgreSQL as
+// one multi-statement query (insertRows) with the values in its text;
+// placeholders, quotes and semicolons in them are stored as sent.
+func TestCreateStoresTextVerbatim(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		_, ws := modelstest.SetUp(t, s)
+		odd := `O'Brien ?; $1 ?name "x" -- ;`
+		m, err := s.CreateSCIMUser(ctx, models.SystemActor, ws, models.SCIMUser{UserName: "odd", GivenName: odd, Title: odd, Active: true,
+			Attributes: map[string]any{"title": odd}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.SCIMUserByID(ctx, ws.ID, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := models.UserOf(got)
+		if u.GivenName != odd || u.Title != odd || u.Attributes["title"] != odd {
+			t.Errorf("stored %q, %q, %v; want %q", u.GivenName, u.Title, u.Attributes["title"], odd)
+		}
+		if _, err := s.CreateSCIMUser(ctx, models.SystemActor, ws, models.SCIMUser{UserName: "ODD", Active: true}); err == nil {
+			t.Error("a second odd was created")
+		}
+		checkCounts(t, s, ws.ID)
+	})
+}
