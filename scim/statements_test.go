@@ -32,7 +32,7 @@ func (s *stmtLog) take() []string {
 }
 
 // TestPostUserStatements counts the statements one POST /Users runs, the
-// provisioning log's write included.
+// provisioning log's write included (run with -v to list them).
 func TestPostUserStatements(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		log := &stmtLog{}
@@ -50,5 +50,27 @@ func TestPostUserStatements(t *testing.T) {
 			t.Log(strings.ReplaceAll(s, "\n", " "))
 		}
 		t.Logf("%d statements", len(texts))
+		// Bun's hooks see neither SQLite's prepared INSERTs nor the one
+		// multi-statement INSERT of PostgreSQL (insertRows): what they see
+		// is the rest.
+		if e.store.IsPostgres() {
+			if len(texts) > 7 {
+				t.Errorf("%d statements, want 7 at most (the create's INSERTs in one round trip)", len(texts))
+			}
+			return
+		}
+		// SQLite: the uniqueness lookup runs before the write group starts.
+		unique, begin := -1, -1
+		for i, s := range texts {
+			if unique < 0 && strings.Contains(s, `FROM "members"`) {
+				unique = i
+			}
+			if begin < 0 && strings.HasPrefix(s, "BEGIN") {
+				begin = i
+			}
+		}
+		if unique < 0 || begin < 0 || unique > begin {
+			t.Errorf("the uniqueness lookup (statement %d) does not run before the transaction (statement %d)", unique, begin)
+		}
 	})
 }
