@@ -222,23 +222,6 @@ func (s *Store) CreateSCIMUser(ctx context.Context, actor Actor, ws *Workspace, 
 	// in an order of the client's choosing, the lock stays: two such
 	// transactions waiting on each other's rows would deadlock.
 	_, inBatch := ctx.Value(batchKey{}).(bun.Tx)
-	// On SQLite the uniqueness lookup runs before the write queue, on a
-	// connection of its own, beside other requests: inside the group it
-	// held up every operation queued behind it. A member created between
-	// the lookup and the INSERT fails the unique index, answered the same
-	// way. A withdrawn invitation holding the name is freed inside the
-	// transaction, by the full check.
-	checked := false
-	if !inBatch && !s.IsPostgres() {
-		other, err := takenBy(ctx, s.db, false, ws.ID, "", &u)
-		if err != nil {
-			return nil, err
-		}
-		if other != nil && other.Status != StatusRevoked {
-			return nil, takenError(other, &u)
-		}
-		checked = other == nil
-	}
 	err := s.tx(ctx, func(tx bun.Tx) error {
 		if inBatch {
 			if err := s.lockWorkspace(ctx, tx, ws.ID); err != nil {
@@ -255,10 +238,8 @@ func (s *Store) CreateSCIMUser(ctx context.Context, actor Actor, ws *Workspace, 
 		if err := checkGrantable(actor, roles); err != nil {
 			return err
 		}
-		if !checked {
-			if err := s.checkUnique(ctx, tx, ws.ID, "", &u); err != nil {
-				return err
-			}
+		if err := s.checkUnique(ctx, tx, ws.ID, "", &u); err != nil {
+			return err
 		}
 		now := s.now()
 		m = &Member{ID: newID(), WorkspaceID: ws.ID, Status: StatusInvited, Version: 1, CreatedAt: now, UpdatedAt: now, Roles: roles}
@@ -539,9 +520,23 @@ func attributeKeys(a, b map[string]any) []string {
 
 // checkUnique refuses a userName, email or externalId another member of
 // the workspace has (self is the member being changed, "" for a new one).
+// Three lookups joined by UNION ALL, so each uses its unique index: one
+// WHERE with OR would scan every member.
 func (s *Store) checkUnique(ctx context.Context, tx bun.IDB, wsID, self string, u *SCIMUser) error {
-	other, err := takenBy(ctx, tx, s.IsPostgres(), wsID, self, u)
-	if err != nil || other == nil {
+	cols := "id, user_name, email, external_id, status"
+	q := tx.NewSelect().Model((*Member)(nil)).ColumnExpr(cols).
+		Where("workspace_id = ? AND lower(user_name) = ? AND id <> ?", wsID, dbLower(s.IsPostgres(), u.UserName), self)
+	if u.Email != "" { // members without an address share the empty one
+		q = q.UnionAll(tx.NewSelect().Model((*Member)(nil)).ColumnExpr(cols).Where("workspace_id = ? AND email = ? AND id <> ?", wsID, u.Email, self))
+	}
+	if u.ExternalID != nil {
+		q = q.UnionAll(tx.NewSelect().Model((*Member)(nil)).ColumnExpr(cols).Where("workspace_id = ? AND external_id = ? AND id <> ?", wsID, *u.ExternalID, self))
+	}
+	var other Member
+	if err := q.Scan(ctx, &other); err != nil {
+		if errors.Is(notFound(err), ErrNotFound) {
+			return nil
+		}
 		return err
 	}
 	if other.Status == StatusRevoked { // a withdrawn invitation gives way to the person the IdP brings
@@ -550,34 +545,6 @@ func (s *Store) checkUnique(ctx context.Context, tx bun.IDB, wsID, self string, 
 		}
 		return s.checkUnique(ctx, tx, wsID, self, u)
 	}
-	return takenError(other, u)
-}
-
-// takenBy returns a member other than self holding u's userName, email
-// or externalId, or nil. Three lookups joined by UNION ALL, so each uses
-// its unique index: one WHERE with OR would scan every member.
-func takenBy(ctx context.Context, db bun.IDB, pg bool, wsID, self string, u *SCIMUser) (*Member, error) {
-	cols := "id, user_name, email, external_id, status"
-	q := db.NewSelect().Model((*Member)(nil)).ColumnExpr(cols).
-		Where("workspace_id = ? AND lower(user_name) = ? AND id <> ?", wsID, dbLower(pg, u.UserName), self)
-	if u.Email != "" { // members without an address share the empty one
-		q = q.UnionAll(db.NewSelect().Model((*Member)(nil)).ColumnExpr(cols).Where("workspace_id = ? AND email = ? AND id <> ?", wsID, u.Email, self))
-	}
-	if u.ExternalID != nil {
-		q = q.UnionAll(db.NewSelect().Model((*Member)(nil)).ColumnExpr(cols).Where("workspace_id = ? AND external_id = ? AND id <> ?", wsID, *u.ExternalID, self))
-	}
-	var other Member
-	if err := q.Scan(ctx, &other); err != nil {
-		if errors.Is(notFound(err), ErrNotFound) {
-			return nil, nil
-		}
-		return nil, err
-	}
-	return &other, nil
-}
-
-// takenError says which of u's unique attributes other holds.
-func takenError(other *Member, u *SCIMUser) error {
 	switch {
 	case strings.EqualFold(other.UserName, u.UserName):
 		return &ConflictError{Field: "userName", Code: ConflictUniqueness, MemberID: other.ID, Message: "userName " + u.UserName + " is already taken in this workspace."}
