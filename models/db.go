@@ -159,7 +159,10 @@ func redactURL(s string) string {
 
 func sqliteDSN(dbURL string) string {
 	path, v := splitSQLiteURL(dbURL)
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "cache_size(-16000)", "mmap_size(268435456)", "temp_store(MEMORY)"} {
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "cache_size(-16000)", "mmap_size(268435456)", "temp_store(MEMORY)",
+		// The store checkpoints beside the writer (checkpoint.go); SQLite's
+		// own checkpoint, inside a COMMIT, is the backstop.
+		"wal_autocheckpoint(4000)"} {
 		v.Add("_pragma", p)
 	}
 	v.Set("_txlock", "immediate")
@@ -215,5 +218,6 @@ func Migrate(ctx context.Context, db *bun.DB) error {
 	if _, err := m.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	return nil
+	// A migration that rewrote search text left it queued for the index.
+	return flushSearchIndex(ctx, db)
 }

@@ -59,3 +59,6 @@ func SetSCIMNarrowing(on bool) (restore func()) {
 
 // SearchTextOf is what members.search_text holds for m.
 func SearchTextOf(m *Member) string { return searchText(m) }
+
+// Checkpoints is how many checkpoints the store has run beside its writer.
+func Checkpoints(s *Store) int64 { return s.ckpt.done.Load() }

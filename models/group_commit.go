@@ -22,6 +22,9 @@ import (
 // every rule an operation checks inside its transaction still holds. A
 // failed COMMIT fails every operation of the group.
 //
+// Before COMMIT the group moves its changes into the search index
+// (search_index.go): one FTS5 segment per transaction.
+//
 // Writes outside Store.tx (the provisioning log, the outbox worker's
 // marks) join the queue through writeSQLite, so they do not wait in the
 // busy handler either. Other processes on the same file (replicas) still
@@ -137,12 +140,17 @@ func (s *Store) runGroup(group []*groupOp) {
 		err := tx.Commit()
 		if err != nil {
 			_, _ = conn.ExecContext(ctx, "ROLLBACK")
+		} else {
+			s.afterCommit()
 		}
 		return err
 	}
 	if len(live) == 1 { // alone: no savepoint, a failure rolls back
 		op := live[0]
 		op.err = s.runOp(tx, op)
+		if op.err == nil {
+			op.err = flushSearchIndex(ctx, tx)
+		}
 		if op.err != nil {
 			_ = tx.Rollback()
 			return
@@ -176,6 +184,12 @@ func (s *Store) runGroup(group []*groupOp) {
 		}
 		if op.err == nil {
 			ok = append(ok, op)
+		}
+	}
+	if len(ok) > 0 {
+		if err := flushSearchIndex(ctx, tx); err != nil {
+			failRest(ok, err)
+			ok = nil
 		}
 	}
 	if len(ok) == 0 {

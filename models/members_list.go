@@ -143,7 +143,8 @@ func (s *Store) StatusCounts(ctx context.Context, wsID string) (map[string]int, 
 		Status string `bun:"status"`
 		N      int    `bun:"n"`
 	}
-	if err := s.rdb.NewSelect().Table("member_counts").Column("status", "n").Where("workspace_id = ?", wsID).Scan(ctx, &rows); err != nil {
+	// PostgreSQL keeps each count in shards (migration 20261203000310).
+	if err := s.rdb.NewSelect().Table("member_counts").Column("status").ColumnExpr("sum(n) AS n").Where("workspace_id = ?", wsID).Group("status").Scan(ctx, &rows); err != nil {
 		return nil, err
 	}
 	counts := map[string]int{}

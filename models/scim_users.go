@@ -248,28 +248,36 @@ func (s *Store) CreateSCIMUser(ctx context.Context, actor Actor, ws *Workspace, 
 		}
 		u.apply(m)
 		m.setDerived()
-		if err := s.insertRow(ctx, tx, m); err != nil {
-			if isUniqueViolation(err) { // a concurrent request won
-				return &ConflictError{Field: "userName", Code: ConflictUniqueness, Message: "A member with this userName or email has just been created."}
-			}
-			return err
-		}
+		// Every row of the create goes in one insertRows: on PostgreSQL one
+		// round trip (the member, its roles, link, email and audit event).
+		rows := []any{m}
 		for _, r := range roles {
-			if err := s.insertRow(ctx, tx, &MemberRole{MemberID: m.ID, RoleID: r.ID}); err != nil {
-				if isForeignKeyViolation(err) { // the role was deleted at this moment
-					return &ConflictError{Field: "roles", Code: ConflictUniqueness, Message: "The role " + r.Name + " has just been deleted; retry."}
-				}
-				return err
-			}
+			rows = append(rows, &MemberRole{MemberID: m.ID, RoleID: r.ID})
 		}
 		if m.Status == StatusInvited && m.CanBeInvited() { // a new member: no earlier link to end
-			if _, _, err := s.insertInvite(ctx, tx, ws, m, actor, ws.SCIMInvites); err != nil {
+			_, inv, msg, err := s.inviteRecords(ws, m, actor, ws.SCIMInvites)
+			if err != nil {
 				return err
 			}
+			rows = append(rows, inv)
+			if msg != nil {
+				rows = append(rows, msg)
+			}
 		}
-		return s.audit(ctx, tx, ws.ID, actor, "member.provisioned", "member", m.ID, m.DisplayName, map[string]Change{
+		ev, err := s.auditEvent(ws.ID, actor, "member.provisioned", "member", m.ID, m.DisplayName, map[string]Change{
 			"userName": {nil, m.UserName}, "email": {nil, m.Email}, "name": {nil, m.DisplayName}, "roles": {nil, roleNames(roles)},
 			"status": {nil, m.Status}})
+		if err != nil {
+			return err
+		}
+		err = s.insertRows(ctx, tx, append(rows, ev)...)
+		switch {
+		case isUniqueViolation(err): // a concurrent request won
+			return &ConflictError{Field: "userName", Code: ConflictUniqueness, Message: "A member with this userName or email has just been created."}
+		case isForeignKeyViolation(err): // a role was deleted at this moment
+			return &ConflictError{Field: "roles", Code: ConflictUniqueness, Message: "A role of this user has just been deleted; retry."}
+		}
+		return err
 	})
 	if err != nil {
 		return nil, err

@@ -51,6 +51,7 @@ type Store struct {
 	tokens tokenCache
 	// searchCounts keeps members searches' counts (members_count_cache.go).
 	searchCounts searchCountCache
+	ckpt         checkpointer
 }
 
 // NewStore wraps an open, migrated database.

@@ -22,7 +22,9 @@ func (s *Store) ChangeToken(ctx context.Context, wsID string) (string, error) {
 // the id of the transaction reading it, or the one that bumped it last
 // when outside a transaction.
 func readChanges(ctx context.Context, db bun.IDB, wsID string, txid bool) (n, tx int64, err error) {
-	q := `SELECT COALESCE((SELECT n FROM workspace_changes WHERE workspace_id = ?), 0)`
+	// PostgreSQL spreads the counter over shards (migration
+	// 20261203000310): the token is their sum.
+	q := `SELECT COALESCE((SELECT sum(n) FROM workspace_changes WHERE workspace_id = ?), 0)`
 	if txid {
 		q += `, txid_current()`
 	}
@@ -85,7 +87,8 @@ func (w *ChangeWatch) observe(before, after int64, alone bool) {
 //     operations one after another, so the difference is the operation's
 //     own writes.
 //   - PostgreSQL: the counter moves at COMMIT (deferred triggers), once per
-//     transaction, stamped with its transaction id. Read after the commit,
+//     transaction, stamped with its transaction id (on the shard of that
+//     id, counterShards). Read after the commit,
 //     the counter is ours alone if it carries our stamp (nobody bumped it
 //     since) and is one more than at our start (nobody bumped it before).
 func (s *Store) watchedTx(ctx context.Context, w *ChangeWatch, fn func(tx bun.Tx) error) error {
@@ -113,11 +116,19 @@ func (s *Store) watchedTx(ctx context.Context, w *ChangeWatch, fn func(tx bun.Tx
 	}
 	// The operation has committed: a failed read only costs the page a
 	// reload, it must not report the operation as failed.
+	// Our bump went to the shard of our transaction id: read its stamp
+	// with the sum.
 	var stamp int64
-	if err := s.rdb.QueryRowContext(ctx, `SELECT n, last_tx FROM workspace_changes WHERE workspace_id = ?`, w.wsID).Scan(&after, &stamp); err != nil {
+	if err := s.rdb.QueryRowContext(ctx, `SELECT COALESCE(sum(n), 0), COALESCE(max(CASE WHEN shard = ? THEN last_tx END), 0) FROM workspace_changes WHERE workspace_id = ?`,
+		txid%counterShards, w.wsID).Scan(&after, &stamp); err != nil {
 		w.broken = true
 		return nil
 	}
 	w.observe(before, after, after == before || (after == before+1 && stamp == txid))
 	return nil
 }
+
+// counterShards is how many rows PostgreSQL spreads a workspace's change
+// token and per-status counts over (migration 20261203000310): a
+// transaction bumps the shard txid % counterShards.
+const counterShards = 16

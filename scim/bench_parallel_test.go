@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -47,6 +49,43 @@ func parallelEnv(b *testing.B, dialect string) *env {
 	return e
 }
 
+// profileFrom starts a CPU profile of the requests alone (go test's
+// -cpuprofile would take in the seeding of the workspace too) when
+// MUSTER_BENCH_CPUPROFILE names a file; it returns what stops it.
+func profileFrom(b *testing.B) func() {
+	path := os.Getenv("MUSTER_BENCH_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
+}
+
+// writtenBytes is what the process has written to files so far (Linux's
+// /proc/self/io wchar), 0 where that is not known.
+func writtenBytes() int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "wchar: "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
 func BenchmarkPostUserParallel(b *testing.B) {
 	for _, d := range modelstest.Dialects() {
 		b.Run(d, func(b *testing.B) {
@@ -56,11 +95,16 @@ func BenchmarkPostUserParallel(b *testing.B) {
 			}
 			benchRun++
 			run := benchRun
-			const clients = 8
+			clients := 8
+			if n, err := strconv.Atoi(os.Getenv("MUSTER_BENCH_CLIENTS")); err == nil && n > 0 {
+				clients = n // the PostgreSQL row is also reported with 50
+			}
 			lat := make([]time.Duration, b.N)
 			var next atomic.Int64
 			var failed atomic.Value
 			var wg sync.WaitGroup
+			stopProfile := profileFrom(b)
+			written := writtenBytes()
 			b.ResetTimer()
 			for range clients {
 				wg.Add(1)
@@ -84,6 +128,12 @@ func BenchmarkPostUserParallel(b *testing.B) {
 			}
 			wg.Wait()
 			b.StopTimer()
+			stopProfile()
+			if w := writtenBytes(); w > 0 && written > 0 {
+				// What the process wrote (the log, the checkpoints into the
+				// database file): a measure the machine's load does not move.
+				b.ReportMetric(float64(w-written)/float64(b.N), "written-B/op")
+			}
 			if f := failed.Load(); f != nil {
 				b.Fatal(f)
 			}

@@ -1,0 +1,62 @@
+package scim_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/uptrace/bun"
+)
+
+// stmtLog records the statements a store runs.
+type stmtLog struct {
+	mu    sync.Mutex
+	texts []string
+}
+
+func (s *stmtLog) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.Context { return ctx }
+
+func (s *stmtLog) AfterQuery(ctx context.Context, e *bun.QueryEvent) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.texts = append(s.texts, e.Query)
+}
+
+func (s *stmtLog) take() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.texts
+	s.texts = nil
+	return t
+}
+
+// TestPostUserStatements counts the statements one POST /Users runs, the
+// provisioning log's write included (run with -v to list them).
+func TestPostUserStatements(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		log := &stmtLog{}
+		e.store.DB().AddQueryHook(log)
+		e.do("POST", "/scim/v2/Users", benchUser("warm")).want(t, 201)
+		e.flushLog()
+		log.take()
+		e.do("POST", "/scim/v2/Users", benchUser("counted")).want(t, 201)
+		e.flushLog()
+		texts := log.take()
+		for _, s := range texts {
+			if len(s) > 200 {
+				s = s[:200]
+			}
+			t.Log(strings.ReplaceAll(s, "\n", " "))
+		}
+		t.Logf("%d statements", len(texts))
+		// Bun's hooks see neither SQLite's prepared INSERTs nor the one
+		// multi-statement INSERT of PostgreSQL (insertRows): what they see
+		// is the rest.
+		if e.store.IsPostgres() {
+			if len(texts) > 7 {
+				t.Errorf("%d statements, want 7 at most (the create's INSERTs in one round trip)", len(texts))
+			}
+		}
+	})
+}
