@@ -2,7 +2,11 @@ package models_test
 
 import (
 	"context"
+	"os"
+	"strconv"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/muster-app/muster/models"
 	"github.com/muster-app/muster/models/modelstest"
@@ -53,4 +57,37 @@ func TestSeedDemoSetBased(t *testing.T) {
 			}
 		}
 	})
+}
+
+// BenchmarkSeedDemo fills a workspace with MUSTER_BENCH_MEMBERS (10,000)
+// demo members on SQLite:
+//
+//	go test ./models -run '^$' -bench SeedDemo -benchtime 1x
+func BenchmarkSeedDemo(b *testing.B) {
+	n := 10000
+	if v, err := strconv.Atoi(os.Getenv("MUSTER_BENCH_MEMBERS")); err == nil && v > 0 {
+		n = v
+	}
+	s := modelstest.Open(b, "sqlite")
+	_, ws := modelstest.SetUp(b, s)
+	b.ReportAllocs()
+	cpu := cpuTime()
+	b.ResetTimer()
+	for i := range b.N {
+		if err := s.SeedDemo(context.Background(), ws.ID, n, uint64(i+1)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "members/s")
+	// CPU time varies less than wall time on a busy machine.
+	b.ReportMetric(float64((cpuTime()-cpu).Milliseconds())/float64(b.N), "cpu-ms/op")
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
