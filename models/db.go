@@ -133,8 +133,17 @@ func sqliteDSN(dbURL string) string {
 		path, query = path[:i], path[i+1:]
 	}
 	v, _ := url.ParseQuery(query)
+	// A pragma the URL sets (…?_pragma=mmap_size(0)) replaces the default:
+	// the memory settings are the operator's to tune.
+	given := map[string]bool{}
+	for _, p := range v["_pragma"] {
+		name, _, _ := strings.Cut(p, "(")
+		given[strings.ToLower(strings.TrimSpace(name))] = true
+	}
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "cache_size(-16000)", "mmap_size(268435456)", "temp_store(MEMORY)"} {
-		v.Add("_pragma", p)
+		if name, _, _ := strings.Cut(p, "("); !given[name] { // the defaults are lower case
+			v.Add("_pragma", p)
+		}
 	}
 	v.Set("_txlock", "immediate")
 	return "file:" + path + "?" + v.Encode()
