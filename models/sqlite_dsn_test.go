@@ -16,7 +16,7 @@ func TestSQLitePragmaFromURL(t *testing.T) {
 		mmap      int64
 		cacheSize int64
 	}{
-		{"", 268435456, -16000},
+		{"", 64 << 20, -16000},
 		{"?_pragma=mmap_size(0)", 0, -16000},
 		{"?_pragma=MMAP_SIZE(1048576)&_pragma=cache_size(-2000)", 1048576, -2000},
 	} {
