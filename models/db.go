@@ -159,12 +159,10 @@ func redactURL(s string) string {
 
 func sqliteDSN(dbURL string) string {
 	path, v := splitSQLiteURL(dbURL)
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "cache_size(-16000)", "mmap_size(268435456)", "temp_store(MEMORY)",
+	addDefaultPragmas(v, "busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "cache_size(-16000)", "mmap_size(67108864)", "temp_store(MEMORY)",
 		// The store checkpoints beside the writer (checkpoint.go); SQLite's
 		// own checkpoint, inside a COMMIT, is the backstop.
-		"wal_autocheckpoint(4000)"} {
-		v.Add("_pragma", p)
-	}
+		"wal_autocheckpoint(4000)")
 	v.Set("_txlock", "immediate")
 	return "file:" + path + "?" + v.Encode()
 }
@@ -174,11 +172,29 @@ func sqliteDSN(dbURL string) string {
 // read transaction takes no write lock; WAL is already set in the file.
 func sqliteReaderDSN(dbURL string) string {
 	path, v := splitSQLiteURL(dbURL)
-	for _, p := range []string{"busy_timeout(10000)", "query_only(1)", "cache_size(-16000)", "mmap_size(268435456)", "temp_store(MEMORY)"} {
-		v.Add("_pragma", p)
-	}
+	addDefaultPragmas(v, "busy_timeout(10000)", "query_only(1)", "cache_size(-16000)", "mmap_size(67108864)", "temp_store(MEMORY)")
 	v.Del("_txlock")
 	return "file:" + path + "?" + v.Encode()
+}
+
+// addDefaultPragmas adds each default pragma the URL does not set itself
+// (…?_pragma=mmap_size(0)): the memory settings are the operator's to tune.
+// mmap_size is 64 MiB: mapped pages count in the server's RSS, and at
+// 100,000 members (a 190 MiB file) 256 MiB let one full scan take RSS to
+// 208 MiB; with 64 MiB it stayed under 120 MiB, the first members page as
+// fast, the scan 1.4 to 2 times slower (0 MiB: 92 MiB, the scan 2.3 to 3
+// times).
+func addDefaultPragmas(v url.Values, defaults ...string) {
+	given := map[string]bool{}
+	for _, p := range v["_pragma"] {
+		name, _, _ := strings.Cut(p, "(")
+		given[strings.ToLower(strings.TrimSpace(name))] = true
+	}
+	for _, p := range defaults {
+		if name, _, _ := strings.Cut(p, "("); !given[name] { // the defaults are lower case
+			v.Add("_pragma", p)
+		}
+	}
 }
 
 func splitSQLiteURL(dbURL string) (string, url.Values) {

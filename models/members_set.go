@@ -33,9 +33,14 @@ const memberSetChunk = 1000
 // unique violation (a concurrent writer took an email or userName) comes
 // back as it is: the caller decides what that means for its rows.
 func (s *Store) insertMembers(ctx context.Context, tx bun.IDB, actor Actor, ws *Workspace, rows []newMemberRow) ([]string, error) {
+	return s.insertMembersBy(ctx, tx, actor, ws, rows, memberSetChunk)
+}
+
+// insertMembersBy is insertMembers with up to per rows to a statement.
+func (s *Store) insertMembersBy(ctx context.Context, tx bun.IDB, actor Actor, ws *Workspace, rows []newMemberRow, per int) ([]string, error) {
 	tokens := make([]string, len(rows))
-	for start := 0; start < len(rows); start += memberSetChunk {
-		chunk := rows[start:min(start+memberSetChunk, len(rows))]
+	for start := 0; start < len(rows); start += per {
+		chunk := rows[start:min(start+per, len(rows))]
 		members := make([]*Member, len(chunk))
 		var links []MemberRole
 		var invites []*Invite

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -177,6 +179,8 @@ func benchBulk(b *testing.B, size int) {
 func benchBulkRun(b *testing.B, e *env, size int) {
 	benchRun++
 	b.ReportAllocs()
+	var cpu time.Duration
+	var growth, anonGrowth, fileGrowth float64
 	b.ResetTimer()
 	for i := range b.N {
 		b.StopTimer()
@@ -189,14 +193,59 @@ func benchBulkRun(b *testing.B, e *env, size int) {
 			ops.WriteString(`{"method":"POST","path":"/Users","bulkId":"` + id + `","data":` + benchUser(id) + `}`)
 		}
 		body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[` + ops.String() + `]}`
+		// What the request adds to the process's resident memory: VmHWM
+		// reset to the current RSS (clear_refs 5) before, read after.
+		debug.FreeOSMemory()
+		resetHWM()
+		rss, anon, file := procStatusMiB("VmRSS"), procStatusMiB("RssAnon"), procStatusMiB("RssFile")
 		b.StartTimer()
+		before := cpuTime()
 		r := e.do("POST", "/scim/v2/Bulk", body).want(b, 200)
+		cpu += cpuTime() - before
+		b.StopTimer()
+		growth = max(growth, procStatusMiB("VmHWM")-rss)
+		anonGrowth = max(anonGrowth, procStatusMiB("RssAnon")-anon)
+		fileGrowth = max(fileGrowth, procStatusMiB("RssFile")-file)
+		b.StartTimer()
 		if strings.Contains(r.Raw, `"status":"4`) || strings.Contains(r.Raw, `"status":"5`) {
 			b.Fatalf("bulk operations failed: %.500s", r.Raw)
 		}
 	}
 	b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "users/s")
+	// CPU time (the process's, user and system) varies less than wall
+	// time on a busy machine.
+	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/op")
 	b.ReportMetric(vmHWM(), "VmHWM-MiB")
+	b.ReportMetric(growth, "peak-RSS-growth-MiB")
+	// What the request left resident, anonymous and file-backed (SQLite's
+	// mmap of the database counts here).
+	b.ReportMetric(anonGrowth, "RssAnon-growth-MiB")
+	b.ReportMetric(fileGrowth, "RssFile-growth-MiB")
+}
+
+// resetHWM sets the process's VmHWM back to its current RSS.
+func resetHWM() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// procStatusMiB reads a size field (VmHWM, VmRSS, RssAnon …) of
+// /proc/self/status, in MiB.
+func procStatusMiB(field string) float64 {
+	b, _ := os.ReadFile("/proc/self/status")
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == field+":" {
+			kb, _ := strconv.Atoi(f[1])
+			return float64(kb) / 1024
+		}
+	}
+	return 0
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // vmHWM is the process's peak resident memory so far, in MiB.

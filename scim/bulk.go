@@ -84,8 +84,16 @@ func readBulk(body []byte) (ops []bulkOp, failOnErrors int, res response) {
 						"This request has more than maxOperations (%d) operations; split it into several /Bulk requests.", MaxOperations))
 				}
 				var op bulkOp
+				from := d.InputOffset()
 				if err := d.Decode(&op); err != nil {
 					return nil, 0, syntax(fmt.Sprintf("Operation %d is not a valid bulk operation: %v", len(ops)+1, err))
+				}
+				// The decoder copied data; the operation keeps the same
+				// bytes where they are in the body, which the request holds
+				// anyway, and the copy is dropped at once: a request holds
+				// its body once, not twice.
+				if k := bytes.Index(body[from:d.InputOffset()], op.Data); len(op.Data) > 0 && k >= 0 {
+					op.Data = body[from+int64(k) : from+int64(k)+int64(len(op.Data)) : from+int64(k)+int64(len(op.Data))]
 				}
 				ops = append(ops, op)
 			}
@@ -120,7 +128,9 @@ func (s *Server) bulk(req request) response {
 		}
 	}
 	resolved := map[string]string{} // bulkId → the id it created
-	results := make([]*bulkResult, len(ops))
+	// Each operation's result is encoded as it is settled (a few hundred
+	// bytes), not kept as values until the whole response is marshalled.
+	results := make(bulkResults, len(ops))
 	errorsSeen := 0
 	stopped := false
 
@@ -145,7 +155,7 @@ func (s *Server) bulk(req request) response {
 	// settle counts a finished operation; it reports whether failOnErrors
 	// stops the request here.
 	settle := func(i int) bool {
-		if st, _ := strconv.Atoi(results[i].Status); st >= 400 {
+		if results.failed(i) {
 			if ops[i].BulkID != "" {
 				delete(declared, ops[i].BulkID) // nothing will resolve it now
 			}
@@ -197,12 +207,14 @@ func (s *Server) bulk(req request) response {
 					start++
 					ok, failed := ready(i)
 					if failed != nil {
-						results[i], progress = failed, true
+						results.set(i, failed)
+						progress = true
 					} else if !ok {
 						next = append(next, i)
 						continue
 					} else {
-						results[i], progress = s.bulkRun(ctx, req, ops[i], resolved), true
+						results.set(i, s.bulkRun(ctx, req, ops[i], resolved))
+						progress = true
 						n++
 					}
 					if settle(i) {
@@ -218,19 +230,13 @@ func (s *Server) bulk(req request) response {
 		}
 		if !progress { // what is left refers to itself in a circle
 			for _, i := range next {
-				results[i] = s.bulkFailure(req, ops[i], fail(http.StatusConflict, "", "This operation's bulkId references form a circle that cannot be resolved."))
+				results.set(i, s.bulkFailure(req, ops[i], fail(http.StatusConflict, "", "This operation's bulkId references form a circle that cannot be resolved.")))
 			}
 			break
 		}
 		pending = next
 	}
-	list := make([]*bulkResult, 0, len(results))
-	for _, r := range results {
-		if r != nil {
-			list = append(list, r)
-		}
-	}
-	return response{status: http.StatusOK, body: map[string]any{"schemas": []string{bulkResponseURN}, "Operations": list}}
+	return response{status: http.StatusOK, body: results.response()}
 }
 
 // createRun finds the run of POST /Users at the head of pending that can be
@@ -263,7 +269,7 @@ func (s *Server) createRun(ops []bulkOp, pending []int) ([]int, []models.SCIMUse
 // failOnErrors allows (none: no limit); it returns how many operations it
 // went through, which is fewer than the run when the budget ran out.
 func (s *Server) bulkCreateUsers(ctx context.Context, req request, ops []bulkOp, chunk []int, batch []models.SCIMUser,
-	budget int, results []*bulkResult, resolved map[string]string) (int, error) {
+	budget int, results bulkResults, resolved map[string]string) (int, error) {
 	budget = max(budget, 0)
 	names := make([]string, len(batch)) // as sent: a log entry names the user so
 	for i, u := range batch {
@@ -295,7 +301,7 @@ func (s *Server) bulkCreateUsers(ctx context.Context, req request, ops []bulkOp,
 		} else {
 			resolved[op.BulkID] = c.Member.ID
 		}
-		results[i] = out
+		results.set(i, out)
 	}
 	return len(created), nil
 }

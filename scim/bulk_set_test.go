@@ -176,3 +176,32 @@ func TestBulkSetBased(t *testing.T) {
 		}
 	})
 }
+
+// TestBulkResultsEncodedEarly: each operation's result is encoded when it
+// settles and failOnErrors reads its status back from that encoding; a
+// bulkId that spells a status inside it must not be taken for one.
+func TestBulkResultsEncodedEarly(t *testing.T) {
+	s := newSuite(t)
+	s.run("failOnErrors", func(t *testing.T, e *env) {
+		ops := []string{
+			bulkUserOp(`s0\",\"status\":\"400`, "early0@example.com", nil),
+			bulkUserOp(`f1\",\"status\":\"201`, "early0@example.com", nil), // taken by op 0
+			`{"method":"GET","path":"/Users","bulkId":"g2\",\"status\":\"200"}`,
+			bulkUserOp("s3", "early3@example.com", nil), // failOnErrors stopped before it
+		}
+		r := e.bulk(t, `"failOnErrors":2,`, ops...)
+		res := bulkOps(t, r)
+		want := []struct{ bulkID, status string }{{`s0","status":"400`, "201"}, {`f1","status":"201`, "409"}, {`g2","status":"200`, "400"}}
+		if len(res) != len(want) {
+			t.Fatalf("%d results, want %d: %s", len(res), len(want), r.Raw)
+		}
+		for i, w := range want {
+			if res[i]["bulkId"] != w.bulkID || res[i]["status"] != w.status {
+				t.Errorf("operation %d: bulkId %v status %v, want %q %s", i, res[i]["bulkId"], res[i]["status"], w.bulkID, w.status)
+			}
+		}
+		if n := e.countRows(t, "members", "user_name = 'early3@example.com'"); n != 0 {
+			t.Errorf("the operation after failOnErrors ran")
+		}
+	})
+}

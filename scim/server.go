@@ -230,6 +230,9 @@ func (s *Server) write(c *fiber.Ctx, res response) error {
 	if res.body == nil {
 		return nil
 	}
+	if raw, ok := res.body.(rawJSON); ok {
+		return c.Send(raw)
+	}
 	b, err := json.Marshal(res.body)
 	if err != nil {
 		s.log.Error("scim: marshal response", "err", err)

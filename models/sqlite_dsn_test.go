@@ -1,0 +1,41 @@
+package models_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/muster-app/muster/models"
+)
+
+// TestSQLitePragmaFromURL: a pragma the database URL sets replaces the
+// default one (the memory settings, mmap_size and cache_size, are the
+// operator's to tune); the others keep their defaults.
+func TestSQLitePragmaFromURL(t *testing.T) {
+	for _, tc := range []struct {
+		query     string
+		mmap      int64
+		cacheSize int64
+	}{
+		{"", 64 << 20, -16000},
+		{"?_pragma=mmap_size(0)", 0, -16000},
+		{"?_pragma=MMAP_SIZE(1048576)&_pragma=cache_size(-2000)", 1048576, -2000},
+	} {
+		db, err := models.Open("sqlite://" + filepath.Join(t.TempDir(), "m.db") + tc.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mmap, cache, timeout int64
+		for _, q := range []struct {
+			sql string
+			dst *int64
+		}{{"PRAGMA mmap_size", &mmap}, {"PRAGMA cache_size", &cache}, {"PRAGMA busy_timeout", &timeout}} {
+			if err := db.QueryRow(q.sql).Scan(q.dst); err != nil {
+				t.Fatal(err)
+			}
+		}
+		db.Close()
+		if mmap != tc.mmap || cache != tc.cacheSize || timeout != 10000 {
+			t.Errorf("%q: mmap_size %d cache_size %d busy_timeout %d, want %d %d 10000", tc.query, mmap, cache, timeout, tc.mmap, tc.cacheSize)
+		}
+	}
+}
