@@ -43,7 +43,10 @@ func (s *Store) afterCommit() {
 	go func() {
 		// A failure (the database closing) only leaves the work to
 		// SQLite's own checkpoint.
-		_, _ = s.db.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
+		// On the reader pool where there is one: the writer has a single
+		// connection, and a checkpoint there would sit on its path again.
+		// query_only does not stop a checkpoint.
+		_, _ = s.rdb.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
 		c.done.Add(1)
 		c.mu.Lock()
 		c.running = false
