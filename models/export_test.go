@@ -62,3 +62,7 @@ func SearchTextOf(m *Member) string { return searchText(m) }
 
 // Checkpoints is how many checkpoints the store has run beside its writer.
 func Checkpoints(s *Store) int64 { return s.ckpt.done.Load() }
+
+// FlushSearchIndex moves queued search text into the index, as a group
+// commit or Migrate does, for tests that write members with raw SQL.
+func FlushSearchIndex(ctx context.Context, s *Store) error { return flushSearchIndex(ctx, s.DB()) }
