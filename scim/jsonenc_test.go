@@ -55,8 +55,8 @@ func TestUserJSONEncodesAsBefore(t *testing.T) {
 	now := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
 	doc, _ := json.Marshal(map[string]any{
 		"displayName": trickyStrings[4], "name": map[string]any{"givenName": "José", "familyName": "\u2028"},
-		"emails":      []any{map[string]any{"value": "a&b@example.com", "primary": true, "type": "work"}},
-		"x-custom":    []any{json.Number("3"), "\xff"}, enterpriseURN: map[string]any{"manager": map[string]any{"value": "m1"}, "department": "R&D"},
+		"emails":   []any{map[string]any{"value": "a&b@example.com", "primary": true, "type": "work"}},
+		"x-custom": []any{json.Number("3"), "\xff"}, enterpriseURN: map[string]any{"manager": map[string]any{"value": "m1"}, "department": "R&D"},
 	})
 	members := []*models.Member{
 		{ID: "id-1", UserName: "ada@example.com", DisplayName: "Ada <Lovelace>", GivenName: "Ada", Email: "ada@example.com", EmailType: "work",
