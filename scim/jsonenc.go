@@ -34,6 +34,11 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 		return append(b, x...), nil
 	case map[string]any:
 		return appendJSONObject(b, x)
+	case rawJSON: // encoded already (userBody), compact, as json.Marshal would write it
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		return append(b, x...), nil
 	case []any:
 		if x == nil {
 			return append(b, "null"...), nil

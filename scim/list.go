@@ -199,9 +199,9 @@ func storeQuery(lq listQuery, expr filter.Expression) models.SCIMQuery {
 
 // listResponse renders a page; Resources is never null (Entra rejects it)
 // and itemsPerPage is what the page holds.
-func listResponse(total, start int, resources []map[string]any) response {
+func listResponse[T any](total, start int, resources []T) response {
 	if resources == nil {
-		resources = []map[string]any{}
+		resources = []T{}
 	}
 	return response{status: http.StatusOK, body: map[string]any{
 		"schemas": []string{listResponseURN}, "totalResults": total, "startIndex": start,
