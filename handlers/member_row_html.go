@@ -14,19 +14,28 @@ import (
 // html/template); member_row_html_test.go renders both and compares them
 // on tricky values, so change the templates and this function together.
 func rowHTML(r memberRow) template.HTML {
-	w := htmlWriter{b: make([]byte, 0, 2048)}
+	var w htmlWriter
+	w.b.Grow(rowSize)
 	w.row(&r)
-	return template.HTML(w.b)
+	return w.html()
 }
 
-type htmlWriter struct{ b []byte }
+// rowSize is about what a row with its menu takes, so a page's buffer
+// grows once.
+const rowSize = 1600
+
+// htmlWriter gathers HTML in a strings.Builder: its String does not copy
+// a page's rows again.
+type htmlWriter struct{ b strings.Builder }
+
+func (w *htmlWriter) html() template.HTML { return template.HTML(w.b.String()) }
 
 // s writes template text as it is.
-func (w *htmlWriter) s(text string) { w.b = append(w.b, text...) }
+func (w *htmlWriter) s(text string) { w.b.WriteString(text) }
 
 // e writes a value in element text or a quoted attribute: html/template's
 // htmlEscaper and attrEscaper, which are the same for a plain string.
-func (w *htmlWriter) e(v string) { w.b = appendHTMLEscaped(w.b, v) }
+func (w *htmlWriter) e(v string) { writeHTMLEscaped(&w.b, v) }
 
 // url writes a value as a whole quoted URL attribute (href="{{.}}"):
 // html/template's urlFilter (a scheme other than http, https or mailto
@@ -35,10 +44,10 @@ func (w *htmlWriter) url(v string) {
 	if !isSafeURL(v) {
 		v = "#ZgotmplZ"
 	}
-	w.b = appendHTMLEscaped(w.b, normalizeURL(v))
+	writeHTMLEscaped(&w.b, normalizeURL(v))
 }
 
-func appendHTMLEscaped(b []byte, s string) []byte {
+func writeHTMLEscaped(b *strings.Builder, s string) {
 	written := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -69,12 +78,12 @@ func appendHTMLEscaped(b []byte, s string) []byte {
 			i++
 			continue
 		}
-		b = append(b, s[written:i]...)
-		b = append(b, repl...)
+		b.WriteString(s[written:i])
+		b.WriteString(repl)
 		i++
 		written = i
 	}
-	return append(b, s[written:]...)
+	b.WriteString(s[written:])
 }
 
 func isSafeURL(s string) bool {

@@ -40,7 +40,7 @@ func TestEscapersMatchHTMLTemplate(t *testing.T) {
 		w.s(`</p><a href="`)
 		w.url(v)
 		w.s(`">`)
-		if got := string(w.b); got != want.String() {
+		if got := w.b.String(); got != want.String() {
 			t.Errorf("%q:\n got %s\nwant %s", v, got, want.String())
 		}
 	}

@@ -206,12 +206,13 @@ func templateFuncs(now func() time.Time, opts Options) template.FuncMap {
 		"rowHTML": rowHTML,
 		"rowsHTML": func(members []*models.Member, root map[string]any) template.HTML {
 			t := now()
-			w := htmlWriter{b: make([]byte, 0, 2048*len(members))}
+			var w htmlWriter
+			w.b.Grow(rowSize * len(members))
 			for _, m := range members {
 				r := pageRow(t, m, root, false)
 				w.row(&r)
 			}
-			return template.HTML(w.b)
+			return w.html()
 		},
 		// markNew marks a row added on top of the table, out of its sort.
 		"markNew": func(r memberRow) memberRow { r.New = true; return r },
