@@ -66,3 +66,39 @@ func TestUserBodyMatchesUserJSON(t *testing.T) {
 		t.Errorf("projection not applied: %v", got)
 	}
 }
+
+// BenchmarkUserEncode: a User as json.Marshal(userJSON(m)) (before) and
+// as userBody writes it, from columns and from a stored document:
+//
+//	go test ./scim -run '^$' -bench UserEncode -benchmem -count 3
+func BenchmarkUserEncode(b *testing.B) {
+	s := &Server{base: "https://muster.example/scim/v2"}
+	now := time.Now()
+	m := &models.Member{ID: "0b6f1a52-3c2d-4e8f-9a1b-7c6d5e4f3a2b", UserName: "ada@example.com", DisplayName: "Ada Lovelace",
+		GivenName: "Ada", FamilyName: "Lovelace", Email: "ada@example.com", EmailType: "work", Location: "London",
+		Status: models.StatusActive, Version: 3, CreatedAt: now, UpdatedAt: now, Roles: []models.Role{{ID: "r1", Name: "Member"}}}
+	doc, _ := json.Marshal(s.userJSON(m))
+	withDoc := *m
+	withDoc.SCIMAttributes = string(doc)
+	for _, tc := range []struct {
+		name string
+		m    *models.Member
+	}{{"columns", m}, {"document", &withDoc}} {
+		b.Run(tc.name+"/marshal", func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				if _, err := json.Marshal(listResponse(1, 1, []map[string]any{s.userJSON(tc.m)}).body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(tc.name+"/userBody", func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				if _, err := encodeBody(listResponse(1, 1, []any{s.userBody(tc.m, projection{})}).body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
