@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 	"time"
 
@@ -56,14 +57,80 @@ func TestUserBodyMatchesUserJSON(t *testing.T) {
 			t.Fatalf("member %d in a list:\n got %s\nwant %s", n, got, want)
 		}
 	}
-	// A stored document, or a projection, goes the map's way.
-	m := &models.Member{ID: "x", SCIMAttributes: `{"displayName":"D"}`}
-	if _, ok := s.userBody(m, projection{}).(map[string]any); !ok {
-		t.Error("a stored document was not rendered from it")
-	}
-	m.SCIMAttributes = ""
+	// A projection goes the map's way.
+	m := &models.Member{ID: "x"}
 	if got := s.userBody(m, newProjection("userName", "")).(map[string]any); len(got) != 4 {
 		t.Errorf("projection not applied: %v", got)
+	}
+}
+
+// TestUserBodyFromDocument: a member with a stored document (as
+// SCIMUser.apply writes it, json.Marshal of the attributes) comes out as
+// json.Marshal(userJSON(m)) did.
+func TestUserBodyFromDocument(t *testing.T) {
+	s := &Server{base: "https://muster.example/scim/v2"}
+	rng := rand.New(rand.NewPCG(13, 3))
+	pick := func() any {
+		switch rng.IntN(6) {
+		case 0:
+			return json.Number("12.50")
+		case 1:
+			return 1e21
+		case 2:
+			return rng.IntN(2) == 0
+		case 3:
+			return []any{trickyStrings[rng.IntN(len(trickyStrings))], map[string]any{"value": trickyStrings[rng.IntN(len(trickyStrings))], "primary": true}}
+		}
+		return trickyStrings[rng.IntN(len(trickyStrings))]
+	}
+	keys := []string{"displayName", "name", "emails", "addresses", "title", "locale", "x-Custom", "Zeta", "$odd", "nickName",
+		"phoneNumbers", "schemas", "id", "userName", "active", "meta", "groups", "roles", "externalId", enterpriseURN, "<b>", "é"}
+	created := time.Date(2026, 12, 2, 1, 2, 3, 0, time.UTC)
+	docPath := 0
+	for n := range 400 {
+		attrs := map[string]any{}
+		for range 1 + rng.IntN(8) {
+			k := keys[rng.IntN(len(keys))]
+			attrs[k] = pick()
+			if k == enterpriseURN {
+				ext := map[string]any{"department": pick(), "employeeNumber": "42"}
+				if rng.IntN(3) == 0 {
+					ext["manager"] = map[string]any{"value": "m-1"}
+				}
+				attrs[k] = ext
+			}
+		}
+		doc, err := json.Marshal(attrs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := &models.Member{ID: "id-<" + strconv.Itoa(n) + ">", UserName: "u&" + strconv.Itoa(n), SCIMAttributes: string(doc), Version: n,
+			Status: []string{models.StatusActive, models.StatusDeactivated}[n%2], CreatedAt: created, UpdatedAt: created}
+		if n%3 == 0 {
+			ext := "ext\u2028" + strconv.Itoa(n)
+			m.ExternalID = &ext
+		}
+		for range rng.IntN(3) {
+			m.Roles = append(m.Roles, models.Role{ID: "r<" + strconv.Itoa(n), Name: "Role \"x\""})
+		}
+		want, _ := json.Marshal(listResponse(1, 1, []map[string]any{s.userJSON(m)}).body)
+		body := s.userBody(m, projection{})
+		if _, ok := body.(rawJSON); ok {
+			docPath++
+		}
+		got, err := encodeBody(listResponse(1, 1, []any{body}).body)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("member %d (document %s):\n got %s (%v)\nwant %s", n, doc, got, err, want)
+		}
+	}
+	if docPath < 200 {
+		t.Fatalf("only %d of 400 documents were written without maps", docPath)
+	}
+	// A document that does not parse is rendered from the columns, as before.
+	m := &models.Member{ID: "x", UserName: "u", DisplayName: "D", SCIMAttributes: "{not json"}
+	want, _ := json.Marshal(s.userJSON(m))
+	if got, _ := appendJSON(nil, s.userBody(m, projection{})); !bytes.Equal(got, want) {
+		t.Errorf("bad document:\n got %s\nwant %s", got, want)
 	}
 }
 
