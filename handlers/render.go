@@ -199,14 +199,20 @@ func templateFuncs(now func() time.Time, opts Options) template.FuncMap {
 		// for its menu, the workspace for its URLs, and whether it is swapped
 		// in out of band.
 		"row": func(m *models.Member, root map[string]any, oob bool) memberRow {
-			perms, _ := root[localPerms].(models.PermissionSet)
-			ws, _ := root[localWorkspace].(*models.Workspace)
-			viewerID, _ := root[localViewerID].(string)
-			soleAdmin, _ := root[localSoleAdmin].(string)
-			r := newMemberRow(now(), m, perms, ws, viewerID, soleAdmin, oob)
-			self, _ := root["SelfURL"].(string) // the table view the row is shown in
-			r.PageURL = memberPageURL(r.Base, self, ws.Slug)
-			return r
+			return pageRow(now(), m, root, oob)
+		},
+		// rowHTML writes a row (member_row_html.go) and rowsHTML a page of
+		// them: one call instead of a template per row.
+		"rowHTML": rowHTML,
+		"rowsHTML": func(members []*models.Member, root map[string]any) template.HTML {
+			t := now()
+			var w htmlWriter
+			w.b.Grow(rowSize * len(members))
+			for _, m := range members {
+				r := pageRow(t, m, root, false)
+				w.row(&r)
+			}
+			return w.html()
 		},
 		// markNew marks a row added on top of the table, out of its sort.
 		"markNew": func(r memberRow) memberRow { r.New = true; return r },
@@ -294,4 +300,16 @@ func title(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// pageRow is m's row as the page root (a view's template data) shows it.
+func pageRow(now time.Time, m *models.Member, root map[string]any, oob bool) memberRow {
+	perms, _ := root[localPerms].(models.PermissionSet)
+	ws, _ := root[localWorkspace].(*models.Workspace)
+	viewerID, _ := root[localViewerID].(string)
+	soleAdmin, _ := root[localSoleAdmin].(string)
+	r := newMemberRow(now, m, perms, ws, viewerID, soleAdmin, oob)
+	self, _ := root["SelfURL"].(string) // the table view the row is shown in
+	r.PageURL = memberPageURL(r.Base, self, ws.Slug)
+	return r
 }

@@ -233,13 +233,22 @@ func (s *Server) write(c *fiber.Ctx, res response) error {
 	if raw, ok := res.body.(rawJSON); ok {
 		return c.Send(raw)
 	}
-	b, err := json.Marshal(res.body)
+	b, err := encodeBody(res.body)
 	if err != nil {
 		s.log.Error("scim: marshal response", "err", err)
 		c.Status(http.StatusInternalServerError)
 		b, _ = json.Marshal(scimError(http.StatusInternalServerError, "", "The response could not be written."))
 	}
 	return c.Send(b)
+}
+
+// encodeBody writes a response body as json.Marshal would; the maps
+// resources are rendered as go through appendJSON, which is cheaper.
+func encodeBody(body any) ([]byte, error) {
+	if m, ok := body.(map[string]any); ok {
+		return appendJSON(make([]byte, 0, 1024), m)
+	}
+	return json.Marshal(body)
 }
 
 // WriteError answers a request Fiber itself refused (an oversized body, a

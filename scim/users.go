@@ -20,9 +20,9 @@ func (u users) list(req request, lq listQuery) response {
 	if err != nil {
 		return u.s.fromDomain(err, "User", "")
 	}
-	out := make([]map[string]any, len(members))
+	out := make([]any, len(members))
 	for i, m := range members {
-		out[i] = lq.projection.apply(u.s.userJSON(m))
+		out[i] = u.s.userBody(m, lq.projection)
 	}
 	res = listResponse(total, lq.startIndex, out)
 	if len(members) == 1 && lq.filter != "" { // a lookup such as userName eq: the log names who it found
@@ -40,7 +40,7 @@ func (u users) get(req request, id string) response {
 		return response{status: http.StatusNotModified, etag: etag(m.Version)}
 	}
 	p := newProjection(req.query.Get("attributes"), req.query.Get("excludedAttributes"))
-	return response{status: http.StatusOK, body: p.apply(u.s.userJSON(m)), etag: etag(m.Version), target: memberTarget(m)}
+	return response{status: http.StatusOK, body: u.s.userBody(m, p), etag: etag(m.Version), target: memberTarget(m)}
 }
 
 func (u users) create(req request) response {
