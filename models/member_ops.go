@@ -146,11 +146,19 @@ func roleNames(roles []Role) []string {
 }
 
 // activeAdmins selects the workspace's active members with the Admin role.
+//
+// It starts from the workspace's Admin role and walks its members
+// (member_roles_role), not from the members: a workspace has a few Admins
+// among up to 100,000 members, and SQLite, left to choose, read the active
+// members one by one looking for Admins (a members page's SoleActiveAdmin
+// cost 1–140 ms at 100,000 members; this way 0.2 ms). CROSS JOIN fixes that
+// order on SQLite; PostgreSQL plans it as an inner join either way.
 func activeAdmins(db bun.IDB, workspaceID string) *bun.SelectQuery {
-	return db.NewSelect().Model((*Member)(nil)).
-		Join("JOIN member_roles AS mr ON mr.member_id = m.id").
-		Join("JOIN roles AS r ON r.id = mr.role_id").
-		Where("m.workspace_id = ? AND m.status = ? AND r.builtin = 'admin'", workspaceID, StatusActive)
+	return db.NewSelect().TableExpr("roles AS r").
+		Join("CROSS JOIN member_roles AS mr").
+		Join("CROSS JOIN members AS m").
+		Where("mr.role_id = r.id AND m.id = mr.member_id").
+		Where("r.workspace_id = ? AND r.builtin = 'admin' AND m.status = ?", workspaceID, StatusActive)
 }
 
 // SoleActiveAdmin returns the id of the workspace's only active Admin, or ""
