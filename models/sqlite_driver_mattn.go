@@ -1,4 +1,4 @@
-//go:build sqlite_mattn && !sqlite_ncruces
+//go:build sqlite_mattn && !sqlite_ncruces && cgo
 
 package models
 
