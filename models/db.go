@@ -5,7 +5,6 @@ package models
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
@@ -18,9 +17,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
-	"github.com/uptrace/bun/driver/pgdriver"
 	"github.com/uptrace/bun/migrate"
-	_ "modernc.org/sqlite" // pure-Go SQLite: one static binary, no cgo
 
 	"github.com/muster-app/muster/models/migrations"
 )
@@ -34,7 +31,10 @@ func IsPostgres(dbURL string) bool {
 // otherwise ("muster.db", "file:/data/muster.db" or "sqlite:///data/muster.db").
 func Open(dbURL string) (*bun.DB, error) {
 	if IsPostgres(dbURL) {
-		sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dbURL)))
+		sqldb, err := openPostgres(dbURL)
+		if err != nil {
+			return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+		}
 		sqldb.SetMaxOpenConns(4 * runtime.GOMAXPROCS(0))
 		db := bun.NewDB(sqldb, pgdialect.New())
 		if err := db.Ping(); err != nil {
@@ -49,7 +49,7 @@ func Open(dbURL string) (*bun.DB, error) {
 	if err := checkSQLitePath(sqlitePath(dbURL)); err != nil {
 		return nil, err
 	}
-	sqldb, err := sql.Open("sqlite", sqliteDSN(dbURL))
+	sqldb, err := openSQLite(sqliteDSN(dbURL))
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +80,7 @@ func OpenReader(dbURL string) (*bun.DB, error) {
 	if p := sqlitePath(dbURL); p == "" || strings.HasPrefix(p, ":memory:") || strings.Contains(dbURL, "mode=memory") {
 		return nil, nil
 	}
-	sqldb, err := sql.Open("sqlite", sqliteReaderDSN(dbURL))
+	sqldb, err := openSQLite(sqliteReaderDSN(dbURL))
 	if err != nil {
 		return nil, err
 	}

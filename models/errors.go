@@ -72,13 +72,13 @@ const (
 func (e *ConflictError) Error() string { return e.Message }
 
 // isUniqueViolation tells a unique index's refusal from other errors, on
-// either database.
+// either database (pgdriver writes "SQLSTATE=23505", pgx "SQLSTATE 23505").
 func isUniqueViolation(err error) bool {
 	if err == nil {
 		return false
 	}
 	msg := err.Error()
-	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "SQLSTATE=23505")
+	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "SQLSTATE=23505") || strings.Contains(msg, "SQLSTATE 23505")
 }
 
 // isForeignKeyViolation tells a refused reference (a row that was just
@@ -88,7 +88,7 @@ func isForeignKeyViolation(err error) bool {
 		return false
 	}
 	msg := err.Error()
-	return strings.Contains(msg, "FOREIGN KEY constraint failed") || strings.Contains(msg, "SQLSTATE=23503")
+	return strings.Contains(msg, "FOREIGN KEY constraint failed") || strings.Contains(msg, "SQLSTATE=23503") || strings.Contains(msg, "SQLSTATE 23503")
 }
 
 // RateLimitedError: too many attempts; try again after RetryAfter.

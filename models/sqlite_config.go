@@ -1,3 +1,5 @@
+//go:build !sqlite_ncruces && !sqlite_mattn
+
 package models
 
 import (
