@@ -112,20 +112,7 @@ func (s *Server) ownedValue(b []byte, key string, m *models.Member) []byte {
 	case "externalId":
 		return appendJSONString(b, *m.ExternalID)
 	case "groups":
-		b = append(b, '[')
-		for i := range m.Roles {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"$ref":`...)
-			b = appendJSONString(b, s.groupLocation(m.Roles[i].ID))
-			b = append(b, `,"display":`...)
-			b = appendJSONString(b, m.Roles[i].Name)
-			b = append(b, `,"type":"direct","value":`...)
-			b = appendJSONString(b, m.Roles[i].ID)
-			b = append(b, '}')
-		}
-		return append(b, ']')
+		return s.appendGroups(b, m)
 	case "id":
 		return appendJSONString(b, m.ID)
 	case "meta":
@@ -191,20 +178,9 @@ func (s *Server) appendUserColumns(b []byte, m *models.Member) []byte {
 		b = append(b, `,"externalId":`...)
 		b = appendJSONString(b, *m.ExternalID)
 	}
-	b = append(b, `,"groups":[`...)
-	for i := range m.Roles {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"$ref":`...)
-		b = appendJSONString(b, s.groupLocation(m.Roles[i].ID))
-		b = append(b, `,"display":`...)
-		b = appendJSONString(b, m.Roles[i].Name)
-		b = append(b, `,"type":"direct","value":`...)
-		b = appendJSONString(b, m.Roles[i].ID)
-		b = append(b, '}')
-	}
-	b = append(b, `],"id":`...)
+	b = append(b, `,"groups":`...)
+	b = s.appendGroups(b, m)
+	b = append(b, `,"id":`...)
 	b = appendJSONString(b, m.ID)
 	if m.Locale != "" {
 		b = append(b, `,"locale":`...)
@@ -287,4 +263,23 @@ func (s *Server) appendUserColumns(b []byte, m *models.Member) []byte {
 	b = append(b, `,"userName":`...)
 	b = appendJSONString(b, m.UserName)
 	return append(b, '}')
+}
+
+// appendGroups writes a member's roles as the User's "groups", in the order
+// and with the keys json.Marshal gave them.
+func (s *Server) appendGroups(b []byte, m *models.Member) []byte {
+	b = append(b, '[')
+	for i := range m.Roles {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"$ref":`...)
+		b = appendJSONString(b, s.groupLocation(m.Roles[i].ID))
+		b = append(b, `,"display":`...)
+		b = appendJSONString(b, m.Roles[i].Name)
+		b = append(b, `,"type":"direct","value":`...)
+		b = appendJSONString(b, m.Roles[i].ID)
+		b = append(b, '}')
+	}
+	return append(b, ']')
 }
