@@ -126,18 +126,7 @@ func (s *Server) ownedValue(b []byte, key string, m *models.Member) []byte {
 		b = appendJSONString(b, etag(m.Version))
 		return append(b, '}')
 	case "roles":
-		b = append(b, '[')
-		for i := range m.Roles {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"display":`...)
-			b = appendJSONString(b, m.Roles[i].Name)
-			b = append(b, `,"value":`...)
-			b = appendJSONString(b, m.Roles[i].Name)
-			b = append(b, '}')
-		}
-		return append(b, ']')
+		return appendRoles(b, m)
 	case "schemas":
 		b = append(b, '[')
 		b = appendJSONString(b, schema.UserSchema)
@@ -210,18 +199,9 @@ func (s *Server) appendUserColumns(b []byte, m *models.Member) []byte {
 		}
 		b = append(b, '}')
 	}
-	b = append(b, `,"roles":[`...)
-	for i := range m.Roles {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"display":`...)
-		b = appendJSONString(b, m.Roles[i].Name)
-		b = append(b, `,"value":`...)
-		b = appendJSONString(b, m.Roles[i].Name)
-		b = append(b, '}')
-	}
-	b = append(b, `],"schemas":[`...)
+	b = append(b, `,"roles":`...)
+	b = appendRoles(b, m)
+	b = append(b, `,"schemas":[`...)
 	b = appendJSONString(b, schema.UserSchema)
 	b = append(b, ',')
 	b = appendJSONString(b, enterpriseURN)
@@ -279,6 +259,23 @@ func (s *Server) appendGroups(b []byte, m *models.Member) []byte {
 		b = appendJSONString(b, m.Roles[i].Name)
 		b = append(b, `,"type":"direct","value":`...)
 		b = appendJSONString(b, m.Roles[i].ID)
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+// appendRoles writes a member's roles as the User's "roles", each role's
+// name as both display and value, as json.Marshal gave them.
+func appendRoles(b []byte, m *models.Member) []byte {
+	b = append(b, '[')
+	for i := range m.Roles {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"display":`...)
+		b = appendJSONString(b, m.Roles[i].Name)
+		b = append(b, `,"value":`...)
+		b = appendJSONString(b, m.Roles[i].Name)
 		b = append(b, '}')
 	}
 	return append(b, ']')
