@@ -21,8 +21,10 @@ type stmtCache struct {
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
 
-	once    sync.Once
-	inserts map[reflect.Type]*sql.Stmt // insertRow's, by entity
+	once        sync.Once
+	inserts     map[reflect.Type]*sql.Stmt // insertRow's, by entity
+	jsonInserts map[reflect.Type]*sql.Stmt // insertSetJSON's, by entity
+	jsonSQL     map[reflect.Type]string    // and their text, for PreparedHook
 }
 
 // queryPrepared scans the rows of query (with ? placeholders) into dest,
@@ -104,6 +106,7 @@ func (s *Store) prepareInserts(ctx context.Context) {
 				s.stmts.inserts[table.Type] = stmt
 			}
 		}
+		s.prepareJSONInserts(ctx)
 	})
 }
 
