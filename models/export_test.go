@@ -66,10 +66,3 @@ func Checkpoints(s *Store) int64 { return s.ckpt.done.Load() }
 // FlushSearchIndex moves queued search text into the index, as a group
 // commit or Migrate does, for tests that write members with raw SQL.
 func FlushSearchIndex(ctx context.Context, s *Store) error { return flushSearchIndex(ctx, s.DB()) }
-
-// InsertSet writes rows (a pointer to a slice of entities) the way the set
-// writers do (insertSet), in a transaction of s.
-func InsertSet(ctx context.Context, s *Store, rows any) error {
-	s.prepareInserts(ctx)
-	return s.tx(ctx, func(tx bun.Tx) error { return s.insertSet(ctx, tx, rows) })
-}

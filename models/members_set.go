@@ -93,12 +93,8 @@ func (s *Store) insertMembersBy(ctx context.Context, tx bun.IDB, actor Actor, ws
 // binds arguments in time growing with their number; of one row each, a
 // statement journal per row made it ten times slower.
 func (s *Store) insertSet(ctx context.Context, db bun.IDB, rows any) error {
-	v := reflect.ValueOf(rows).Elem()
-	if v.Len() == 0 {
+	if reflect.ValueOf(rows).Elem().Len() == 0 {
 		return nil
-	}
-	if ok, err := s.insertSetJSON(ctx, db, v); ok {
-		return err
 	}
 	_, err := db.NewInsert().Model(rows).Exec(ctx)
 	return err

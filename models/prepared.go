@@ -21,10 +21,8 @@ type stmtCache struct {
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
 
-	once        sync.Once
-	inserts     map[reflect.Type]*sql.Stmt // insertRow's, by entity
-	jsonInserts map[reflect.Type]*sql.Stmt // insertSetJSON's, by entity
-	jsonSQL     map[reflect.Type]string    // and their text, for PreparedHook
+	once    sync.Once
+	inserts map[reflect.Type]*sql.Stmt // insertRow's, by entity
 }
 
 // queryPrepared scans the rows of query (with ? placeholders) into dest,
@@ -106,7 +104,6 @@ func (s *Store) prepareInserts(ctx context.Context) {
 				s.stmts.inserts[table.Type] = stmt
 			}
 		}
-		s.prepareJSONInserts(ctx)
 	})
 }
 

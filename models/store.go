@@ -37,7 +37,7 @@ type Store struct {
 	WriteGroup int
 
 	// PreparedHook, when set, is called with each statement queryPrepared
-	// or insertSetJSON runs as a prepared statement on SQLite, which Bun's query hooks do
+	// runs as a prepared statement on SQLite, which Bun's query hooks do
 	// not see: tests count a request's statements with both.
 	PreparedHook func(query string)
 
