@@ -66,3 +66,11 @@ func Checkpoints(s *Store) int64 { return s.ckpt.done.Load() }
 // FlushSearchIndex moves queued search text into the index, as a group
 // commit or Migrate does, for tests that write members with raw SQL.
 func FlushSearchIndex(ctx context.Context, s *Store) error { return flushSearchIndex(ctx, s.DB()) }
+
+// SetDemoThresholds lowers how many demo members make SeedDemo rebuild the
+// members indexes after the fill (SQLite) and run ANALYZE.
+func SetDemoThresholds(rebuild, analyze int) (restore func()) {
+	oldRebuild, oldAnalyze := demoRebuildMin, analyzeAfter
+	demoRebuildMin, analyzeAfter = rebuild, analyze
+	return func() { demoRebuildMin, analyzeAfter = oldRebuild, oldAnalyze }
+}

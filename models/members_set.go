@@ -101,7 +101,7 @@ func (s *Store) insertSet(ctx context.Context, db bun.IDB, rows any) error {
 }
 
 // analyzeAfter is how many new rows make a bulk fill worth an ANALYZE.
-const analyzeAfter = 10000
+var analyzeAfter = 10000
 
 // Analyze refreshes PostgreSQL's planner statistics after a bulk fill (the
 // demo, a large import): it plans the members page by them, and before the
