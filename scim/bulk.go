@@ -33,11 +33,22 @@ const (
 )
 
 type bulkOp struct {
-	Method  string          `json:"method"`
-	BulkID  string          `json:"bulkId"`
-	Path    string          `json:"path"`
-	Version string          `json:"version"`
-	Data    json.RawMessage `json:"data"`
+	Method  string   `json:"method"`
+	BulkID  string   `json:"bulkId"`
+	Path    string   `json:"path"`
+	Version string   `json:"version"`
+	Data    bodySpan `json:"data"`
+}
+
+// bodySpan is an operation's data as the decoder found it: unlike
+// json.RawMessage it is not copied (readBulk points it into the request
+// body before the decoder reads on), so decoding 10,000 operations makes
+// no second copy of their data to be dropped again.
+type bodySpan []byte
+
+func (b *bodySpan) UnmarshalJSON(data []byte) error {
+	*b = data[:len(data):len(data)] // the decoder's buffer: valid until it reads on
+	return nil
 }
 
 type bulkResult struct {
@@ -88,12 +99,13 @@ func readBulk(body []byte) (ops []bulkOp, failOnErrors int, res response) {
 				if err := d.Decode(&op); err != nil {
 					return nil, 0, syntax(fmt.Sprintf("Operation %d is not a valid bulk operation: %v", len(ops)+1, err))
 				}
-				// The decoder copied data; the operation keeps the same
-				// bytes where they are in the body, which the request holds
-				// anyway, and the copy is dropped at once: a request holds
-				// its body once, not twice.
+				// op.Data is in the decoder's buffer; the operation keeps
+				// the same bytes where they are in the body, which the
+				// request holds anyway: a request holds its body once.
 				if k := bytes.Index(body[from:d.InputOffset()], op.Data); len(op.Data) > 0 && k >= 0 {
 					op.Data = body[from+int64(k) : from+int64(k)+int64(len(op.Data)) : from+int64(k)+int64(len(op.Data))]
+				} else {
+					op.Data = bytes.Clone(op.Data)
 				}
 				ops = append(ops, op)
 			}
