@@ -66,3 +66,29 @@ func Checkpoints(s *Store) int64 { return s.ckpt.done.Load() }
 // FlushSearchIndex moves queued search text into the index, as a group
 // commit or Migrate does, for tests that write members with raw SQL.
 func FlushSearchIndex(ctx context.Context, s *Store) error { return flushSearchIndex(ctx, s.DB()) }
+
+// SetSCIMCountCaching turns keeping SCIM list totals on or off.
+func SetSCIMCountCaching(on bool) (restore func()) {
+	old := scimCountCaching
+	scimCountCaching = on
+	return func() { scimCountCaching = old }
+}
+
+// HoldScanSlots takes every SCIM scan slot of s until release.
+func HoldScanSlots(s *Store) (release func()) {
+	slots := s.scanSlotChan()
+	n := 0
+	for full := false; !full; {
+		select {
+		case slots <- struct{}{}:
+			n++
+		default:
+			full = true
+		}
+	}
+	return func() {
+		for range n {
+			<-slots
+		}
+	}
+}

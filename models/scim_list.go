@@ -48,7 +48,7 @@ func (s *Store) listSCIMUsers(ctx context.Context, wsID string, q SCIMQuery) ([]
 	}
 	// Revoked invitations are not Users (see invites_revoked.go).
 	sel := db.NewSelect().Model(&members).Where("m.workspace_id = ?", wsID).Where("m.status <> 'revoked'")
-	total, err := s.scimPage(ctx, q, SCIMUsers, sel, "m", func() int { return len(members) })
+	total, err := s.scimPage(ctx, wsID, q, SCIMUsers, sel, "m", func() int { return len(members) })
 	if err != nil {
 		return nil, 0, err
 	}
@@ -61,21 +61,38 @@ func (s *Store) ListSCIMGroups(ctx context.Context, wsID string, q SCIMQuery) ([
 	defer cancel()
 	var roles []Role
 	sel := s.conn(ctx).NewSelect().Model(&roles).Where("r.workspace_id = ?", wsID)
-	total, err := s.scimPage(ctx, q, SCIMGroups, sel, "r", func() int { return len(roles) })
+	total, err := s.scimPage(ctx, wsID, q, SCIMGroups, sel, "r", func() int { return len(roles) })
 	return roles, total, listErr(ctx, err)
 }
 
 // scimPage filters sel, reads up to Count rows from StartIndex ordered by
 // the sort attribute and then by id (so pages are stable: ids are UUIDv7,
 // in creation order), and returns the number of matches. got tells how
-// many rows the page read.
-func (s *Store) scimPage(ctx context.Context, q SCIMQuery, res SCIMResource, sel *bun.SelectQuery, alias string, got func() int) (int, error) {
+// many rows the page read. A filter the trigram index does not confine
+// may read every member: its queries take a scan slot (scim_count.go).
+// The count is kept under the workspace's change counter.
+func (s *Store) scimPage(ctx context.Context, wsID string, q SCIMQuery, res SCIMResource, sel *bun.SelectQuery, alias string, got func() int) (int, error) {
+	where, args, scan := "", []any(nil), false
 	if q.Filter != nil {
-		where, args, err := scimWhere(q.Filter, res, s.IsPostgres(), func(term string) bool { return s.rareTerm(ctx, term) })
+		var narrowed bool
+		var err error
+		where, args, narrowed, err = scimWhere(q.Filter, res, s.IsPostgres(), func(term string) bool { return s.rareTerm(ctx, term) })
 		if err != nil {
 			return 0, err
 		}
 		sel = sel.Where(where, args...)
+		scan = !narrowed
+	}
+	// Inside a /Bulk batch reads see the batch's own writes, which the
+	// committed counter does not: no slot (the batch holds the writer) and
+	// no kept count.
+	_, inBatch := ctx.Value(batchKey{}).(bun.Tx)
+	scan = scan && !inBatch
+	slot := func() (func(), error) {
+		if !scan {
+			return func() {}, nil
+		}
+		return s.scanSlot(ctx)
 	}
 	start := max(q.StartIndex, 1)
 	if q.Count > 0 {
@@ -91,7 +108,13 @@ func (s *Store) scimPage(ctx context.Context, q SCIMQuery, res SCIMResource, sel
 			}
 			order = order.OrderExpr(col + dir)
 		}
-		if err := order.OrderExpr(alias + ".id" + dir).Offset(int64(start - 1)).Limit(int64(q.Count)).Scan(ctx); err != nil {
+		release, err := slot()
+		if err != nil {
+			return 0, err
+		}
+		err = order.OrderExpr(alias + ".id" + dir).Offset(int64(start - 1)).Limit(int64(q.Count)).Scan(ctx)
+		release()
+		if err != nil {
 			return 0, err
 		}
 		// A first page with room to spare holds every match: the lookups
@@ -100,9 +123,27 @@ func (s *Store) scimPage(ctx context.Context, q SCIMQuery, res SCIMResource, sel
 			return n, nil
 		}
 	}
-	n, err := sel.Count(ctx)
-	return int(n), err
+	count := func() (int, error) {
+		release, err := slot()
+		if err != nil {
+			return 0, err
+		}
+		defer release()
+		n, err := sel.Count(ctx)
+		return int(n), err
+	}
+	if inBatch || !scimCountCaching {
+		return count()
+	}
+	changes, _, err := readChanges(ctx, s.rdb, wsID, false)
+	if err != nil {
+		return 0, err
+	}
+	return s.scimCounts.get(ctx, scimCountKey(wsID, changes, res, where, args), count)
 }
+
+// scimCountCaching: tests turn it off to compare counts with and without.
+var scimCountCaching = true
 
 // uniqueLookup recognises userName eq "…" and externalId eq "…" on a first
 // page: what IdPs send before nearly every write, answered by one indexed
