@@ -52,7 +52,18 @@ func scimCountKey(wsID string, changes int64, res SCIMResource, where string, ar
 	return b.String()
 }
 
-// scimCount returns the count under key, from the cache, from a count
+// kept returns the count kept under key ("": none).
+func (c *scimCountCache) kept(key string) (int, bool) {
+	if key == "" {
+		return 0, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n, ok := c.entries[key]
+	return n, ok
+}
+
+// get returns the count under key, from the cache, from a count
 // another request is making, or by running count (and keeping what it
 // found). A request that waited for another's count and saw it fail counts
 // for itself: the other's context may have ended, not its own.
@@ -86,14 +97,29 @@ func (c *scimCountCache) get(ctx context.Context, key string, count func() (int,
 	c.mu.Lock()
 	delete(c.flights, key)
 	if f.err == nil {
-		if c.entries == nil || len(c.entries) >= scimCountCacheMax {
-			c.entries = map[string]int{} // start over: old counters' entries are dead anyway
-		}
-		c.entries[key] = f.n
+		c.keep(key, f.n)
 	}
 	c.mu.Unlock()
 	close(f.done)
 	return f.n, f.err
+}
+
+// put keeps n under key ("": nothing), a count known another way (a first
+// page that held every match).
+func (c *scimCountCache) put(key string, n int) {
+	if key == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.keep(key, n)
+}
+
+func (c *scimCountCache) keep(key string, n int) {
+	if c.entries == nil || len(c.entries) >= scimCountCacheMax {
+		c.entries = map[string]int{} // start over: old counters' entries are dead anyway
+	}
+	c.entries[key] = n
 }
 
 // scimScanSlots bounds how many SCIM list queries that may read every

@@ -94,7 +94,22 @@ func (s *Store) scimPage(ctx context.Context, wsID string, q SCIMQuery, res SCIM
 		}
 		return s.scanSlot(ctx)
 	}
+	// The kept count, when there is one, is looked up first: a filter
+	// that matches nothing (or fewer members than the page starts at)
+	// then reads no rows, where a page of a rare short value would walk
+	// every member.
+	key := ""
+	if !inBatch && scimCountCaching {
+		changes, _, err := readChanges(ctx, s.rdb, wsID, false)
+		if err != nil {
+			return 0, err
+		}
+		key = scimCountKey(wsID, changes, res, where, args)
+	}
 	start := max(q.StartIndex, 1)
+	if n, ok := s.scimCounts.kept(key); ok && start > n {
+		return n, nil
+	}
 	if q.Count > 0 {
 		dir := " ASC"
 		if q.Descending {
@@ -120,6 +135,7 @@ func (s *Store) scimPage(ctx context.Context, wsID string, q SCIMQuery, res SCIM
 		// A first page with room to spare holds every match: the lookups
 		// IdPs send before each write (userName eq …) need no count.
 		if n := got(); start == 1 && n < q.Count {
+			s.scimCounts.put(key, n)
 			return n, nil
 		}
 	}
@@ -132,14 +148,10 @@ func (s *Store) scimPage(ctx context.Context, wsID string, q SCIMQuery, res SCIM
 		n, err := sel.Count(ctx)
 		return int(n), err
 	}
-	if inBatch || !scimCountCaching {
+	if key == "" {
 		return count()
 	}
-	changes, _, err := readChanges(ctx, s.rdb, wsID, false)
-	if err != nil {
-		return 0, err
-	}
-	return s.scimCounts.get(ctx, scimCountKey(wsID, changes, res, where, args), count)
+	return s.scimCounts.get(ctx, key, count)
 }
 
 // scimCountCaching: tests turn it off to compare counts with and without.
