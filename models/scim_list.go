@@ -127,6 +127,12 @@ func (s *Store) scimPage(ctx context.Context, wsID string, q SCIMQuery, res SCIM
 		if err != nil {
 			return 0, err
 		}
+		// A request that waited for its slot may find the count kept by
+		// the one before it.
+		if n, ok := s.scimCounts.kept(key); ok && start > n {
+			release()
+			return n, nil
+		}
 		err = order.OrderExpr(alias + ".id" + dir).Offset(int64(start - 1)).Limit(int64(q.Count)).Scan(ctx)
 		release()
 		if err != nil {
