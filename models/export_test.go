@@ -74,6 +74,14 @@ func SetSCIMCountCaching(on bool) (restore func()) {
 	return func() { scimCountCaching = old }
 }
 
+// SetSCIMCoveredCounts turns counting SCIM totals through a covering
+// index on or off.
+func SetSCIMCoveredCounts(on bool) (restore func()) {
+	old := scimCoveredCounts
+	scimCoveredCounts = on
+	return func() { scimCoveredCounts = old }
+}
+
 // HoldScanSlots takes every SCIM scan slot of s until release.
 func HoldScanSlots(s *Store) (release func()) {
 	slots := s.scanSlotChan()
