@@ -27,9 +27,18 @@ func (s *Store) listCtx(ctx context.Context) (context.Context, context.CancelFun
 }
 
 // listErr turns the error of a query stopped by listCtx's deadline (each
-// driver words it its own way) into ErrQueryTimeout.
+// driver words it its own way) into ErrQueryTimeout. PostgreSQL's driver
+// sets the deadline on its socket, whose read can fail ("i/o timeout")
+// before the context's own timer has marked it done: past the deadline is
+// a timeout too (it was answered 500 under concurrent SCIM scans).
 func listErr(ctx context.Context, err error) error {
-	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return ErrQueryTimeout
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
 		return ErrQueryTimeout
 	}
 	return err

@@ -74,3 +74,37 @@ func SetDemoThresholds(rebuild, analyze int) (restore func()) {
 	demoRebuildMin, analyzeAfter = rebuild, analyze
 	return func() { demoRebuildMin, analyzeAfter = oldRebuild, oldAnalyze }
 }
+
+// SetSCIMCountCaching turns keeping SCIM list totals on or off.
+func SetSCIMCountCaching(on bool) (restore func()) {
+	old := scimCountCaching
+	scimCountCaching = on
+	return func() { scimCountCaching = old }
+}
+
+// SetSCIMCoveredCounts turns counting SCIM totals through a covering
+// index on or off.
+func SetSCIMCoveredCounts(on bool) (restore func()) {
+	old := scimCoveredCounts
+	scimCoveredCounts = on
+	return func() { scimCoveredCounts = old }
+}
+
+// HoldScanSlots takes every SCIM scan slot of s until release.
+func HoldScanSlots(s *Store) (release func()) {
+	slots := s.scanSlotChan()
+	n := 0
+	for full := false; !full; {
+		select {
+		case slots <- struct{}{}:
+			n++
+		default:
+			full = true
+		}
+	}
+	return func() {
+		for range n {
+			<-slots
+		}
+	}
+}

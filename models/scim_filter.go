@@ -215,6 +215,8 @@ type scimTranslator struct {
 	terms     int
 	rare      func(term string) bool // see scimWhere
 	narrowed  bool                   // a condition went through the trigram index
+	// narrowedAt: the comparisons that went through it (see indexed).
+	narrowedAt map[*filter.AttributeExpression]bool
 }
 
 func newSCIMTranslator(res SCIMResource, pg bool) (*scimTranslator, error) {
@@ -232,27 +234,51 @@ func newSCIMTranslator(res SCIMResource, pg bool) (*scimTranslator, error) {
 // placeholders. pg says whether the SQL is for PostgreSQL. Values only ever
 // reach the SQL as args; names map through the fixed tables above.
 func SCIMWhere(expr filter.Expression, res SCIMResource, pg bool) (string, []any, error) {
-	return scimWhere(expr, res, pg, nil)
+	where, args, _, err := scimWhere(expr, res, pg, nil)
+	return where, args, err
 }
 
 // scimWhere is SCIMWhere; on SQLite, co/sw/ew go through the trigram index
 // only for values rare enough by rare (nil: never). There the index's
 // matches must be looked up one by one, which costs more than testing
-// every member when most of them match.
-func scimWhere(expr filter.Expression, res SCIMResource, pg bool, rare func(term string) bool) (string, []any, error) {
+// every member when most of them match. narrowed tells whether the
+// whole filter is confined by the trigram index (see indexed): when it is
+// not, the query may read every row.
+func scimWhere(expr filter.Expression, res SCIMResource, pg bool, rare func(term string) bool) (where string, args []any, narrowed bool, err error) {
 	t, err := newSCIMTranslator(res, pg)
 	if err != nil {
-		return "", nil, err
+		return "", nil, false, err
 	}
 	t.rare = rare
 	if expr == nil {
-		return "TRUE", nil, nil
+		return "TRUE", nil, false, nil
 	}
-	where, err := t.expr(expr, 0, nil)
+	where, err = t.expr(expr, 0, nil)
 	if err != nil {
-		return "", nil, err
+		return "", nil, false, err
 	}
-	return where, t.args, nil
+	return where, t.args, t.indexed(expr), nil
+}
+
+// indexed: every row e can match is found through the trigram index. A
+// comparison is when narrow added the index's test to it; an and when one
+// of its operands is; an or when all are; a not never.
+func (t *scimTranslator) indexed(e filter.Expression) bool {
+	switch e := e.(type) {
+	case *filter.LogicalExpression:
+		and := strings.EqualFold(string(e.Operator), "and")
+		for _, x := range scimOperands(e) {
+			if t.indexed(x) == and {
+				return and
+			}
+		}
+		return !and
+	case *filter.ValuePath:
+		return t.indexed(e.ValueFilter)
+	case *filter.AttributeExpression:
+		return t.narrowedAt[e]
+	}
+	return false
 }
 
 // SCIMSortColumn maps a sortBy attribute path to an SQL expression to ORDER
@@ -365,10 +391,19 @@ func (t *scimTranslator) expr(e filter.Expression, depth int, scope *scimAttr) (
 		if err != nil {
 			return "", err
 		}
+		was := t.narrowed
+		t.narrowed = false
 		s, err := t.compare(name, a, op, e.CompareValue)
 		if err != nil {
 			return "", err
 		}
+		if t.narrowed && frame == "" {
+			if t.narrowedAt == nil {
+				t.narrowedAt = map[*filter.AttributeExpression]bool{}
+			}
+			t.narrowedAt[e] = true
+		}
+		t.narrowed = t.narrowed || was
 		if frame != "" {
 			return frame + s + ")", nil
 		}
@@ -631,6 +666,7 @@ func (t *scimTranslator) narrow(c, col, s string) string {
 		// lowers İ (U+0130) to i, which folds to i and a combining dot
 		// instead: any i may stand for that pair.
 		pattern := "%" + strings.ReplaceAll(scimLikeEscaper.Replace(term), "i", "%") + "%"
+		t.narrowed = true
 		t.args = append(t.args, pattern)
 		return "(" + c + ` AND m.search_text LIKE ? ESCAPE '\')`
 	}

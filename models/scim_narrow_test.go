@@ -22,7 +22,7 @@ func TestSCIMNarrowedAttributes(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, pg := range []bool{false, true} {
-			where, _, err := scimWhere(expr, SCIMUsers, pg, always)
+			where, _, _, err := scimWhere(expr, SCIMUsers, pg, always)
 			if err != nil {
 				t.Fatalf("%s: %v", f, err)
 			}

@@ -39,3 +39,39 @@ func TestSQLitePragmaFromURL(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLiteReaderMemoryPragmas: the reader pool maps no file and keeps a
+// small page cache (each of its connections would map and cache the file
+// on its own); a pragma in the URL still replaces the default.
+func TestSQLiteReaderMemoryPragmas(t *testing.T) {
+	for _, tc := range []struct {
+		query     string
+		mmap      int64
+		cacheSize int64
+	}{
+		{"", 0, -4000},
+		{"?_pragma=mmap_size(1048576)&_pragma=cache_size(-2000)", 1048576, -2000},
+	} {
+		url := "sqlite://" + filepath.Join(t.TempDir(), "m.db") + tc.query
+		w, err := models.Open(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := models.OpenReader(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mmap, cache int64
+		if err := r.QueryRow("PRAGMA mmap_size").Scan(&mmap); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.QueryRow("PRAGMA cache_size").Scan(&cache); err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+		w.Close()
+		if mmap != tc.mmap || cache != tc.cacheSize {
+			t.Errorf("%q: reader mmap_size %d cache_size %d, want %d %d", tc.query, mmap, cache, tc.mmap, tc.cacheSize)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -51,7 +52,12 @@ type Store struct {
 	tokens tokenCache
 	// searchCounts keeps members searches' counts (members_count_cache.go).
 	searchCounts searchCountCache
-	ckpt         checkpointer
+	// scimCounts keeps SCIM lists' totals, scanSlots bounds their scans
+	// (scim_count.go).
+	scimCounts scimCountCache
+	scanOnce   sync.Once
+	scanSlots  chan struct{}
+	ckpt       checkpointer
 }
 
 // NewStore wraps an open, migrated database.
