@@ -46,12 +46,19 @@ type Store struct {
 	// turns the cache off.
 	TokenCacheTTL time.Duration
 
+	// NoMemberPageCache reads every members page afresh
+	// (members_page_cache.go): for tests that compare a kept page with one
+	// read anew.
+	NoMemberPageCache bool
+
 	stmts  stmtCache
 	writes groupQueue
 	tokens tokenCache
 	// searchCounts keeps members searches' counts (members_count_cache.go).
 	searchCounts searchCountCache
-	ckpt         checkpointer
+	// memberPages keeps members pages (members_page_cache.go).
+	memberPages memberPageCache
+	ckpt        checkpointer
 }
 
 // NewStore wraps an open, migrated database.
