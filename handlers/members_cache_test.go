@@ -39,7 +39,7 @@ func TestMembersPageNeverStale(t *testing.T) {
 				for range 2 { // the second view is the kept one
 					res := c.get(target, "HX-Request", "true", "HX-Target", "members-results")
 					expectStatus(t, res, http.StatusOK)
-					text = strings.Join(strings.Fields(res.Doc.Find("#member-" + grace.ID).Text()), " ")
+					text = strings.Join(strings.Fields(res.Doc.Find("#member-"+grace.ID).Text()), " ")
 				}
 				return text
 			}
