@@ -16,6 +16,9 @@ import (
 //	muster demo -workspace acme -members 100000
 //	MUSTER_BENCH_SQLITE=muster.db go test ./handlers -run '^$' -bench MembersPageDemo -benchtime 200x -count 3
 //
+// With MUSTER_BENCH_NO_PAGE_CACHE=1 each view is read as if the workspace
+// had just changed.
+//
 // It signs in (a session row is written) but otherwise only reads.
 func BenchmarkMembersPageDemo(b *testing.B) {
 	path := os.Getenv("MUSTER_BENCH_SQLITE")
@@ -32,6 +35,9 @@ func BenchmarkMembersPageDemo(b *testing.B) {
 		b.Fatal(err)
 	}
 	store.UseReader(r)
+	// MUSTER_BENCH_NO_PAGE_CACHE=1 reads every page afresh, as the first
+	// view after a change does (models/members_page_cache.go).
+	store.NoMemberPageCache = os.Getenv("MUSTER_BENCH_NO_PAGE_CACHE") != ""
 	b.Cleanup(func() { store.Close() })
 	if _, err := store.WorkspaceBySlug(context.Background(), "acme"); err != nil {
 		b.Fatal(err)
