@@ -1,7 +1,6 @@
 package models
 
 import (
-	"context"
 	"strconv"
 	"sync"
 )
@@ -27,17 +26,11 @@ type searchCount struct {
 	capped bool
 }
 
-// searchCountKey names a count: workspace, change counter, and what
-// filters it (the sort and the page do not change a count).
-func (s *Store) searchCountKey(ctx context.Context, wsID string, term string, q MemberQuery) (string, bool) {
-	if q.Status == FilterExpired {
-		return "", false
-	}
-	n, _, err := readChanges(ctx, s.rdb, wsID, false)
-	if err != nil {
-		return "", false
-	}
-	return wsID + "\x00" + strconv.FormatInt(n, 10) + "\x00" + strconv.Itoa(memberCountCap) + "\x00" + q.Status + "\x00" + q.RoleID + "\x00" + term, true
+// searchCountKey names a count: workspace, change counter (changes, as
+// listMembers read it), and what filters it (the sort and the page do not
+// change a count).
+func searchCountKey(wsID string, changes int64, term string, q MemberQuery) string {
+	return wsID + "\x00" + strconv.FormatInt(changes, 10) + "\x00" + strconv.Itoa(memberCountCap) + "\x00" + q.Status + "\x00" + q.RoleID + "\x00" + term
 }
 
 func (c *searchCountCache) get(key string) (searchCount, bool) {
@@ -57,12 +50,14 @@ func (c *searchCountCache) put(key string, v searchCount) {
 }
 
 // cachedSearchCount fills page's total from the cache and tells whether
-// it could; on a miss it sets *missKey, for keepSearchCount.
-func (s *Store) cachedSearchCount(ctx context.Context, wsID, term string, q MemberQuery, page *MemberPage, missKey *string) bool {
-	key, ok := s.searchCountKey(ctx, wsID, term, q)
+// it could; on a miss it sets *missKey, for keepSearchCount. changes is
+// the workspace's change counter, read before anything else of the page
+// (ok false: not read, for the "expired" filter).
+func (s *Store) cachedSearchCount(wsID string, changes int64, ok bool, term string, q MemberQuery, page *MemberPage, missKey *string) bool {
 	if !ok {
 		return false
 	}
+	key := searchCountKey(wsID, changes, term, q)
 	if v, ok := s.searchCounts.get(key); ok {
 		page.Total, page.TotalCapped = v.total, v.capped
 		return true

@@ -202,6 +202,27 @@ func (s *Store) listMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 		return filters(sq)
 	}
 
+	// The change counter, read before anything else of the page, names
+	// what is kept of it (members_page_cache.go, members_count_cache.go);
+	// not for the "expired" filter, which also depends on the time, nor
+	// for a walk (NoTotal), which reads each page once.
+	var changes int64
+	counted := false
+	pageKey := ""
+	if q.Status != FilterExpired && !q.NoTotal {
+		var err error
+		if changes, _, err = readChanges(ctx, s.rdb, wsID, false); err != nil {
+			return nil, err
+		}
+		counted = true
+		if !s.NoMemberPageCache {
+			pageKey = memberPageKey(wsID, changes, term, cols, q)
+			if kept := s.memberPages.get(pageKey); kept != nil {
+				return s.keptPage(ctx, kept)
+			}
+		}
+	}
+
 	page := &MemberPage{}
 	countKey := "" // a search's count not in the cache: kept under this key
 	// A walk that needs no total (the export, a bulk action) reads no
@@ -218,7 +239,7 @@ func (s *Store) listMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 		page.Total = -1 // unknown; and -1 walks the sort index below
 	case term == "" && q.RoleID == "" && q.Status != FilterExpired:
 		page.Total = counts[q.Status]
-	case term != "" && s.cachedSearchCount(ctx, wsID, term, q, page, &countKey):
+	case term != "" && s.cachedSearchCount(wsID, changes, counted, term, q, page, &countKey):
 	case trigram:
 		// The index's matches drive the count, which stops at the cap
 		// (members is joined only for a status or role filter, or to leave
@@ -318,6 +339,9 @@ func (s *Store) listMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 	}
 	if err := s.loadRoles(ctx, s.rdb, page.Members); err != nil {
 		return nil, err
+	}
+	if pageKey != "" {
+		s.memberPages.put(pageKey, clonePage(page))
 	}
 	return page, s.loadInvites(ctx, page.Members)
 }

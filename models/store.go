@@ -47,6 +47,11 @@ type Store struct {
 	// turns the cache off.
 	TokenCacheTTL time.Duration
 
+	// NoMemberPageCache reads every members page afresh
+	// (members_page_cache.go): for tests that compare a kept page with one
+	// read anew.
+	NoMemberPageCache bool
+
 	stmts  stmtCache
 	writes groupQueue
 	tokens tokenCache
@@ -57,7 +62,9 @@ type Store struct {
 	scimCounts scimCountCache
 	scanOnce   sync.Once
 	scanSlots  chan struct{}
-	ckpt       checkpointer
+	// memberPages keeps members pages (members_page_cache.go).
+	memberPages memberPageCache
+	ckpt        checkpointer
 }
 
 // NewStore wraps an open, migrated database.

@@ -1,0 +1,112 @@
+package models
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// A members page is the same page for as long as the workspace's change
+// counter (workspace_changes) stays put: its triggers move it with every
+// change to a member, their roles or a role, on any replica, and those
+// are all the rows, order, counts and cursors of a page come from. So a
+// page is kept under the counter's value and served again until it moves:
+// the first view after any change reads afresh. What changes without
+// moving the counter is read on every view even from a kept page: when
+// each member was last seen (deliberately off the counter, so signing in
+// does not reload every open table) and invitations (their links, expiry,
+// email failures: loadInvites). The "expired" filter depends on the time,
+// and walks (NoTotal: the export, bulk actions) read each page once, so
+// neither is kept.
+//
+// A search for a term of middling frequency ("lovelace" at 100,000
+// members) walks a couple of thousand rows of the sort index to fill a
+// page; every other view of it while nothing changes, paging back
+// included, costs what the first page of the table does.
+
+// memberPageCacheMax bounds the pages kept, over all workspaces (a page of
+// 50 members is some tens of kB). Full, the cache starts over: entries
+// under an older counter are dead anyway.
+const memberPageCacheMax = 64
+
+type memberPageCache struct {
+	mu      sync.Mutex
+	entries map[string]*MemberPage
+}
+
+func (c *memberPageCache) get(key string) *MemberPage {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.entries[key]
+}
+
+func (c *memberPageCache) put(key string, p *MemberPage) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= memberPageCacheMax {
+		c.entries = map[string]*MemberPage{}
+	}
+	c.entries[key] = p
+}
+
+// memberPageKey names a page: workspace, change counter and the whole
+// query as listMembers normalised it.
+func memberPageKey(wsID string, changes int64, term string, cols []string, q MemberQuery) string {
+	return strings.Join([]string{wsID, strconv.FormatInt(changes, 10), term, q.Status, q.RoleID,
+		strings.Join(cols, ","), strconv.FormatBool(q.Desc), q.After, q.Before,
+		strconv.Itoa(q.Offset), strconv.Itoa(q.Limit), strconv.Itoa(memberCountCap)}, "\x00")
+}
+
+// clonePage copies p with its own members (and their role lists), so
+// neither the cache nor a request sees the other's changes; invitations
+// are left out, as they are read on each view.
+func clonePage(p *MemberPage) *MemberPage {
+	c := *p
+	if p.Members == nil {
+		return &c
+	}
+	c.Members = make([]*Member, len(p.Members))
+	for i, m := range p.Members {
+		cm := *m
+		cm.Roles = append([]Role(nil), m.Roles...)
+		cm.Invite, cm.EmailFailed, cm.InviteExpired = nil, false, false
+		c.Members[i] = &cm
+	}
+	return &c
+}
+
+// keptPage serves a kept page: a copy, with when each member was last
+// seen and their invitations read now.
+func (s *Store) keptPage(ctx context.Context, kept *MemberPage) (*MemberPage, error) {
+	page := clonePage(kept)
+	if err := s.loadLastSeen(ctx, page.Members); err != nil {
+		return nil, err
+	}
+	return page, s.loadInvites(ctx, page.Members)
+}
+
+// loadLastSeen reads when each member was last seen, in one statement.
+func (s *Store) loadLastSeen(ctx context.Context, members []*Member) error {
+	if len(members) == 0 {
+		return nil
+	}
+	ids := make([]any, len(members))
+	byID := make(map[string]*Member, len(members))
+	for i, m := range members {
+		ids[i] = m.ID
+		byID[m.ID] = m
+	}
+	var rows []struct {
+		ID         string     `bun:"id"`
+		LastSeenAt *time.Time `bun:"last_seen_at"`
+	}
+	if err := s.queryPrepared(ctx, &rows, `SELECT id, last_seen_at FROM members WHERE id IN (`+placeholders(len(ids))+`)`, ids...); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		byID[r.ID].LastSeenAt = r.LastSeenAt
+	}
+	return nil
+}
