@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"slices"
 
 	"github.com/uptrace/bun"
@@ -229,14 +230,54 @@ func (s *Store) Deactivate(ctx context.Context, actor Actor, ws *Workspace, memb
 // checking the member is in status want ("" takes any status; otherwise
 // wrongState completes the refusal "<name> …"). fn gets the member with its
 // roles.
+//
+// On PostgreSQL the member's row is locked (FOR UPDATE) for the whole
+// change, so two changes to one member take turns and each acts on its
+// current status and roles. The workspace is locked exclusively
+// (lockWorkspace) only when the change can break the last-admin rule: the
+// member is an active Admin now (a role taken away, a deactivation or a
+// removal of them could leave nobody to run the workspace). Any other
+// change takes the workspace row in share mode (lockWorkspaceShared): such
+// changes run side by side, and still wait for (and hold off) the
+// operations that lock the workspace exclusively, as before. Whether the
+// member is an active Admin is known only once its row is locked: when it
+// is, the transaction starts again with the exclusive lock, taken first,
+// as every other exclusive locker does (workspace, then members), so the
+// locks never wait on each other in a circle. The member's status and
+// roles cannot change while its row is locked: a change of status writes
+// the row, and a new member_roles row's foreign key check takes a key-share
+// lock that FOR UPDATE holds off. Inside a /Bulk transaction the lock is
+// exclusive at once (two batches each holding a share would deadlock on the
+// upgrade).
 func (s *Store) changeMember(ctx context.Context, ws *Workspace, memberID, want, wrongState string, fn func(tx bun.Tx, m *Member) error) (*Member, error) {
+	exclusive := inBatch(ctx)
+	for {
+		m, err := s.changeMemberOnce(ctx, ws, memberID, want, wrongState, exclusive, fn)
+		if errors.Is(err, errAdminChange) && !exclusive {
+			exclusive = true
+			continue
+		}
+		return m, err
+	}
+}
+
+// errAdminChange: changeMemberOnce found, under its share lock, that the
+// change is to an active Admin and needs the exclusive workspace lock.
+var errAdminChange = errors.New("the change is to an active Admin: lock the workspace")
+
+func (s *Store) changeMemberOnce(ctx context.Context, ws *Workspace, memberID, want, wrongState string, exclusive bool,
+	fn func(tx bun.Tx, m *Member) error) (*Member, error) {
 	var m *Member
 	err := s.tx(ctx, func(tx bun.Tx) error {
-		if err := s.lockWorkspace(ctx, tx, ws.ID); err != nil {
+		lock := s.lockWorkspace
+		if !exclusive {
+			lock = s.lockWorkspaceShared
+		}
+		if err := lock(ctx, tx, ws.ID); err != nil {
 			return err
 		}
 		var err error
-		if m, err = memberInWorkspace(ctx, tx, ws.ID, memberID); err != nil {
+		if m, err = s.memberForChange(ctx, tx, ws.ID, memberID); err != nil {
 			return err
 		}
 		if want != "" && m.Status != want {
@@ -245,12 +286,29 @@ func (s *Store) changeMember(ctx context.Context, ws *Workspace, memberID, want,
 		if err := s.loadRoles(ctx, tx, []*Member{m}); err != nil {
 			return err
 		}
+		if !exclusive && s.IsPostgres() && m.Status == StatusActive && hasAdminRole(m.Roles) {
+			return errAdminChange
+		}
 		return fn(tx, m)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// memberForChange reads a member of the workspace for a change: on
+// PostgreSQL with its row locked until the transaction ends (see
+// changeMember). SQLite's writers take turns anyway.
+func (s *Store) memberForChange(ctx context.Context, tx bun.Tx, wsID, memberID string) (*Member, error) {
+	if !s.IsPostgres() {
+		return memberInWorkspace(ctx, tx, wsID, memberID)
+	}
+	var m Member
+	if err := tx.NewSelect().Model(&m).Where("id = ? AND workspace_id = ?", memberID, wsID).For("UPDATE").Scan(ctx); err != nil {
+		return nil, notFound(err)
+	}
+	return &m, nil
 }
 
 // lockWorkspace serialises changes to a workspace's members on PostgreSQL,
@@ -266,6 +324,17 @@ func (s *Store) lockWorkspace(ctx context.Context, tx bun.Tx, wsID string) error
 		return nil
 	}
 	_, err := tx.NewSelect().Model((*Workspace)(nil)).Column("id").Where("id = ?", wsID).For("NO KEY UPDATE").Exec(ctx)
+	return err
+}
+
+// lockWorkspaceShared takes the workspace row in share mode on PostgreSQL:
+// changes that cannot break the last-admin rule run side by side, and none
+// runs while a transaction holds lockWorkspace (see changeMember).
+func (s *Store) lockWorkspaceShared(ctx context.Context, tx bun.Tx, wsID string) error {
+	if !s.IsPostgres() {
+		return nil
+	}
+	_, err := tx.NewSelect().Model((*Workspace)(nil)).Column("id").Where("id = ?", wsID).For("SHARE").Exec(ctx)
 	return err
 }
 

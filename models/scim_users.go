@@ -213,6 +213,24 @@ func (s *Store) CreateSCIMUser(ctx context.Context, actor Actor, ws *Workspace, 
 	if err := u.clean(); err != nil {
 		return nil, err
 	}
+	// First without looking for a member that holds the userName, email
+	// or externalId already: the unique indexes refuse one anyway, and a
+	// create that goes through (nearly all) saves the lookup, on
+	// PostgreSQL a round trip. When an index refuses it, the create runs
+	// again with the lookup, which names the field taken, or frees a
+	// revoked invitation that holds it (checkUnique).
+	m, err := s.createSCIMUser(ctx, actor, ws, u, false)
+	if errors.Is(err, errTaken) {
+		m, err = s.createSCIMUser(ctx, actor, ws, u, true)
+	}
+	return m, err
+}
+
+// errTaken: an unchecked create met a unique index; CreateSCIMUser runs it
+// again with checkUnique.
+var errTaken = errors.New("userName, email or externalId taken")
+
+func (s *Store) createSCIMUser(ctx context.Context, actor Actor, ws *Workspace, u SCIMUser, check bool) (*Member, error) {
 	var m *Member
 	// A create alone takes no lock on the workspace: it depends on no
 	// other member's state but for uniqueness, which the unique indexes
@@ -238,8 +256,10 @@ func (s *Store) CreateSCIMUser(ctx context.Context, actor Actor, ws *Workspace, 
 		if err := checkGrantable(actor, roles); err != nil {
 			return err
 		}
-		if err := s.checkUnique(ctx, tx, ws.ID, "", &u); err != nil {
-			return err
+		if check {
+			if err := s.checkUnique(ctx, tx, ws.ID, "", &u); err != nil {
+				return err
+			}
 		}
 		now := s.now()
 		m = &Member{ID: newID(), WorkspaceID: ws.ID, Status: StatusInvited, Version: 1, CreatedAt: now, UpdatedAt: now, Roles: roles}
@@ -272,6 +292,8 @@ func (s *Store) CreateSCIMUser(ctx context.Context, actor Actor, ws *Workspace, 
 		}
 		err = s.insertRows(ctx, tx, append(rows, ev)...)
 		switch {
+		case isUniqueViolation(err) && !check:
+			return errTaken
 		case isUniqueViolation(err): // a concurrent request won
 			return &ConflictError{Field: "userName", Code: ConflictUniqueness, Message: "A member with this userName or email has just been created."}
 		case isForeignKeyViolation(err): // a role was deleted at this moment
