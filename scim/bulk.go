@@ -3,8 +3,6 @@ package scim
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -62,204 +60,231 @@ type bulkResult struct {
 
 var bulkRef = regexp.MustCompile(`bulkId:([^"\s/?]+)`)
 
-// readBulk decodes a BulkRequest one operation at a time.
-func readBulk(body []byte) (ops []bulkOp, failOnErrors int, res response) {
-	d := json.NewDecoder(bytes.NewReader(body))
-	syntax := func(detail string) response { return badRequest(errors.ScimTypeInvalidSyntax, detail) }
-	if t, err := d.Token(); err != nil || t != json.Delim('{') {
-		return nil, 0, syntax("The body is not a BulkRequest object.")
-	}
-	var schemas []string
-	for d.More() {
-		t, err := d.Token()
-		if err != nil {
-			return nil, 0, syntax("The body is not valid JSON.")
-		}
-		key, _ := t.(string)
-		switch strings.ToLower(key) {
-		case "schemas":
-			if err := d.Decode(&schemas); err != nil {
-				return nil, 0, syntax("schemas must be a list of strings.")
-			}
-		case "failonerrors":
-			if err := d.Decode(&failOnErrors); err != nil || failOnErrors < 0 {
-				return nil, 0, badRequest(errors.ScimTypeInvalidValue, "failOnErrors must be a positive integer.")
-			}
-		case "operations":
-			if t, err := d.Token(); err != nil || t != json.Delim('[') {
-				return nil, 0, syntax("Operations must be a list.")
-			}
-			for d.More() {
-				if len(ops) == MaxOperations {
-					return nil, 0, fail(http.StatusRequestEntityTooLarge, "", fmt.Sprintf(
-						"This request has more than maxOperations (%d) operations; split it into several /Bulk requests.", MaxOperations))
-				}
-				var op bulkOp
-				from := d.InputOffset()
-				if err := d.Decode(&op); err != nil {
-					return nil, 0, syntax(fmt.Sprintf("Operation %d is not a valid bulk operation: %v", len(ops)+1, err))
-				}
-				// op.Data is in the decoder's buffer; the operation keeps
-				// the same bytes where they are in the body, which the
-				// request holds anyway: a request holds its body once.
-				if k := bytes.Index(body[from:d.InputOffset()], op.Data); len(op.Data) > 0 && k >= 0 {
-					op.Data = body[from+int64(k) : from+int64(k)+int64(len(op.Data)) : from+int64(k)+int64(len(op.Data))]
-				} else {
-					op.Data = bytes.Clone(op.Data)
-				}
-				ops = append(ops, op)
-			}
-			if _, err := d.Token(); err != nil {
-				return nil, 0, syntax("Operations is not closed.")
-			}
-		default:
-			var skip json.RawMessage
-			if err := d.Decode(&skip); err != nil {
-				return nil, 0, syntax("The body is not valid JSON.")
-			}
-		}
-	}
-	if !hasSchema(schemas, bulkRequestURN) {
-		return nil, 0, syntax(`schemas must be ["` + bulkRequestURN + `"].`)
-	}
-	if len(ops) == 0 {
-		return nil, 0, badRequest(errors.ScimTypeInvalidValue, "Operations must list at least one operation.")
-	}
-	return ops, failOnErrors, response{}
+// bulkState is a /Bulk request as it runs. It holds a chunk of decoded
+// operations at a time; across the request only what references need:
+// the bulkIds some operation refers to (refs), and of those the ones a
+// POST may still resolve (declared) or has resolved (resolved); the
+// operations waiting for one (deferred, by position); and the answer.
+type bulkState struct {
+	s            *Server
+	req          request
+	failOnErrors int
+	refs         map[string]bool
+	declared     map[string]bool
+	resolved     map[string]string
+	results      *bulkResults
+	errorsSeen   int
+	stopped      bool
+	// progress: an operation settled in this round.
+	progress bool
+	// setBased: runs of POST /Users are created set-based when the token
+	// may create members at all (otherwise each gets its 403 the usual way).
+	setBased bool
+	// deferred are the operations of this round that wait for a bulkId a
+	// later operation declares: the next round runs them.
+	deferred []bulkPending
+	// held counts the decoded operations held at once (tests).
+	held int
 }
 
+// bulkPending is an operation by its position in the request and in the body.
+type bulkPending struct {
+	i    int
+	span opSpan
+}
+
+// bulkHeld, when set (tests), is told the most operations a /Bulk request
+// held decoded at once.
+var bulkHeld func(n int)
+
 func (s *Server) bulk(req request) response {
-	ops, failOnErrors, res := readBulk(req.body)
+	br, res := readBulk(req.body)
 	if res.status != 0 {
 		return res
 	}
-	declared := map[string]bool{} // bulkIds some POST may still resolve
-	for _, op := range ops {
-		if op.BulkID != "" && strings.EqualFold(op.Method, http.MethodPost) {
-			declared[op.BulkID] = true
-		}
-	}
-	resolved := map[string]string{} // bulkId → the id it created
-	// Each operation's result is encoded as it is settled (a few hundred
-	// bytes), not kept as values until the whole response is marshalled.
-	results := make(bulkResults, len(ops))
-	errorsSeen := 0
-	stopped := false
-
-	// ready reports whether every bulkId op refers to is resolved; a
-	// reference nothing can resolve fails the operation.
-	ready := func(i int) (bool, *bulkResult) {
-		op := ops[i]
-		// A space between them: a path ending in bulkId:x must not run
-		// into the data's opening brace ("x{").
-		for _, m := range bulkRef.FindAllStringSubmatch(op.Path+" "+string(op.Data), -1) {
-			if _, ok := resolved[m[1]]; ok {
-				continue
-			}
-			if declared[m[1]] && m[1] != op.BulkID {
-				return false, nil
-			}
-			return false, s.bulkFailure(req, op, fail(http.StatusConflict, "", "bulkId:"+m[1]+" refers to no operation that created a resource."))
-		}
-		return true, nil
-	}
-
-	// settle counts a finished operation; it reports whether failOnErrors
-	// stops the request here.
-	settle := func(i int) bool {
-		if results.failed(i) {
-			if ops[i].BulkID != "" {
-				delete(declared, ops[i].BulkID) // nothing will resolve it now
-			}
-			if errorsSeen++; failOnErrors > 0 && errorsSeen >= failOnErrors {
-				return true
-			}
-		}
-		return false
-	}
-	// Runs of POST /Users are created set-based when the token may create
-	// members at all (otherwise each gets its 403 the usual way).
-	setBased := authorize(req, "users", "").status == 0
-
-	pending := make([]int, len(ops))
-	for i := range ops {
-		pending[i] = i
-	}
-	for len(pending) > 0 && !stopped {
-		var next []int
-		progress := false
-		for start := 0; start < len(pending) && !stopped; {
-			err := s.store.InBatch(req.ctx, func(ctx context.Context) error {
-				// The batch's operations are logged in its transaction.
-				var logged []models.SCIMLogEntry
-				if s.reqLog != nil {
-					req.opLog = &logged
-					defer func() { req.opLog = nil; s.reqLog.WriteInBatch(ctx, logged) }()
-				}
-				for n := 0; start < len(pending) && n < bulkBatch; {
-					if setBased {
-						if chunk, users := s.createRun(ops, pending[start:]); len(chunk) > 0 {
-							done, err := s.bulkCreateUsers(ctx, req, ops, chunk, users, failOnErrors-errorsSeen, results, resolved)
-							if err != nil {
-								return err
-							}
-							progress = true
-							for _, i := range chunk[:done] {
-								if settle(i) {
-									stopped = true
-									return nil
-								}
-							}
-							start += done
-							n += bulkBatch * done / bulkChunk // a chunk costs about as much as a batch
-							continue
-						}
-					}
-					i := pending[start]
-					start++
-					ok, failed := ready(i)
-					if failed != nil {
-						results.set(i, failed)
-						progress = true
-					} else if !ok {
-						next = append(next, i)
-						continue
-					} else {
-						results.set(i, s.bulkRun(ctx, req, ops[i], resolved))
-						progress = true
-						n++
-					}
-					if settle(i) {
-						stopped = true
-						return nil
-					}
-				}
-				return nil
-			})
+	b := &bulkState{s: s, req: req, failOnErrors: br.failOnErrors, refs: br.refs, results: newBulkResults(br.count)}
+	if len(br.refs) > 0 {
+		b.declared, b.resolved = map[string]bool{}, map[string]string{}
+		r := newOpReader(req.body, br)
+		for {
+			op, _, ok, err := r.next()
 			if err != nil {
 				return s.internal(err)
 			}
+			if !ok {
+				break
+			}
+			if op.BulkID != "" && b.refs[op.BulkID] && strings.EqualFold(op.Method, http.MethodPost) {
+				b.declared[op.BulkID] = true
+			}
 		}
-		if !progress { // what is left refers to itself in a circle
-			for _, i := range next {
-				results.set(i, s.bulkFailure(req, ops[i], fail(http.StatusConflict, "", "This operation's bulkId references form a circle that cannot be resolved.")))
+	}
+	b.setBased = authorize(req, "users", "").status == 0
+
+	// The first round: every operation in order, a chunk at a time.
+	ops := make([]bulkOp, 0, min(br.count, bulkChunk))
+	at := make([]bulkPending, 0, cap(ops))
+	r := newOpReader(req.body, br)
+	for i := 0; !b.stopped; {
+		ops, at = ops[:0], at[:0]
+		for len(ops) < bulkChunk {
+			op, span, ok, err := r.next()
+			if err != nil {
+				return s.internal(err)
+			}
+			if !ok {
+				break
+			}
+			ops, at = append(ops, op), append(at, bulkPending{i, span})
+			i++
+		}
+		if len(ops) == 0 {
+			break
+		}
+		if err := b.window(ops, at, true); err != nil {
+			return s.internal(err)
+		}
+	}
+	// Later rounds: the operations that waited, until none is left or a
+	// round settles none.
+	for len(b.deferred) > 0 && !b.stopped {
+		pending := b.deferred
+		if !b.progress { // what is left refers to itself in a circle
+			for _, p := range pending {
+				op, err := p.span.decode(req.body)
+				if err != nil {
+					return s.internal(err)
+				}
+				b.results.set(p.i, s.bulkFailure(req, op, fail(http.StatusConflict, "", "This operation's bulkId references form a circle that cannot be resolved.")))
 			}
 			break
 		}
-		pending = next
+		b.deferred, b.progress = nil, false
+		for start := 0; start < len(pending) && !b.stopped; start += bulkChunk {
+			ops, at = ops[:0], at[:0]
+			for _, p := range pending[start:min(start+bulkChunk, len(pending))] {
+				op, err := p.span.decode(req.body)
+				if err != nil {
+					return s.internal(err)
+				}
+				ops, at = append(ops, op), append(at, p)
+			}
+			if err := b.window(ops, at, false); err != nil {
+				return s.internal(err)
+			}
+		}
 	}
-	return response{status: http.StatusOK, body: results.response()}
+	if bulkHeld != nil {
+		bulkHeld(b.held)
+	}
+	return response{status: http.StatusOK, body: b.results.response()}
 }
 
-// createRun finds the run of POST /Users at the head of pending that can be
+// window runs a chunk of operations (ops, at their positions at), in
+// batches of bulkBatch, one transaction each; an operation that waits for
+// a bulkId goes to the next round (first: this is the first round, so its
+// result gets its place in the answer now).
+func (b *bulkState) window(ops []bulkOp, at []bulkPending, first bool) error {
+	b.held = max(b.held, len(ops))
+	for start := 0; start < len(ops) && !b.stopped; {
+		err := b.s.store.InBatch(b.req.ctx, func(ctx context.Context) error {
+			req := b.req
+			// The batch's operations are logged in its transaction.
+			if b.s.reqLog != nil {
+				var logged []models.SCIMLogEntry
+				req.opLog = &logged
+				defer func() { b.s.reqLog.WriteInBatch(ctx, logged) }()
+			}
+			for n := 0; start < len(ops) && n < bulkBatch; {
+				if b.setBased {
+					if run, users := createRun(ops[start:]); run > 0 {
+						done, err := b.createUsers(ctx, req, ops[start:start+run], at[start:start+run], users)
+						if err != nil {
+							return err
+						}
+						b.progress = true
+						if b.stopped {
+							return nil
+						}
+						start += done
+						n += bulkBatch * done / bulkChunk // a chunk costs about as much as a batch
+						continue
+					}
+				}
+				op, p := ops[start], at[start]
+				start++
+				var failed bool
+				if ok, refused := b.ready(req, op); refused != nil {
+					failed = b.results.set(p.i, refused)
+				} else if !ok {
+					if first {
+						b.results.wait(p.i)
+					}
+					b.deferred = append(b.deferred, p)
+					continue
+				} else {
+					failed = b.results.set(p.i, b.run(ctx, req, op))
+					n++
+				}
+				b.progress = true
+				if b.settle(op, failed) {
+					b.stopped = true
+					return nil
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ready reports whether every bulkId op refers to is resolved; a
+// reference nothing can resolve fails the operation.
+func (b *bulkState) ready(req request, op bulkOp) (bool, *bulkResult) {
+	for _, id := range opRefs(op) {
+		if _, ok := b.resolved[id]; ok {
+			continue
+		}
+		if b.declared[id] && id != op.BulkID {
+			return false, nil
+		}
+		return false, b.s.bulkFailure(req, op, fail(http.StatusConflict, "", "bulkId:"+id+" refers to no operation that created a resource."))
+	}
+	return true, nil
+}
+
+// settle counts a finished operation; it reports whether failOnErrors
+// stops the request here.
+func (b *bulkState) settle(op bulkOp, failed bool) bool {
+	if !failed {
+		return false
+	}
+	if op.BulkID != "" {
+		delete(b.declared, op.BulkID) // nothing will resolve it now
+	}
+	b.errorsSeen++
+	return b.failOnErrors > 0 && b.errorsSeen >= b.failOnErrors
+}
+
+// resolve remembers the id a POST created, when some operation refers to it.
+func (b *bulkState) resolve(bulkID, id string) {
+	if b.refs[bulkID] {
+		b.resolved[bulkID] = id
+	}
+}
+
+// createRun finds the run of POST /Users at the head of ops that can be
 // created set-based: each with a bulkId, referring to no other operation
 // (nothing to resolve, so nothing to wait for), and a body that reads as a
 // User. It ends before the first that cannot; that one runs on its own.
-func (s *Server) createRun(ops []bulkOp, pending []int) ([]int, []models.SCIMUser) {
+func createRun(ops []bulkOp) (int, []models.SCIMUser) {
 	var users []models.SCIMUser
 	n := 0
-	for ; n < len(pending) && n < bulkChunk; n++ {
-		op := ops[pending[n]]
+	for ; n < len(ops) && n < bulkChunk; n++ {
+		op := ops[n]
 		if !strings.EqualFold(op.Method, http.MethodPost) || op.BulkID == "" || !strings.EqualFold(strings.Trim(op.Path, "/"), "users") ||
 			strings.Contains(op.Path, "bulkId:") || bytes.Contains(op.Data, []byte("bulkId:")) {
 			break
@@ -271,19 +296,21 @@ func (s *Server) createRun(ops []bulkOp, pending []int) ([]int, []models.SCIMUse
 		if len(user.Roles) == 0 { // as users.create: none given
 			user.Roles = nil
 		}
+		if users == nil {
+			users = make([]models.SCIMUser, 0, len(ops)-n)
+		}
 		users = append(users, user)
 	}
-	return pending[:n], users
+	return n, users
 }
 
-// bulkCreateUsers creates a run of users (createRun) and answers each
-// operation as users.create would have. budget is how many more errors
-// failOnErrors allows (none: no limit); it returns how many operations it
-// went through, which is fewer than the run when the budget ran out.
-func (s *Server) bulkCreateUsers(ctx context.Context, req request, ops []bulkOp, chunk []int, batch []models.SCIMUser,
-	budget int, results bulkResults, resolved map[string]string) (int, error) {
-	budget = max(budget, 0)
-	names := make([]string, len(batch)) // as sent: a log entry names the user so
+// createUsers creates a run of users (createRun) and answers each
+// operation as users.create would have. It returns how many operations it
+// went through, which is fewer than the run when failOnErrors stopped it.
+func (b *bulkState) createUsers(ctx context.Context, req request, ops []bulkOp, at []bulkPending, batch []models.SCIMUser) (int, error) {
+	s := b.s
+	budget := max(b.failOnErrors-b.errorsSeen, 0) // errors failOnErrors still allows; 0: no limit
+	names := make([]string, len(batch))           // as sent: a log entry names the user so
 	for i, u := range batch {
 		names[i] = u.UserName
 	}
@@ -295,8 +322,7 @@ func (s *Server) bulkCreateUsers(ctx context.Context, req request, ops []bulkOp,
 	each := time.Since(start) / time.Duration(max(len(created), 1))
 	u := users{s}
 	for k, c := range created {
-		i := chunk[k]
-		op := ops[i]
+		op := ops[k]
 		var res response
 		if c.Err != nil {
 			res = u.createFailed(models.SCIMUser{UserName: names[k]}, c.Err)
@@ -311,20 +337,25 @@ func (s *Server) bulkCreateUsers(ctx context.Context, req request, ops []bulkOp,
 			out.Response = res.body
 			out.Location, out.Version = "", ""
 		} else {
-			resolved[op.BulkID] = c.Member.ID
+			b.resolve(op.BulkID, c.Member.ID)
 		}
-		results.set(i, out)
+		// Every result of the run is answered; failOnErrors counts them
+		// in order up to the one that stops the request.
+		if failed := b.results.set(at[k].i, out); !b.stopped && b.settle(op, failed) {
+			b.stopped = true
+		}
 	}
 	return len(created), nil
 }
 
-// bulkRun runs one operation with its bulkId references replaced.
-func (s *Server) bulkRun(ctx context.Context, req request, op bulkOp, resolved map[string]string) *bulkResult {
+// run runs one operation with its bulkId references replaced.
+func (b *bulkState) run(ctx context.Context, req request, op bulkOp) *bulkResult {
+	s := b.s
 	method := strings.ToUpper(op.Method)
 	path, data := op.Path, op.Data
-	if strings.Contains(path+string(data), "bulkId:") {
-		replace := func(b []byte) []byte {
-			return bulkRef.ReplaceAllFunc(b, func(m []byte) []byte { return []byte(resolved[string(m[len("bulkId:"):])]) })
+	if strings.Contains(path, "bulkId:") || bytes.Contains(data, []byte("bulkId:")) {
+		replace := func(in []byte) []byte {
+			return bulkRef.ReplaceAllFunc(in, func(m []byte) []byte { return []byte(b.resolved[string(m[len("bulkId:"):])]) })
 		}
 		path, data = string(replace([]byte(path))), replace(data)
 	}
@@ -351,7 +382,7 @@ func (s *Server) bulkRun(ctx context.Context, req request, op bulkOp, resolved m
 		out.Response = res.body
 		out.Location, out.Version = "", ""
 	} else if method == http.MethodPost && op.BulkID != "" {
-		resolved[op.BulkID] = res.location[strings.LastIndexByte(res.location, '/')+1:]
+		b.resolve(op.BulkID, res.location[strings.LastIndexByte(res.location, '/')+1:])
 	}
 	return out
 }

@@ -15,11 +15,35 @@ func TestReadBulkDataInBody(t *testing.T) {
 		`{"data" :  {"userName":"b"}  ,"method":"POST","path":"/Users","bulkId":"b"},` +
 		`{"method":"DELETE","path":"/Users/1"},` +
 		`{"method":"PATCH","path":"/Users/2","data":null}]}`)
-	ops, _, res := readBulk(body)
+	br, res := readBulk(body)
 	if res.status != 0 {
 		t.Fatalf("readBulk answered %d: %v", res.status, res.body)
 	}
+	// The run reads them again, in order (opReader), or one by one from
+	// where each is (opSpan.decode, for an operation that waited).
+	var ops, again []bulkOp
+	r := newOpReader(body, br)
+	for {
+		op, span, ok, err := r.next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		ops = append(ops, op)
+		op2, err := span.decode(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again = append(again, op2)
+	}
+	if br.count != len(ops) {
+		t.Errorf("readBulk counted %d operations, the reader read %d", br.count, len(ops))
+	}
+	ops = append(ops, again...)
 	want := []string{`{"userName":"a","x":[1, 2 ,"}"]}`, `{"userName":"b"}`, ``, `null`}
+	want = append(want, want...)
 	if len(ops) != len(want) {
 		t.Fatalf("%d operations, want %d", len(ops), len(want))
 	}
