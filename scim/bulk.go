@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/elimity-com/scim/errors"
@@ -83,19 +84,28 @@ type bulkState struct {
 	// deferred are the operations of this round that wait for a bulkId a
 	// later operation declares: the next round runs them.
 	deferred []bulkPending
-	// held counts the decoded operations held at once (tests).
-	held int
+	stats    bulkStats
 }
+
+// bulkStats is the most a /Bulk request held at once, for the tests that
+// keep it bounded by a chunk rather than by the request's size.
+type bulkStats struct {
+	Ops      int // operations in the request
+	Decoded  int // operations decoded at once
+	Declared int // bulkIds kept as declared (only those referred to)
+	Resolved int // bulkIds kept as resolved
+	Waiting  int // operations waiting for a later round
+	Held     int // results held apart from the answer (of waiting operations)
+}
+
+// bulkWatch, when set (tests), is told each /Bulk request's bulkStats.
+var bulkWatch atomic.Pointer[func(bulkStats)]
 
 // bulkPending is an operation by its position in the request and in the body.
 type bulkPending struct {
 	i    int
 	span opSpan
 }
-
-// bulkHeld, when set (tests), is told the most operations a /Bulk request
-// held decoded at once.
-var bulkHeld func(n int)
 
 func (s *Server) bulk(req request) response {
 	br, res := readBulk(req.body)
@@ -119,6 +129,7 @@ func (s *Server) bulk(req request) response {
 			}
 		}
 	}
+	b.stats.Declared = len(b.declared)
 	b.setBased = authorize(req, "users", "").status == 0
 
 	// The first round: every operation in order, a chunk at a time.
@@ -174,8 +185,9 @@ func (s *Server) bulk(req request) response {
 			}
 		}
 	}
-	if bulkHeld != nil {
-		bulkHeld(b.held)
+	if watch := bulkWatch.Load(); watch != nil {
+		b.stats.Ops, b.stats.Resolved, b.stats.Held = br.count, len(b.resolved), len(b.results.fills)
+		(*watch)(b.stats)
 	}
 	return response{status: http.StatusOK, body: b.results.response()}
 }
@@ -185,7 +197,7 @@ func (s *Server) bulk(req request) response {
 // a bulkId goes to the next round (first: this is the first round, so its
 // result gets its place in the answer now).
 func (b *bulkState) window(ops []bulkOp, at []bulkPending, first bool) error {
-	b.held = max(b.held, len(ops))
+	b.stats.Decoded = max(b.stats.Decoded, len(ops))
 	for start := 0; start < len(ops) && !b.stopped; {
 		err := b.s.store.InBatch(b.req.ctx, func(ctx context.Context) error {
 			req := b.req
@@ -221,6 +233,7 @@ func (b *bulkState) window(ops []bulkOp, at []bulkPending, first bool) error {
 						b.results.wait(p.i)
 					}
 					b.deferred = append(b.deferred, p)
+					b.stats.Waiting = max(b.stats.Waiting, len(b.deferred))
 					continue
 				} else {
 					failed = b.results.set(p.i, b.run(ctx, req, op))
