@@ -61,6 +61,11 @@ type MemberPage struct {
 	Next, Prev string
 	// Offset is where a page asked for by Offset starts, after clamping.
 	Offset int
+	// Changes is the workspace's change counter read before the page's
+	// data, -1 when it was not read (the "expired" filter, a walk): the
+	// page's change token, and what RolesAt and SoleActiveAdminAt keep
+	// under.
+	Changes int64 `json:"-"`
 }
 
 // cursor is a page boundary: the sort values and id of one row.
@@ -225,7 +230,10 @@ func (s *Store) listMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 		}
 	}
 
-	page := &MemberPage{}
+	page := &MemberPage{Changes: -1}
+	if counted {
+		page.Changes = changes
+	}
 	countKey := "" // a search's count not in the cache: kept under this key
 	// A walk that needs no total (the export, a bulk action) reads no
 	// counts either: it calls this once a page.
