@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"strconv"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/muster-app/muster/models"
@@ -22,6 +24,13 @@ func (h *Handler) newChangesPoll(c *fiber.Ctx, what string) (changesPoll, error)
 	ws := workspace(c)
 	tok, err := h.store.ChangeToken(c.UserContext(), ws.ID)
 	return changesPoll{URL: "/w/" + ws.Slug + "/" + what + "/changes", Since: tok}, err
+}
+
+// changesPollAt is newChangesPoll for a page whose data was read under
+// the change counter changes (models.MemberPage.Changes), read before it:
+// the token ChangeToken would have given then.
+func changesPollAt(slug, what string, changes int64) changesPoll {
+	return changesPoll{URL: "/w/" + slug + "/" + what + "/changes", Since: strconv.FormatInt(changes, 10)}
 }
 
 // membersChanges and rolesChanges answer the members and roles pages'

@@ -48,10 +48,17 @@ func (h *Handler) rowChange(c *fiber.Ctx, message, memberID string, removed bool
 // than offering what would fail. Only a viewer who may remove members
 // needs it.
 func (h *Handler) noteRowContext(c *fiber.Ctx) error {
+	return h.noteRowContextAt(c, -1)
+}
+
+// noteRowContextAt is noteRowContext for a page read under the change
+// counter changes (negative: none): the sole Admin is kept under it
+// (models.Store.SoleActiveAdminAt).
+func (h *Handler) noteRowContextAt(c *fiber.Ctx, changes int64) error {
 	if !perms(c).Has(models.PermRemoveMembers) {
 		return nil
 	}
-	id, err := h.store.SoleActiveAdmin(c.UserContext(), workspace(c).ID)
+	id, err := h.store.SoleActiveAdminAt(c.UserContext(), workspace(c).ID, changes)
 	if err != nil {
 		return err
 	}

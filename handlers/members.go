@@ -106,14 +106,30 @@ type sortLink struct {
 func (h *Handler) membersIndex(c *fiber.Ctx) error {
 	ws := workspace(c)
 	v := parseMembersView(c)
+	full := !isHTMX(c) || c.Get("HX-Target") != "members-results"
+	// The page's change token is the change counter the page's data was
+	// read under (pg.Changes), read by ListMembers before anything else;
+	// the "expired" filter reads none, so its token is read first here.
 	var poll changesPoll
-	if !isHTMX(c) || c.Get("HX-Target") != "members-results" {
+	if full && v.Status == models.FilterExpired {
 		var err error
 		if poll, err = h.newChangesPoll(c, "members"); err != nil {
 			return err
 		}
 	}
-	roles, err := h.store.Roles(c.UserContext(), ws.ID)
+	list := func() (*models.MemberPage, error) {
+		return h.store.ListMembers(c.UserContext(), ws.ID, models.MemberQuery{
+			Search: v.Q, Status: v.Status, RoleID: v.Role, Sort: v.Sort, Desc: v.Dir == "desc",
+			After: v.After, Before: v.Before, Offset: max(0, v.Page-1) * membersPerPage, Limit: membersPerPage,
+		})
+	}
+	pg, err := list()
+	if err != nil {
+		return err
+	}
+	changes := pg.Changes
+	// The roles, kept under the change counter the page was read under.
+	roles, err := h.store.RolesAt(c.UserContext(), ws.ID, changes)
 	if err != nil {
 		return err
 	}
@@ -121,15 +137,15 @@ func (h *Handler) membersIndex(c *fiber.Ctx) error {
 	for _, r := range roles {
 		known = known || r.ID == v.Role
 	}
-	if !known {
+	if !known && v.Role != "" {
+		// Not a role of this workspace (any more): the view without it.
 		v.Role = ""
+		if pg, err = list(); err != nil {
+			return err
+		}
 	}
-	pg, err := h.store.ListMembers(c.UserContext(), ws.ID, models.MemberQuery{
-		Search: v.Q, Status: v.Status, RoleID: v.Role, Sort: v.Sort, Desc: v.Dir == "desc",
-		After: v.After, Before: v.Before, Offset: max(0, v.Page-1) * membersPerPage, Limit: membersPerPage,
-	})
-	if err != nil {
-		return err
+	if full && poll.URL == "" {
+		poll = changesPollAt(ws.Slug, "members", changes)
 	}
 	if v.Page > 0 {
 		v.Offset = pg.Offset
@@ -141,7 +157,7 @@ func (h *Handler) membersIndex(c *fiber.Ctx) error {
 	if pg.Prev == "" {
 		v.Offset = 0 // the first page, however we got here
 	}
-	if err := h.noteRowContext(c); err != nil {
+	if err := h.noteRowContextAt(c, changes); err != nil {
 		return err
 	}
 

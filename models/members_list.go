@@ -61,6 +61,11 @@ type MemberPage struct {
 	Next, Prev string
 	// Offset is where a page asked for by Offset starts, after clamping.
 	Offset int
+	// Changes is the workspace's change counter read before the page's
+	// data, -1 when it was not read (the "expired" filter, a walk): the
+	// page's change token, and what RolesAt and SoleActiveAdminAt keep
+	// under.
+	Changes int64 `json:"-"`
 }
 
 // cursor is a page boundary: the sort values and id of one row.
@@ -204,26 +209,31 @@ func (s *Store) listMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 
 	// The change counter, read before anything else of the page, names
 	// what is kept of it (members_page_cache.go, members_count_cache.go);
+	// the "seen" counter, read with it, says whether the kept page's
+	// last-seen times still hold;
 	// not for the "expired" filter, which also depends on the time, nor
 	// for a walk (NoTotal), which reads each page once.
-	var changes int64
+	var changes, seen int64
 	counted := false
 	pageKey := ""
 	if q.Status != FilterExpired && !q.NoTotal {
 		var err error
-		if changes, _, err = readChanges(ctx, s.rdb, wsID, false); err != nil {
+		if changes, seen, err = readChangesSeen(ctx, s.rdb, wsID); err != nil {
 			return nil, err
 		}
 		counted = true
 		if !s.NoMemberPageCache {
 			pageKey = memberPageKey(wsID, changes, term, cols, q)
-			if kept := s.memberPages.get(pageKey); kept != nil {
-				return s.keptPage(ctx, kept)
+			if kept, keptSeen := s.memberPages.get(pageKey); kept != nil {
+				return s.keptPage(ctx, pageKey, kept, keptSeen, seen)
 			}
 		}
 	}
 
-	page := &MemberPage{}
+	page := &MemberPage{Changes: -1}
+	if counted {
+		page.Changes = changes
+	}
 	countKey := "" // a search's count not in the cache: kept under this key
 	// A walk that needs no total (the export, a bulk action) reads no
 	// counts either: it calls this once a page.
@@ -341,7 +351,7 @@ func (s *Store) listMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 		return nil, err
 	}
 	if pageKey != "" {
-		s.memberPages.put(pageKey, clonePage(page))
+		s.memberPages.put(pageKey, clonePage(page), seen)
 	}
 	return page, s.loadInvites(ctx, page.Members)
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/uptrace/bun"
 )
 
 // A members page is the same page for as long as the workspace's change
@@ -13,11 +15,13 @@ import (
 // change to a member, their roles or a role, on any replica, and those
 // are all the rows, order, counts and cursors of a page come from. So a
 // page is kept under the counter's value and served again until it moves:
-// the first view after any change reads afresh. What changes without
-// moving the counter is read on every view even from a kept page: when
-// each member was last seen (deliberately off the counter, so signing in
-// does not reload every open table) and invitations (their links, expiry,
-// email failures: loadInvites). The "expired" filter depends on the time,
+// the first view after any change reads afresh. When each member was last
+// seen is deliberately off that counter (so signing in does not reload
+// every open table): it moves a second counter, workspace_seen (migration
+// 20261204000600), read in the same statement, and a kept page remembers
+// the value its last-seen times were read under: they are read again only
+// when it moved. Invitations (their links, expiry, email failures:
+// loadInvites) are read on every view even from a kept page. The "expired" filter depends on the time,
 // and walks (NoTotal: the export, bulk actions) read each page once, so
 // neither is kept.
 //
@@ -33,22 +37,30 @@ const memberPageCacheMax = 64
 
 type memberPageCache struct {
 	mu      sync.Mutex
-	entries map[string]*MemberPage
+	entries map[string]keptMemberPage
 }
 
-func (c *memberPageCache) get(key string) *MemberPage {
+// keptMemberPage is a kept page and the workspace's "seen" counter its
+// members' last-seen times were read under (or after).
+type keptMemberPage struct {
+	page *MemberPage
+	seen int64
+}
+
+func (c *memberPageCache) get(key string) (*MemberPage, int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.entries[key]
+	e := c.entries[key]
+	return e.page, e.seen
 }
 
-func (c *memberPageCache) put(key string, p *MemberPage) {
+func (c *memberPageCache) put(key string, p *MemberPage, seen int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil || len(c.entries) >= memberPageCacheMax {
-		c.entries = map[string]*MemberPage{}
+		c.entries = map[string]keptMemberPage{}
 	}
-	c.entries[key] = p
+	c.entries[key] = keptMemberPage{p, seen}
 }
 
 // memberPageKey names a page: workspace, change counter and the whole
@@ -77,14 +89,28 @@ func clonePage(p *MemberPage) *MemberPage {
 	return &c
 }
 
-// keptPage serves a kept page: a copy, with when each member was last
-// seen and their invitations read now.
-func (s *Store) keptPage(ctx context.Context, kept *MemberPage) (*MemberPage, error) {
+// keptPage serves a kept page: a copy, with their invitations read now,
+// and when each member was last seen read again if the "seen" counter
+// moved since the kept page's (keptSeen) to seen, read before this call:
+// times read after it hold for it, so the page is kept again under it.
+func (s *Store) keptPage(ctx context.Context, key string, kept *MemberPage, keptSeen, seen int64) (*MemberPage, error) {
 	page := clonePage(kept)
-	if err := s.loadLastSeen(ctx, page.Members); err != nil {
-		return nil, err
+	if keptSeen != seen {
+		if err := s.loadLastSeen(ctx, page.Members); err != nil {
+			return nil, err
+		}
+		s.memberPages.put(key, clonePage(page), seen)
 	}
 	return page, s.loadInvites(ctx, page.Members)
+}
+
+// readChangesSeen reads a workspace's change counter and its "seen"
+// counter (workspace_seen), in one statement; both are sums over shards
+// on PostgreSQL.
+func readChangesSeen(ctx context.Context, db bun.IDB, wsID string) (changes, seen int64, err error) {
+	err = db.QueryRowContext(ctx, `SELECT COALESCE((SELECT sum(n) FROM workspace_changes WHERE workspace_id = ?), 0), `+
+		`COALESCE((SELECT sum(n) FROM workspace_seen WHERE workspace_id = ?), 0)`, wsID, wsID).Scan(&changes, &seen)
+	return changes, seen, err
 }
 
 // loadLastSeen reads when each member was last seen, in one statement.

@@ -3,6 +3,7 @@ package models_test
 import (
 	"encoding/json"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -92,11 +93,26 @@ func TestMemberPageCacheExact(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		token, err := s.ChangeToken(f.ctx, ws.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
 		f.clock.Add(time.Hour) // seen again, not just now
 		if err := other.TouchMember(f.ctx, admin); err != nil {
 			t.Fatal(err)
 		}
 		check("after the admin was seen")
+		// Kept again under the new "seen" count: seen once more, on this
+		// replica this time.
+		f.clock.Add(time.Hour)
+		if err := s.TouchMember(f.ctx, admin); err != nil {
+			t.Fatal(err)
+		}
+		check("after the admin was seen again")
+		// Being seen moves no open page's change token (no table reloads).
+		if after, err := s.ChangeToken(f.ctx, ws.ID); err != nil || after != token {
+			t.Fatalf("change token %s before members were seen, %s after (%v)", token, after, err)
+		}
 
 		if _, err := other.ResendInvite(f.ctx, f.actor, ws, ids[3]); err != nil {
 			t.Fatal(err)
@@ -123,5 +139,74 @@ func TestMemberPageCacheExact(t *testing.T) {
 		}
 		f.invite(t, "Aaron Lovelace", "aaron@example.com", "Admin")
 		check("after a revocation and a new member")
+	})
+}
+
+// TestMemberPageCacheSeenConcurrently: 100 members seen at once, half
+// through each of two replicas, each move the "seen" counter
+// (workspace_seen) and none the change token: every kept view then shows
+// each member's new last-seen time, as a page read afresh does.
+func TestMemberPageCacheSeenConcurrently(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		f := newInviteFixture(t, s)
+		other := modelstest.Replica(t, s)
+		fresh := modelstest.Replica(t, s)
+		fresh.NoMemberPageCache = true
+		if err := s.SeedDemo(f.ctx, f.ws.ID, 100, 1); err != nil {
+			t.Fatal(err)
+		}
+		views := []models.MemberQuery{{Limit: 200}, {Limit: 50}, {Limit: 50, Sort: "email", Desc: true}}
+		dump := func(store *models.Store, q models.MemberQuery) string {
+			t.Helper()
+			p, err := store.ListMembers(f.ctx, f.ws.ID, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := json.Marshal(p)
+			return string(b)
+		}
+		for _, q := range views {
+			dump(s, q) // kept
+			dump(other, q)
+		}
+		all, err := fresh.ListMembers(f.ctx, f.ws.ID, models.MemberQuery{Limit: 200})
+		if err != nil || len(all.Members) < 100 {
+			t.Fatalf("%d members, %v", len(all.Members), err)
+		}
+		token, err := s.ChangeToken(f.ctx, f.ws.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Add(time.Hour)
+		var wg sync.WaitGroup
+		errs := make(chan error, len(all.Members))
+		for i, m := range all.Members[:100] {
+			store := s
+			if i%2 == 1 {
+				store = other
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs <- store.TouchMember(f.ctx, m)
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, store := range []*models.Store{s, other} {
+			for _, q := range views {
+				if got, want := dump(store, q), dump(fresh, q); got != want {
+					t.Fatalf("view %+v:\n kept  %s\n fresh %s", q, got, want)
+				}
+			}
+		}
+		if after, err := s.ChangeToken(f.ctx, f.ws.ID); err != nil || after != token {
+			t.Fatalf("change token %s before members were seen, %s after (%v)", token, after, err)
+		}
 	})
 }

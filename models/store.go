@@ -64,7 +64,10 @@ type Store struct {
 	scanSlots  chan struct{}
 	// memberPages keeps members pages (members_page_cache.go).
 	memberPages memberPageCache
-	ckpt        checkpointer
+	// kept keeps a workspace's roles and sole Admin for the members page
+	// (members_page_kept.go).
+	kept workspaceKeptCache
+	ckpt checkpointer
 }
 
 // NewStore wraps an open, migrated database.
