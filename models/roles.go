@@ -194,6 +194,14 @@ func (s *Store) DeleteRole(ctx context.Context, actor Actor, ws *Workspace, role
 	var r *Role
 	moved := 0
 	err := s.tx(ctx, func(tx bun.Tx) error {
+		// The workspace first, as every change that may touch many members
+		// takes it: moving the role's members inserts member_roles rows,
+		// whose foreign keys wait for a member's row that a change to one
+		// member (changeMember) holds; without the workspace lock the two
+		// could wait on each other (PostgreSQL: deadlock detected).
+		if err := s.lockWorkspace(ctx, tx, ws.ID); err != nil {
+			return err
+		}
 		var err error
 		if r, err = roleByIDTx(ctx, tx, ws.ID, roleID); err != nil {
 			return err

@@ -33,15 +33,27 @@ func (s *Store) rolesForUser(ctx context.Context, tx bun.Tx, actor Actor, ws *Wo
 	if err != nil {
 		return nil, err
 	}
+	// Roles not there yet are created in one order (by folded name) by
+	// every request: two that create "Ops" and "Eng" at once, in opposite
+	// orders, would each wait for the other's uncommitted role (PostgreSQL:
+	// deadlock detected).
+	var unknown []string
+	for _, n := range names {
+		if _, ok := byName[foldCase(n)]; !ok {
+			unknown = append(unknown, n)
+		}
+	}
+	slices.SortFunc(unknown, func(a, b string) int { return strings.Compare(foldCase(a), foldCase(b)) })
+	for _, n := range unknown {
+		r, err := s.createUnknownRole(ctx, tx, actor, ws, n)
+		if err != nil {
+			return nil, err
+		}
+		byName[foldCase(n)] = r
+	}
 	roles := make([]Role, 0, len(names))
 	for _, n := range names {
-		r, ok := byName[foldCase(n)]
-		if !ok {
-			if r, err = s.createUnknownRole(ctx, tx, actor, ws, n); err != nil {
-				return nil, err
-			}
-		}
-		roles = append(roles, r)
+		roles = append(roles, byName[foldCase(n)])
 	}
 	return roles, nil
 }
