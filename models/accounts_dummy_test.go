@@ -27,3 +27,15 @@ func TestDummyHash(t *testing.T) {
 		t.Error("two dummy hashes are the same")
 	}
 }
+
+// TestPasswordCost: the hashes a server makes meet OWASP's minimum for
+// argon2id (19 MiB with 2 passes, or 46 MiB with 1) and hold at most
+// 32 MiB each, so sign-ins do not lift the server's peak memory by a
+// hundred MiB (tests hash with cheaper parameters, modelstest).
+func TestPasswordCost(t *testing.T) {
+	p := defaultPasswordParams()
+	owasp := (p.Memory >= 19*1024 && p.Iterations >= 2) || (p.Memory >= 46*1024 && p.Iterations >= 1)
+	if !owasp || p.Memory > 32*1024 || p.SaltLength < 16 || p.KeyLength < 32 {
+		t.Errorf("password hash parameters %+v: want OWASP's argon2id minimum and at most 32 MiB", *p)
+	}
+}
