@@ -3,9 +3,7 @@ package handlers_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -87,16 +85,7 @@ func BenchmarkMemberPage(b *testing.B) {
 	}
 	run := func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			req := httptest.NewRequest(http.MethodGet, target, nil)
-			for name, value := range c.cookies {
-				req.AddCookie(&http.Cookie{Name: name, Value: value})
-			}
-			res, err := app.Test(req, -1)
-			if err != nil || res.StatusCode != http.StatusOK {
-				b.Fatalf("%s: %v %v", target, err, res)
-			}
-			io.Copy(io.Discard, res.Body)
-			res.Body.Close()
+			benchGet(b, app, c, target)
 		}
 	}
 	b.Run("page", run)
