@@ -92,7 +92,7 @@ func SetSCIMCoveredCounts(on bool) (restore func()) {
 
 // HoldScanSlots takes every SCIM scan slot of s until release.
 func HoldScanSlots(s *Store) (release func()) {
-	slots := s.scanSlotChan()
+	slots := s.scanSlots
 	n := 0
 	for full := false; !full; {
 		select {

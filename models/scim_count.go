@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -128,16 +127,10 @@ func (c *scimCountCache) keep(key string, n int) {
 // SQLite) from page views and lookups: the others wait for a slot until
 // their list deadline, then end in ErrQueryTimeout (a SCIM 503).
 func (s *Store) scanSlot(ctx context.Context) (release func(), err error) {
-	slots := s.scanSlotChan()
 	select {
-	case slots <- struct{}{}:
-		return func() { <-slots }, nil
+	case s.scanSlots <- struct{}{}:
+		return func() { <-s.scanSlots }, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-}
-
-func (s *Store) scanSlotChan() chan struct{} {
-	s.scanOnce.Do(func() { s.scanSlots = make(chan struct{}, max(1, runtime.GOMAXPROCS(0))) })
-	return s.scanSlots
 }

@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"sync"
+	"runtime"
 	"time"
 
 	"github.com/google/uuid"
@@ -60,7 +60,6 @@ type Store struct {
 	// scimCounts keeps SCIM lists' totals, scanSlots bounds their scans
 	// (scim_count.go).
 	scimCounts scimCountCache
-	scanOnce   sync.Once
 	scanSlots  chan struct{}
 	// memberPages keeps members pages (members_page_cache.go).
 	memberPages memberPageCache
@@ -73,7 +72,7 @@ type Store struct {
 // NewStore wraps an open, migrated database.
 func NewStore(db *bun.DB) *Store {
 	return &Store{db: db, rdb: db, Now: time.Now, InviteExpiry: 7 * 24 * time.Hour, InvitesPerHour: 100,
-		WriteGroup: WriteGroupDefault}
+		WriteGroup: WriteGroupDefault, scanSlots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))}
 }
 
 // DB exposes the handle for tests and tools that need raw access.
