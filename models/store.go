@@ -36,6 +36,10 @@ type Store struct {
 	// WriteGroup is how many write operations one SQLite transaction
 	// takes at most (group_commit.go); 1 runs them one by one.
 	WriteGroup int
+	// WriteWait is how long a group waits at most for the writers about
+	// to join it (group_commit.go): 0 is WriteWaitDefault, negative is
+	// no wait.
+	WriteWait time.Duration
 
 	// PreparedHook, when set, is called with each statement queryPrepared
 	// runs as a prepared statement on SQLite, which Bun's query hooks do

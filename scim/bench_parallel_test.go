@@ -103,6 +103,9 @@ func BenchmarkPostUserParallel(b *testing.B) {
 			if g, err := strconv.Atoi(os.Getenv("MUSTER_BENCH_WRITE_GROUP")); err == nil {
 				e.store.WriteGroup = g // 1: writers one by one, no group commit
 			}
+			if w, err := time.ParseDuration(os.Getenv("MUSTER_BENCH_WRITE_WAIT")); err == nil {
+				e.store.WriteWait = w // -1ns: groups take what has queued, without waiting
+			}
 			benchRun++
 			run := benchRun
 			clients := 8

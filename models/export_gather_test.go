@@ -1,0 +1,19 @@
+package models
+
+// SetWriters makes s's next write group wait for n operations
+// (group_commit.go's gather), as if n writers were about.
+func SetWriters(s *Store, n int) {
+	s.writes.mu.Lock()
+	s.writes.writers = n
+	s.writes.mu.Unlock()
+}
+
+// Queued is how many write operations wait for a group.
+func Queued(s *Store) int {
+	s.writes.mu.Lock()
+	defer s.writes.mu.Unlock()
+	return len(s.writes.ops)
+}
+
+// GroupsRun is how many write groups s has run.
+func GroupsRun(s *Store) int64 { return s.writes.groups.Load() }
