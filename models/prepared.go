@@ -146,18 +146,27 @@ func (s *Store) insertRows(ctx context.Context, tx bun.Tx, rows ...any) error {
 		}
 		return nil
 	}
+	b, err := s.insertsText(tx, rows)
+	if err != nil {
+		return err
+	}
+	// Straight to the driver: Bun would read placeholders into the
+	// values it has already written (a '?' in a name).
+	_, err = tx.Tx.ExecContext(ctx, b)
+	return err
+}
+
+// insertsText is one INSERT per row, values written in, as one text.
+func (s *Store) insertsText(db bun.IDB, rows []any) (string, error) {
 	var b []byte
 	for i, row := range rows {
 		if i > 0 {
 			b = append(b, ";\n"...)
 		}
 		var err error
-		if b, err = tx.NewInsert().Model(row).AppendQuery(s.db.QueryGen(), b); err != nil {
-			return err
+		if b, err = db.NewInsert().Model(row).AppendQuery(s.db.QueryGen(), b); err != nil {
+			return "", err
 		}
 	}
-	// Straight to the driver: Bun would read placeholders into the
-	// values it has already written (a '?' in a name).
-	_, err := tx.Tx.ExecContext(ctx, string(b))
-	return err
+	return string(b), nil
 }

@@ -219,7 +219,10 @@ func (s *Store) CreateSCIMUser(ctx context.Context, actor Actor, ws *Workspace, 
 	// PostgreSQL a round trip. When an index refuses it, the create runs
 	// again with the lookup, which names the field taken, or frees a
 	// revoked invitation that holds it (checkUnique).
-	m, err := s.createSCIMUser(ctx, actor, ws, u, false)
+	m, done, err := s.createSCIMUserAtOnce(ctx, actor, ws, u)
+	if !done {
+		m, err = s.createSCIMUser(ctx, actor, ws, u, false)
+	}
 	if errors.Is(err, errTaken) {
 		m, err = s.createSCIMUser(ctx, actor, ws, u, true)
 	}
@@ -261,50 +264,67 @@ func (s *Store) createSCIMUser(ctx context.Context, actor Actor, ws *Workspace, 
 				return err
 			}
 		}
-		now := s.now()
-		m = &Member{ID: newID(), WorkspaceID: ws.ID, Status: StatusInvited, Version: 1, CreatedAt: now, UpdatedAt: now, Roles: roles}
-		if !u.Active {
-			m.Status = StatusDeactivated
-		}
-		u.apply(m)
-		m.setDerived()
-		// Every row of the create goes in one insertRows: on PostgreSQL one
-		// round trip (the member, its roles, link, email and audit event).
-		rows := []any{m}
-		for _, r := range roles {
-			rows = append(rows, &MemberRole{MemberID: m.ID, RoleID: r.ID})
-		}
-		if m.Status == StatusInvited && m.CanBeInvited() { // a new member: no earlier link to end
-			_, inv, msg, err := s.inviteRecords(ws, m, actor, ws.SCIMInvites)
-			if err != nil {
-				return err
-			}
-			rows = append(rows, inv)
-			if msg != nil {
-				rows = append(rows, msg)
-			}
-		}
-		ev, err := s.auditEvent(ws.ID, actor, "member.provisioned", "member", m.ID, m.DisplayName, map[string]Change{
-			"userName": {nil, m.UserName}, "email": {nil, m.Email}, "name": {nil, m.DisplayName}, "roles": {nil, roleNames(roles)},
-			"status": {nil, m.Status}})
-		if err != nil {
+		var rows []any
+		if m, rows, err = s.newSCIMUserRows(actor, ws, u, roles); err != nil {
 			return err
 		}
-		err = s.insertRows(ctx, tx, append(rows, ev)...)
-		switch {
-		case isUniqueViolation(err) && !check:
-			return errTaken
-		case isUniqueViolation(err): // a concurrent request won
-			return &ConflictError{Field: "userName", Code: ConflictUniqueness, Message: "A member with this userName or email has just been created."}
-		case isForeignKeyViolation(err): // a role was deleted at this moment
-			return &ConflictError{Field: "roles", Code: ConflictUniqueness, Message: "A role of this user has just been deleted; retry."}
-		}
-		return err
+		// Every row of the create goes in one insertRows: on PostgreSQL one
+		// round trip (the member, its roles, link, email and audit event).
+		return createError(s.insertRows(ctx, tx, rows...), check)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// newSCIMUserRows makes the member u describes with the rows its creation
+// inserts: the member, its roles, its invitation and email if it gets
+// them, and the audit event.
+func (s *Store) newSCIMUserRows(actor Actor, ws *Workspace, u SCIMUser, roles []Role) (*Member, []any, error) {
+	now := s.now()
+	m := &Member{ID: newID(), WorkspaceID: ws.ID, Status: StatusInvited, Version: 1, CreatedAt: now, UpdatedAt: now, Roles: roles}
+	if !u.Active {
+		m.Status = StatusDeactivated
+	}
+	u.apply(m)
+	m.setDerived()
+	rows := make([]any, 0, len(roles)+4)
+	rows = append(rows, m)
+	for _, r := range roles {
+		rows = append(rows, &MemberRole{MemberID: m.ID, RoleID: r.ID})
+	}
+	if m.Status == StatusInvited && m.CanBeInvited() { // a new member: no earlier link to end
+		_, inv, msg, err := s.inviteRecords(ws, m, actor, ws.SCIMInvites)
+		if err != nil {
+			return nil, nil, err
+		}
+		rows = append(rows, inv)
+		if msg != nil {
+			rows = append(rows, msg)
+		}
+	}
+	ev, err := s.auditEvent(ws.ID, actor, "member.provisioned", "member", m.ID, m.DisplayName, map[string]Change{
+		"userName": {nil, m.UserName}, "email": {nil, m.Email}, "name": {nil, m.DisplayName}, "roles": {nil, roleNames(roles)},
+		"status": {nil, m.Status}})
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, append(rows, ev), nil
+}
+
+// createError maps what the database answered a create's inserts to the
+// create's error (check: whether checkUnique ran before them).
+func createError(err error, check bool) error {
+	switch {
+	case isUniqueViolation(err) && !check:
+		return errTaken
+	case isUniqueViolation(err): // a concurrent request won
+		return &ConflictError{Field: "userName", Code: ConflictUniqueness, Message: "A member with this userName or email has just been created."}
+	case isForeignKeyViolation(err): // a role was deleted at this moment
+		return &ConflictError{Field: "roles", Code: ConflictUniqueness, Message: "A role of this user has just been deleted; retry."}
+	}
+	return err
 }
 
 // ChangeSCIMUser changes a member the way an identity provider asks: change
