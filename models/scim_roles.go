@@ -21,9 +21,7 @@ import (
 // member gets.
 func (s *Store) rolesForUser(ctx context.Context, tx bun.Tx, actor Actor, ws *Workspace, names []string) ([]Role, error) {
 	if names == nil {
-		var roles []Role
-		err := tx.NewSelect().Model(&roles).Where("workspace_id = ? AND builtin = 'member'", ws.ID).Scan(ctx)
-		return roles, err
+		return s.memberRoleIn(ctx, tx, ws.ID)
 	}
 	names, err := cleanRoleNames(names)
 	if err != nil || len(names) == 0 {
