@@ -226,7 +226,7 @@ func (s *Store) runGroup(group []*groupOp) {
 		op := live[0]
 		op.err = s.runOp(tx, op)
 		if op.err == nil {
-			op.err = flushSearchIndex(ctx, tx)
+			op.err = s.flushSearchIndexTx(ctx, tx)
 		}
 		if op.err != nil {
 			_ = tx.Rollback()
@@ -264,7 +264,7 @@ func (s *Store) runGroup(group []*groupOp) {
 		}
 	}
 	if len(ok) > 0 {
-		if err := flushSearchIndex(ctx, tx); err != nil {
+		if err := s.flushSearchIndexTx(ctx, tx); err != nil {
 			failRest(ok, err)
 			ok = nil
 		}

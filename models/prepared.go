@@ -24,6 +24,7 @@ type stmtCache struct {
 	once       sync.Once
 	inserts    map[reflect.Type]*sql.Stmt // insertRow's, by entity
 	memberRole *sql.Stmt                  // memberRoleIn's
+	flush      []*sql.Stmt                // flushSearchIndexTx's: the queue's test, then searchFlush
 }
 
 // queryPrepared scans the rows of query (with ? placeholders) into dest,
@@ -113,6 +114,15 @@ func (s *Store) prepareInserts(ctx context.Context) {
 		if stmt, err := s.db.DB.PrepareContext(ctx, q); err == nil {
 			s.stmts.memberRole = stmt
 		}
+		var flush []*sql.Stmt
+		for _, q := range append([]string{searchPending}, searchFlush...) {
+			stmt, err := s.db.DB.PrepareContext(ctx, q)
+			if err != nil {
+				return // flushSearchIndexTx compiles them each time
+			}
+			flush = append(flush, stmt)
+		}
+		s.stmts.flush = flush
 	})
 }
 
