@@ -42,6 +42,7 @@ func (s *Store) insertMembers(ctx context.Context, tx bun.IDB, actor Actor, ws *
 // insertMembersBy is insertMembers with up to per rows to a statement.
 func (s *Store) insertMembersBy(ctx context.Context, tx bun.IDB, actor Actor, ws *Workspace, rows []newMemberRow, per int) ([]string, error) {
 	tokens := make([]string, len(rows))
+	s.wroteRows(len(rows))
 	for start := 0; start < len(rows); start += per {
 		chunk := rows[start:min(start+per, len(rows))]
 		members := make([]*Member, len(chunk))
