@@ -40,3 +40,28 @@ func TestCheckpointBesideWriter(t *testing.T) {
 		}
 	})
 }
+
+// TestCheckpointAfterSetWrite: a commit of many members written set-based
+// (a /Bulk chunk) makes a checkpoint due by itself, without waiting for
+// checkpointEvery commits, so the log does not grow past
+// wal_autocheckpoint and get copied inside a later chunk's COMMIT.
+func TestCheckpointAfterSetWrite(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		if s.IsPostgres() {
+			t.Skip("PostgreSQL checkpoints by itself")
+		}
+		ctx := context.Background()
+		_, ws := modelstest.SetUp(t, s)
+		before := models.Checkpoints(s)
+		if _, err := s.CreateSCIMUsers(ctx, models.SystemActor, ws, setUsers(600, "ckpt"), 0); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for models.Checkpoints(s) <= before {
+			if time.Now().After(deadline) {
+				t.Fatal("no checkpoint after a commit of 600 members")
+			}
+			time.Sleep(10 * time.Millisecond) // polling, under the deadline above
+		}
+	})
+}

@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"reflect"
 
 	"github.com/uptrace/bun"
 )
@@ -107,4 +108,23 @@ func HoldScanSlots(s *Store) (release func()) {
 			<-slots
 		}
 	}
+}
+
+// SetDefaulted is setDefaulted, the columns set INSERTs leave out when zero.
+var SetDefaulted = setDefaulted
+
+// NonZeroColumns are those of cols that row (a pointer to a model) holds a
+// non-zero value in, and "no such column" for any it does not have.
+func NonZeroColumns(s *Store, row any, cols []string) []string {
+	table := s.db.Dialect().Tables().Get(reflect.TypeOf(row).Elem())
+	var bad []string
+	for _, c := range cols {
+		f, err := table.Field(c)
+		if err != nil {
+			bad = append(bad, "no such column "+c)
+		} else if !f.Value(reflect.ValueOf(row).Elem()).IsZero() {
+			bad = append(bad, c)
+		}
+	}
+	return bad
 }
