@@ -40,11 +40,8 @@ func (s *Store) listSCIMUsers(ctx context.Context, wsID string, q SCIMQuery) ([]
 		if col == "lower(m.user_name)" {
 			value = dbLower(s.IsPostgres(), norm.NFC.String(value))
 		}
-		err := s.queryPrepared(ctx, &members, "SELECT * FROM members AS m WHERE m.workspace_id = ? AND "+col+" = ? AND m.status <> 'revoked' LIMIT 1", wsID, value)
-		if err != nil {
-			return nil, 0, err
-		}
-		return members, len(members), s.loadRoles(ctx, db, members)
+		members, err := s.lookupSCIMUser(ctx, wsID, col, value)
+		return members, len(members), err
 	}
 	// Revoked invitations are not Users (see invites_revoked.go).
 	sel := db.NewSelect().Model(&members).Where("m.workspace_id = ?", wsID).Where("m.status <> 'revoked'")
