@@ -1,6 +1,11 @@
 package models
 
-import "context"
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+)
 
 // The lookups an identity provider sends before nearly every write
 // (userName eq, externalId eq) read one member and its roles. They were
@@ -28,11 +33,15 @@ type memberRoleRow struct {
 // slice. The columns are unique in a workspace, so every row is the same
 // member's.
 func (s *Store) lookupSCIMUser(ctx context.Context, wsID, col, value string) ([]*Member, error) {
-	var rows []memberRoleRow
-	err := s.queryPrepared(ctx, &rows, "SELECT m.*, "+lookupRoleColumns+` FROM members AS m
+	query := "SELECT m.*, " + lookupRoleColumns + ` FROM members AS m
 		LEFT JOIN member_roles AS mr ON mr.member_id = m.id LEFT JOIN roles AS r ON r.id = mr.role_id
-		WHERE m.workspace_id = ? AND `+col+` = ? AND m.status <> 'revoked' ORDER BY `+roleOrder, wsID, value)
-	if err != nil || len(rows) == 0 {
+		WHERE m.workspace_id = ? AND ` + col + ` = ? AND m.status <> 'revoked'`
+	pg := s.IsPostgres()
+	if pg { // its collation orders the names: only the database can
+		query += " ORDER BY " + roleOrder
+	}
+	var rows []memberRoleRow
+	if err := s.queryPrepared(ctx, &rows, query, wsID, value); err != nil || len(rows) == 0 {
 		return nil, err
 	}
 	m := rows[0].Member
@@ -42,5 +51,31 @@ func (s *Store) lookupSCIMUser(ctx context.Context, wsID, col, value string) ([]
 			m.Roles = append(m.Roles, row.Role)
 		}
 	}
+	if !pg {
+		sortRolesSQLite(m.Roles)
+	}
 	return []*Member{&m}, nil
+}
+
+// sortRolesSQLite puts roles in roleOrder as SQLite orders it: Admin,
+// Member, then by name with ASCII letters lowered (SQLite's lower()),
+// compared byte by byte (its BINARY collation). Sorting them in SQL took
+// a fifth of a lookup's time on SQLite: its sorter, set up for one row
+// with every column of the member.
+func sortRolesSQLite(roles []Role) {
+	rank := func(r *Role) int {
+		switch r.Builtin {
+		case "admin":
+			return 0
+		case "member":
+			return 1
+		}
+		return 2
+	}
+	slices.SortStableFunc(roles, func(a, b Role) int {
+		if c := cmp.Compare(rank(&a), rank(&b)); c != 0 {
+			return c
+		}
+		return strings.Compare(dbLower(false, a.Name), dbLower(false, b.Name))
+	})
 }

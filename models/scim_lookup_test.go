@@ -48,9 +48,15 @@ func TestLookupOneStatement(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Roles made before Grace's, so that the order they were made
+		// in (their ids) is not the order of their names.
+		if _, err := s.CreateSCIMUser(ctx, scimActor, ws, models.SCIMUser{UserName: "first@example.com", Active: true,
+			Roles: []string{"ZZ top", "Éclair"}}); err != nil {
+			t.Fatal(err)
+		}
 		ext := "ext-Grace"
 		user := models.SCIMUser{UserName: "Grace.Hopper@example.com", Email: "grace@example.com", ExternalID: &ext,
-			DisplayName: "Grace Hopper", Active: true, Roles: []string{"Zeta", "alpha", "Member"}}
+			DisplayName: "Grace Hopper", Active: true, Roles: []string{"Zeta", "alpha", "Member", "Éclair", "eclair2", "_under", "ZZ top", "Bravo", "b"}}
 		m, err := s.CreateSCIMUser(ctx, scimActor, ws, user)
 		if err != nil {
 			t.Fatal(err)
@@ -65,8 +71,8 @@ func TestLookupOneStatement(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(want.Roles) != 3 {
-			t.Fatalf("roles %+v, want 3", want.Roles)
+		if len(want.Roles) != 9 {
+			t.Fatalf("roles %+v, want 9", want.Roles)
 		}
 		counter := &lookupCounter{}
 		s.AddQueryHook(counter)
