@@ -2,9 +2,11 @@ package models_test
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/scim2/filter-parser/v2"
 	"github.com/uptrace/bun"
@@ -120,6 +122,38 @@ func TestLookupOneStatement(t *testing.T) {
 		}
 		if ms := lookup(ws.ID, `userName eq "`+inv.UserName+`"`); len(ms) != 0 {
 			t.Errorf("a revoked invitation was found: %+v", ms[0])
+		}
+	})
+}
+
+// TestLookupNoDeadline: a userName eq or externalId eq lookup (one
+// member's rows, through a unique index) runs without the list deadline,
+// which cost a quarter of its CPU; other lists keep it.
+func TestLookupNoDeadline(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		_, ws := modelstest.SetUp(t, s)
+		ext := "ext-grace"
+		if _, err := s.CreateSCIMUser(ctx, scimActor, ws, models.SCIMUser{UserName: "grace@example.com", ExternalID: &ext, Active: true}); err != nil {
+			t.Fatal(err)
+		}
+		s.ListTimeout = time.Nanosecond // past before any query starts
+		defer func() { s.ListTimeout = 0 }()
+		list := func(f string) ([]*models.Member, error) {
+			expr, err := filter.ParseFilter([]byte(f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ms, _, err := s.ListSCIMUsers(ctx, ws.ID, models.SCIMQuery{Filter: expr, StartIndex: 1, Count: 100})
+			return ms, err
+		}
+		for _, f := range []string{`userName eq "GRACE@example.com"`, `externalId eq "ext-grace"`} {
+			if ms, err := list(f); err != nil || len(ms) != 1 {
+				t.Errorf("%s: %d members, %v", f, len(ms), err)
+			}
+		}
+		if _, err := list(`userName sw "grace"`); !errors.Is(err, models.ErrQueryTimeout) {
+			t.Errorf("userName sw: %v, want the deadline's ErrQueryTimeout", err)
 		}
 	})
 }
