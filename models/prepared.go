@@ -95,7 +95,7 @@ func (s *Store) prepareInserts(ctx context.Context) {
 			return
 		}
 		s.stmts.inserts = map[reflect.Type]*sql.Stmt{}
-		for _, row := range []any{Member{}, MemberRole{}, Invite{}, OutboxMessage{}, AuditEvent{}} {
+		for _, row := range []any{Member{}, MemberRole{}, Invite{}, OutboxMessage{}, AuditEvent{}, SCIMLogEntry{}} {
 			table := s.db.Table(reflect.TypeOf(row))
 			cols := make([]string, len(table.Fields))
 			for i, f := range table.Fields {

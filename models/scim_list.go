@@ -22,6 +22,13 @@ type SCIMQuery struct {
 // ListSCIMUsers returns a page of a workspace's members (with roles) and
 // how many match in all.
 func (s *Store) ListSCIMUsers(ctx context.Context, wsID string, q SCIMQuery) ([]*Member, int, error) {
+	if _, _, ok := uniqueLookup(q); ok {
+		// No deadline for a lookup: it reads one member's rows through a
+		// unique index, so it cannot run long, and a deadline made each
+		// query start two goroutines to watch it (the driver's and
+		// database/sql's) and a timer, a quarter of its CPU.
+		return s.listSCIMUsers(ctx, wsID, q)
+	}
 	ctx, cancel := s.listCtx(ctx)
 	defer cancel()
 	members, total, err := s.listSCIMUsers(ctx, wsID, q)
@@ -40,11 +47,8 @@ func (s *Store) listSCIMUsers(ctx context.Context, wsID string, q SCIMQuery) ([]
 		if col == "lower(m.user_name)" {
 			value = dbLower(s.IsPostgres(), norm.NFC.String(value))
 		}
-		err := s.queryPrepared(ctx, &members, "SELECT * FROM members AS m WHERE m.workspace_id = ? AND "+col+" = ? AND m.status <> 'revoked' LIMIT 1", wsID, value)
-		if err != nil {
-			return nil, 0, err
-		}
-		return members, len(members), s.loadRoles(ctx, db, members)
+		members, err := s.lookupSCIMUser(ctx, wsID, col, value)
+		return members, len(members), err
 	}
 	// Revoked invitations are not Users (see invites_revoked.go).
 	sel := db.NewSelect().Model(&members).Where("m.workspace_id = ?", wsID).Where("m.status <> 'revoked'")

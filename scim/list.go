@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -116,15 +115,6 @@ func hasSchema(schemas []string, urn string) bool {
 	return false
 }
 
-// quickLookup matches the filters IdPs send before nearly every write
-// (userName eq "…", externalId eq "…", displayName eq "…"): they skip the
-// general parser, which costs most of a filtered GET.
-var quickLookup = regexp.MustCompile(`^(?i)(userName|externalId|displayName|id)\s+eq\s+"((?:[^"\\]|\\["\\/])*)"$`)
-
-// filterUnquote undoes a quoted filter value's escapes; built once, as
-// building a Replacer cost more than the rest of parsing a lookup.
-var filterUnquote = strings.NewReplacer(`\"`, `"`, `\\`, `\`, `\/`, `/`)
-
 // parseFilter checks a filter against the resource's schemas and returns
 // its syntax tree.
 func parseFilter(f string, s schema.Schema, exts ...schema.Schema) (filter.Expression, response) {
@@ -134,9 +124,8 @@ func parseFilter(f string, s schema.Schema, exts ...schema.Schema) (filter.Expre
 	if strings.IndexByte(f, 0) >= 0 || !utf8.ValidString(f) {
 		return nil, badRequest(errors.ScimTypeInvalidFilter, "The filter holds a NUL character or text that is not UTF-8.")
 	}
-	if m := quickLookup.FindStringSubmatch(f); m != nil && quickAttribute(m[1], s) {
-		value := filterUnquote.Replace(m[2])
-		return &filter.AttributeExpression{AttributePath: filter.AttributePath{AttributeName: m[1]},
+	if attr, value, ok := quickLookup(f); ok && quickAttribute(attr, s) {
+		return &filter.AttributeExpression{AttributePath: filter.AttributePath{AttributeName: attr},
 			Operator: filter.EQ, CompareValue: value}, response{}
 	}
 	if nestingOf(f) > maxFilterNesting {

@@ -1,0 +1,48 @@
+package scim_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/muster-app/muster/models"
+	"github.com/muster-app/muster/models/modelstest"
+)
+
+// TestProvisioningLogPreparedWrites: on SQLite the log's writer inserts
+// its entries through a prepared statement, one a row, not a multi-row
+// INSERT compiled anew each time (on PostgreSQL one multi-row INSERT, one
+// round trip); every entry is stored as it was written.
+func TestProvisioningLogPreparedWrites(t *testing.T) {
+	for _, d := range modelstest.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			e := newEnvLog(t, d, true)
+			e.do("GET", "/scim/v2/Users?count=1", "").want(t, 200)
+			e.flushLog()
+			counter := &statements{}
+			e.store.AddQueryHook(counter)
+			for i := range 20 {
+				e.do("GET", "/scim/v2/Users?count=1&startIndex="+strings.Repeat("1", i%3+1), "").want(t, 200)
+			}
+			e.flushLog()
+			inserts := 0
+			for _, q := range counter.take() {
+				if strings.HasPrefix(q, "INSERT INTO \"scim_log\"") {
+					inserts++
+				}
+			}
+			if want := map[bool]int{false: 0, true: 1}[e.store.IsPostgres()]; inserts != want {
+				t.Errorf("%d INSERTs into scim_log through Bun, want %d", inserts, want)
+			}
+			entries := e.allLog(models.SCIMLogQuery{})
+			if len(entries) != 21 {
+				t.Fatalf("%d entries, want 21", len(entries))
+			}
+			for _, en := range entries {
+				if en.Method != "GET" || en.Status != 200 || !strings.HasPrefix(en.Path, "/Users?count=1") || en.At.IsZero() ||
+					en.TokenName != "Okta" || en.ParentID != nil {
+					t.Errorf("entry %+v", en)
+				}
+			}
+		})
+	}
+}
