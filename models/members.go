@@ -11,10 +11,16 @@ import (
 // its roles' permissions. It is read on every workspace request, so a role
 // change takes effect on the member's next request.
 func (s *Store) Membership(ctx context.Context, wsID, accountID string) (*Member, PermissionSet, error) {
-	var m Member
-	if err := s.rdb.NewSelect().Model(&m).Where("workspace_id = ? AND account_id = ?", wsID, accountID).Scan(ctx); err != nil {
-		return nil, nil, notFound(err)
+	// Prepared: this runs on every page view of a workspace.
+	var rows []Member
+	if err := s.queryPrepared(ctx, &rows, "SELECT "+s.modelColumns(Member{}, "m")+
+		" FROM members AS m WHERE m.workspace_id = ? AND m.account_id = ?", wsID, accountID); err != nil {
+		return nil, nil, err
 	}
+	if len(rows) == 0 {
+		return nil, nil, ErrNotFound
+	}
+	m := rows[0]
 	if err := s.loadRoles(ctx, s.rdb, []*Member{&m}); err != nil {
 		return nil, nil, err
 	}
@@ -92,8 +98,16 @@ func (s *Store) loadInvites(ctx context.Context, members []*Member) error {
 	if len(ids) == 0 {
 		return nil
 	}
+	// Prepared (one statement per number of ids): a members page reads
+	// its invitations on every view, even from a kept page.
+	args := make([]any, 0, len(ids)+1)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	args = append(args, InvitePending)
 	var invites []Invite
-	if err := s.rdb.NewSelect().Model(&invites).Where("member_id IN (?) AND state = ?", bun.In(ids), InvitePending).Scan(ctx); err != nil {
+	if err := s.queryPrepared(ctx, &invites, "SELECT "+s.modelColumns(Invite{}, "i")+" FROM invites AS i WHERE i.member_id IN ("+
+		placeholders(len(ids))+") AND i.state = ?", args...); err != nil {
 		return err
 	}
 	now := s.now()

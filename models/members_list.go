@@ -218,7 +218,7 @@ func (s *Store) listMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 	pageKey := ""
 	if q.Status != FilterExpired && !q.NoTotal {
 		var err error
-		if changes, seen, err = readChangesSeen(ctx, s.rdb, wsID); err != nil {
+		if changes, seen, err = s.readChangesSeen(ctx, wsID); err != nil {
 			return nil, err
 		}
 		counted = true

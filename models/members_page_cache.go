@@ -6,8 +6,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/uptrace/bun"
 )
 
 // A members page is the same page for as long as the workspace's change
@@ -105,11 +103,18 @@ func (s *Store) keptPage(ctx context.Context, key string, kept *MemberPage, kept
 }
 
 // readChangesSeen reads a workspace's change counter and its "seen"
-// counter (workspace_seen), in one statement; both are sums over shards
-// on PostgreSQL.
-func readChangesSeen(ctx context.Context, db bun.IDB, wsID string) (changes, seen int64, err error) {
-	err = db.QueryRowContext(ctx, `SELECT COALESCE((SELECT sum(n) FROM workspace_changes WHERE workspace_id = ?), 0), `+
-		`COALESCE((SELECT sum(n) FROM workspace_seen WHERE workspace_id = ?), 0)`, wsID, wsID).Scan(&changes, &seen)
+// counter (workspace_seen), in one prepared statement (every members page
+// view reads them); both are sums over shards on PostgreSQL.
+func (s *Store) readChangesSeen(ctx context.Context, wsID string) (changes, seen int64, err error) {
+	var rows []struct {
+		Changes int64 `bun:"changes"`
+		Seen    int64 `bun:"seen"`
+	}
+	err = s.queryPrepared(ctx, &rows, `SELECT COALESCE((SELECT sum(n) FROM workspace_changes WHERE workspace_id = ?), 0) AS changes, `+
+		`COALESCE((SELECT sum(n) FROM workspace_seen WHERE workspace_id = ?), 0) AS seen`, wsID, wsID)
+	if err == nil && len(rows) == 1 {
+		changes, seen = rows[0].Changes, rows[0].Seen
+	}
 	return changes, seen, err
 }
 

@@ -176,12 +176,15 @@ func (s *Store) OutboxStatus(ctx context.Context, inviteIDs []string) (map[strin
 	if len(inviteIDs) == 0 {
 		return out, nil
 	}
+	// Prepared (one statement per number of ids): the members page asks
+	// on every view that shows invitations.
+	args := make([]any, len(inviteIDs))
+	for i, id := range inviteIDs {
+		args[i] = id
+	}
 	var rows []OutboxMessage
-	err := s.rdb.NewSelect().Model(&rows).
-		Column("id", "invite_id", "attempts", "last_error", "next_attempt_at", "sent_at", "failed_at", "created_at").
-		Where("invite_id IN (?)", bun.In(inviteIDs)).
-		Order("created_at", "id").
-		Scan(ctx)
+	err := s.queryPrepared(ctx, &rows, "SELECT id, invite_id, attempts, last_error, next_attempt_at, sent_at, failed_at, created_at "+
+		"FROM outbox WHERE invite_id IN ("+placeholders(len(inviteIDs))+") ORDER BY created_at, id", args...)
 	if err != nil {
 		return nil, err
 	}
