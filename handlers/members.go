@@ -200,12 +200,16 @@ func (h *Handler) membersIndex(c *fiber.Ctx) error {
 		data["PrevURL"] = p.url(ws.Slug)
 	}
 	data["Pager"] = newMembersPager(v, ws.Slug, pg.Total, !pg.TotalCapped, str(data["PrevURL"]), str(data["NextURL"]))
-	if isHTMX(c) && c.Get("HX-Target") == "members-results" {
+	key := ""
+	if pg.Changes == changes { // the page and its roles read under one counter
+		key = h.membersShellKey(c, changes, v.Status, roles)
+	}
+	if !full {
 		data["Partial"] = true
-		return partial(c, "members/_results", data)
+		return h.renderMembers(c, key, true, data, pg.Members)
 	}
 	data["Poll"] = poll
-	return page(c, "members/index", data)
+	return h.renderMembers(c, key, false, data, pg.Members)
 }
 
 // exportURL is the CSV export of the view v, from its first row.
