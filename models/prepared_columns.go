@@ -1,6 +1,7 @@
 package models
 
 import (
+	"encoding/json"
 	"reflect"
 	"strings"
 	"sync"
@@ -37,4 +38,17 @@ func (s *Store) modelColumns(model any, alias string) string {
 	list := strings.Join(cols, ", ")
 	modelColumnLists.Store(key, list)
 	return list
+}
+
+// idsJoin is how a prepared query takes a list of ids on SQLite: as one
+// JSON array, joined through json_each, instead of "IN (?, ?, …)". For an
+// IN list of bound values SQLite builds an ephemeral b-tree on every run,
+// whose page the pure-Go allocator maps and unmaps again: on a members
+// page view that was 0.27 ms for the invitations of 50 rows, a table
+// that may be empty. CROSS JOIN keeps the list the outer loop, so each id
+// is one index lookup. It returns the FROM clause (the list aliased as
+// j, joined to table AS alias on alias.column = j.value) and its argument.
+func idsJoin(ids []string, table, alias, column string) (from string, arg any) {
+	b, _ := json.Marshal(ids)
+	return "json_each(?) AS j CROSS JOIN " + table + " AS " + alias + " ON " + alias + "." + column + " = j.value", string(b)
 }
