@@ -11,17 +11,23 @@ import (
 // its roles' permissions. It is read on every workspace request, so a role
 // change takes effect on the member's next request.
 func (s *Store) Membership(ctx context.Context, wsID, accountID string) (*Member, PermissionSet, error) {
-	// Prepared: this runs on every page view of a workspace.
-	var rows []Member
+	// Prepared: this runs on every page view of a workspace. The
+	// workspace's change counter comes with the row: the member's roles
+	// are kept under it (membership_roles.go).
+	var rows []struct {
+		Member
+		Changes int64 `bun:"changes"`
+	}
 	if err := s.queryPrepared(ctx, &rows, "SELECT "+s.modelColumns(Member{}, "m")+
+		", COALESCE((SELECT sum(n) FROM workspace_changes WHERE workspace_id = m.workspace_id), 0) AS changes"+
 		" FROM members AS m WHERE m.workspace_id = ? AND m.account_id = ?", wsID, accountID); err != nil {
 		return nil, nil, err
 	}
 	if len(rows) == 0 {
 		return nil, nil, ErrNotFound
 	}
-	m := rows[0]
-	if err := s.loadRoles(ctx, s.rdb, []*Member{&m}); err != nil {
+	m := rows[0].Member
+	if err := s.membershipRoles(ctx, &m, rows[0].Changes); err != nil {
 		return nil, nil, err
 	}
 	perms := PermissionSet{}
