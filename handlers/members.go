@@ -117,10 +117,12 @@ func (h *Handler) membersIndex(c *fiber.Ctx) error {
 			return err
 		}
 	}
+	counters, _ := c.Locals(localCounters).(*models.Counters) // read by loadWorkspace, if still good
 	list := func() (*models.MemberPage, error) {
 		return h.store.ListMembers(c.UserContext(), ws.ID, models.MemberQuery{
 			Search: v.Q, Status: v.Status, RoleID: v.Role, Sort: v.Sort, Desc: v.Dir == "desc",
 			After: v.After, Before: v.Before, Offset: max(0, v.Page-1) * membersPerPage, Limit: membersPerPage,
+			Counters: counters,
 		})
 	}
 	pg, err := list()

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/muster-app/muster/models"
 	"github.com/muster-app/muster/models/modelstest"
@@ -115,6 +116,40 @@ func TestMembersShellKept(t *testing.T) {
 			ada.signIn("ada@example.com", modelstest.AdminPassword)
 			if body := view(ada, "/w/acme/members").Body; ada.csrf == old || strings.Contains(body, old) || !strings.Contains(body, ada.csrf) {
 				t.Errorf("after signing in again, the page carries the old session's CSRF token")
+			}
+		})
+	}
+}
+
+// TestMembersPageOwnLastSeen: a view reads its page under the counters
+// its membership was read with (models.MemberQuery.Counters) only when
+// the request wrote nothing since; a view that notes the viewer as seen
+// shows that, not the page kept before.
+func TestMembersPageOwnLastSeen(t *testing.T) {
+	for _, d := range modelstest.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			app, store := newApp(t, d)
+			clock := modelstest.FakeClock(store)
+			acc, ws := modelstest.SetUp(t, store)
+			admin, _, err := store.Membership(context.Background(), ws.ID, acc.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ada := newClient(t, app)
+			ada.signIn("ada@example.com", modelstest.AdminPassword)
+			seen := func() string {
+				t.Helper()
+				res := ada.get("/w/acme/members")
+				expectStatus(t, res, http.StatusOK)
+				return strings.Join(strings.Fields(res.Doc.Find("#member-"+admin.ID+" td").Eq(-2).Text()), " ")
+			}
+			seen()
+			if got := seen(); got != "Just now" {
+				t.Fatalf("last seen %q, want Just now", got)
+			}
+			clock.Add(time.Hour)
+			if got := seen(); got != "Just now" {
+				t.Errorf("an hour later, the view that noted her as seen shows %q, want Just now", got)
 			}
 		})
 	}

@@ -11,24 +11,39 @@ import (
 // its roles' permissions. It is read on every workspace request, so a role
 // change takes effect on the member's next request.
 func (s *Store) Membership(ctx context.Context, wsID, accountID string) (*Member, PermissionSet, error) {
+	m, perms, _, err := s.MembershipAt(ctx, wsID, accountID)
+	return m, perms, err
+}
+
+// Counters are a workspace's change counter (workspace_changes) and its
+// "seen" counter (workspace_seen), read together.
+type Counters struct{ Changes, Seen int64 }
+
+// MembershipAt is Membership, with the workspace's counters as read in the
+// same statement as the member row: a members page that runs no write in
+// between may read its page under them (MemberQuery.Counters) instead of
+// reading them again.
+func (s *Store) MembershipAt(ctx context.Context, wsID, accountID string) (*Member, PermissionSet, Counters, error) {
 	// Prepared: this runs on every page view of a workspace. The
 	// workspace's change counter comes with the row: the member's roles
 	// are kept under it (membership_roles.go).
 	var rows []struct {
 		Member
 		Changes int64 `bun:"changes"`
+		Seen    int64 `bun:"seen"`
 	}
 	if err := s.queryPrepared(ctx, &rows, "SELECT "+s.modelColumns(Member{}, "m")+
 		", COALESCE((SELECT sum(n) FROM workspace_changes WHERE workspace_id = m.workspace_id), 0) AS changes"+
+		", COALESCE((SELECT sum(n) FROM workspace_seen WHERE workspace_id = m.workspace_id), 0) AS seen"+
 		" FROM members AS m WHERE m.workspace_id = ? AND m.account_id = ?", wsID, accountID); err != nil {
-		return nil, nil, err
+		return nil, nil, Counters{}, err
 	}
 	if len(rows) == 0 {
-		return nil, nil, ErrNotFound
+		return nil, nil, Counters{}, ErrNotFound
 	}
 	m := rows[0].Member
 	if err := s.membershipRoles(ctx, &m, rows[0].Changes); err != nil {
-		return nil, nil, err
+		return nil, nil, Counters{}, err
 	}
 	perms := PermissionSet{}
 	for _, r := range m.Roles {
@@ -36,7 +51,7 @@ func (s *Store) Membership(ctx context.Context, wsID, accountID string) (*Member
 			perms[p] = true
 		}
 	}
-	return &m, perms, nil
+	return &m, perms, Counters{rows[0].Changes, rows[0].Seen}, nil
 }
 
 // roleOrder lists a member's roles Admin first, then Member, then by name.
