@@ -60,6 +60,8 @@ type Handler struct {
 	sso   *sso.Client // OpenID Connect sign-in (sso.go)
 
 	csrfKeys csrfKeys
+	// shells keeps the members page around its rows (members_shell.go).
+	shells shellCache
 }
 
 // New builds the Fiber app with every middleware and route.

@@ -117,10 +117,12 @@ func (h *Handler) membersIndex(c *fiber.Ctx) error {
 			return err
 		}
 	}
+	counters, _ := c.Locals(localCounters).(*models.Counters) // read by loadWorkspace, if still good
 	list := func() (*models.MemberPage, error) {
 		return h.store.ListMembers(c.UserContext(), ws.ID, models.MemberQuery{
 			Search: v.Q, Status: v.Status, RoleID: v.Role, Sort: v.Sort, Desc: v.Dir == "desc",
 			After: v.After, Before: v.Before, Offset: max(0, v.Page-1) * membersPerPage, Limit: membersPerPage,
+			Counters: counters,
 		})
 	}
 	pg, err := list()
@@ -200,12 +202,16 @@ func (h *Handler) membersIndex(c *fiber.Ctx) error {
 		data["PrevURL"] = p.url(ws.Slug)
 	}
 	data["Pager"] = newMembersPager(v, ws.Slug, pg.Total, !pg.TotalCapped, str(data["PrevURL"]), str(data["NextURL"]))
-	if isHTMX(c) && c.Get("HX-Target") == "members-results" {
+	key := ""
+	if pg.Changes == changes { // the page and its roles read under one counter
+		key = h.membersShellKey(c, changes, v.Status, roles)
+	}
+	if !full {
 		data["Partial"] = true
-		return partial(c, "members/_results", data)
+		return h.renderMembers(c, key, true, data, pg.Members)
 	}
 	data["Poll"] = poll
-	return page(c, "members/index", data)
+	return h.renderMembers(c, key, false, data, pg.Members)
 }
 
 // exportURL is the CSV export of the view v, from its first row.

@@ -23,6 +23,9 @@ const (
 	// viewer there, as dialogs and rows pass the member they show under it.
 	localSoleAdmin = "SoleAdmin"
 	localViewerID  = "ViewerID"
+	// The workspace's counters as loadWorkspace read them, when this
+	// request has written nothing since (models.MemberQuery.Counters).
+	localCounters = "WorkspaceCounters"
 )
 
 func account(c *fiber.Ctx) *models.Account {
@@ -164,7 +167,7 @@ func (h *Handler) loadWorkspace(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	m, ps, err := h.store.Membership(ctx, ws.ID, account(c).ID)
+	m, ps, counters, err := h.store.MembershipAt(ctx, ws.ID, account(c).ID)
 	if err != nil {
 		return err
 	}
@@ -175,8 +178,12 @@ func (h *Handler) loadWorkspace(c *fiber.Ctx) error {
 	default:
 		return models.ErrNotFound
 	}
+	seen := m.LastSeenAt
 	if err := h.store.TouchMember(ctx, m); err != nil {
 		return err
+	}
+	if m.LastSeenAt == seen { // nothing written: the counters still hold for this request
+		c.Locals(localCounters, &counters)
 	}
 	c.Locals(localWorkspace, ws)
 	c.Locals(localMember, m)

@@ -204,15 +204,13 @@ func templateFuncs(now func() time.Time, opts Options) template.FuncMap {
 		// rowHTML writes a row (member_row_html.go) and rowsHTML a page of
 		// them: one call instead of a template per row.
 		"rowHTML": rowHTML,
+		// With rowsSlot in the data, rowsHTML marks where the rows go
+		// instead (members_shell.go).
 		"rowsHTML": func(members []*models.Member, root map[string]any) template.HTML {
-			t := now()
-			var w htmlWriter
-			w.b.Grow(rowSize * len(members))
-			for _, m := range members {
-				r := pageRow(t, m, root, false)
-				w.row(&r)
+			if root[rowsSlot] == true {
+				return template.HTML(rowsMarker)
 			}
-			return w.html()
+			return rowsHTML(now(), members, root)
 		},
 		// markNew marks a row added on top of the table, out of its sort.
 		"markNew": func(r memberRow) memberRow { r.New = true; return r },

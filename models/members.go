@@ -11,12 +11,39 @@ import (
 // its roles' permissions. It is read on every workspace request, so a role
 // change takes effect on the member's next request.
 func (s *Store) Membership(ctx context.Context, wsID, accountID string) (*Member, PermissionSet, error) {
-	var m Member
-	if err := s.rdb.NewSelect().Model(&m).Where("workspace_id = ? AND account_id = ?", wsID, accountID).Scan(ctx); err != nil {
-		return nil, nil, notFound(err)
+	m, perms, _, err := s.MembershipAt(ctx, wsID, accountID)
+	return m, perms, err
+}
+
+// Counters are a workspace's change counter (workspace_changes) and its
+// "seen" counter (workspace_seen), read together.
+type Counters struct{ Changes, Seen int64 }
+
+// MembershipAt is Membership, with the workspace's counters as read in the
+// same statement as the member row: a members page that runs no write in
+// between may read its page under them (MemberQuery.Counters) instead of
+// reading them again.
+func (s *Store) MembershipAt(ctx context.Context, wsID, accountID string) (*Member, PermissionSet, Counters, error) {
+	// Prepared: this runs on every page view of a workspace. The
+	// workspace's change counter comes with the row: the member's roles
+	// are kept under it (membership_roles.go).
+	var rows []struct {
+		Member
+		Changes int64 `bun:"changes"`
+		Seen    int64 `bun:"seen"`
 	}
-	if err := s.loadRoles(ctx, s.rdb, []*Member{&m}); err != nil {
-		return nil, nil, err
+	if err := s.queryPrepared(ctx, &rows, "SELECT "+s.modelColumns(Member{}, "m")+
+		", COALESCE((SELECT sum(n) FROM workspace_changes WHERE workspace_id = m.workspace_id), 0) AS changes"+
+		", COALESCE((SELECT sum(n) FROM workspace_seen WHERE workspace_id = m.workspace_id), 0) AS seen"+
+		" FROM members AS m WHERE m.workspace_id = ? AND m.account_id = ?", wsID, accountID); err != nil {
+		return nil, nil, Counters{}, err
+	}
+	if len(rows) == 0 {
+		return nil, nil, Counters{}, ErrNotFound
+	}
+	m := rows[0].Member
+	if err := s.membershipRoles(ctx, &m, rows[0].Changes); err != nil {
+		return nil, nil, Counters{}, err
 	}
 	perms := PermissionSet{}
 	for _, r := range m.Roles {
@@ -24,7 +51,7 @@ func (s *Store) Membership(ctx context.Context, wsID, accountID string) (*Member
 			perms[p] = true
 		}
 	}
-	return &m, perms, nil
+	return &m, perms, Counters{rows[0].Changes, rows[0].Seen}, nil
 }
 
 // roleOrder lists a member's roles Admin first, then Member, then by name.
@@ -92,9 +119,18 @@ func (s *Store) loadInvites(ctx context.Context, members []*Member) error {
 	if len(ids) == 0 {
 		return nil
 	}
+	// Prepared (one statement per number of ids): a members page reads
+	// its invitations on every view, even from a kept page.
 	var invites []Invite
-	if err := s.rdb.NewSelect().Model(&invites).Where("member_id IN (?) AND state = ?", bun.In(ids), InvitePending).Scan(ctx); err != nil {
-		return err
+	if s.IsPostgres() {
+		if err := s.rdb.NewSelect().Model(&invites).Where("member_id IN (?) AND state = ?", bun.In(ids), InvitePending).Scan(ctx); err != nil {
+			return err
+		}
+	} else {
+		from, list := idsJoin(ids, "invites", "i", "member_id")
+		if err := s.queryPrepared(ctx, &invites, "SELECT "+s.modelColumns(Invite{}, "i")+" FROM "+from+" WHERE i.state = ?", list, InvitePending); err != nil {
+			return err
+		}
 	}
 	now := s.now()
 	inviteIDs := make([]string, 0, len(invites))

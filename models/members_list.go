@@ -43,6 +43,12 @@ type MemberQuery struct {
 	// NoTotal skips counting the matches: a walk over every page (the
 	// export, a bulk action) needs no "of N".
 	NoTotal bool
+	// Counters, when not nil, are the workspace's counters as this
+	// request read them before anything of the page, with no write of its
+	// own since (Store.MembershipAt): the page is read under them instead
+	// of reading them again. Values read after them are at least as new,
+	// so the page can only be fresher than they say, never staler.
+	Counters *Counters
 }
 
 // memberCountCap is as far as a search's matches are counted: counting
@@ -217,9 +223,13 @@ func (s *Store) listMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 	counted := false
 	pageKey := ""
 	if q.Status != FilterExpired && !q.NoTotal {
-		var err error
-		if changes, seen, err = readChangesSeen(ctx, s.rdb, wsID); err != nil {
-			return nil, err
+		if q.Counters != nil {
+			changes, seen = q.Counters.Changes, q.Counters.Seen
+		} else {
+			var err error
+			if changes, seen, err = s.readChangesSeen(ctx, wsID); err != nil {
+				return nil, err
+			}
 		}
 		counted = true
 		if !s.NoMemberPageCache {

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/uptrace/bun"
 )
 
 // A members page is the same page for as long as the workspace's change
@@ -105,11 +103,18 @@ func (s *Store) keptPage(ctx context.Context, key string, kept *MemberPage, kept
 }
 
 // readChangesSeen reads a workspace's change counter and its "seen"
-// counter (workspace_seen), in one statement; both are sums over shards
-// on PostgreSQL.
-func readChangesSeen(ctx context.Context, db bun.IDB, wsID string) (changes, seen int64, err error) {
-	err = db.QueryRowContext(ctx, `SELECT COALESCE((SELECT sum(n) FROM workspace_changes WHERE workspace_id = ?), 0), `+
-		`COALESCE((SELECT sum(n) FROM workspace_seen WHERE workspace_id = ?), 0)`, wsID, wsID).Scan(&changes, &seen)
+// counter (workspace_seen), in one prepared statement (every members page
+// view reads them); both are sums over shards on PostgreSQL.
+func (s *Store) readChangesSeen(ctx context.Context, wsID string) (changes, seen int64, err error) {
+	var rows []struct {
+		Changes int64 `bun:"changes"`
+		Seen    int64 `bun:"seen"`
+	}
+	err = s.queryPrepared(ctx, &rows, `SELECT COALESCE((SELECT sum(n) FROM workspace_changes WHERE workspace_id = ?), 0) AS changes, `+
+		`COALESCE((SELECT sum(n) FROM workspace_seen WHERE workspace_id = ?), 0) AS seen`, wsID, wsID)
+	if err == nil && len(rows) == 1 {
+		changes, seen = rows[0].Changes, rows[0].Seen
+	}
 	return changes, seen, err
 }
 
@@ -128,7 +133,16 @@ func (s *Store) loadLastSeen(ctx context.Context, members []*Member) error {
 		ID         string     `bun:"id"`
 		LastSeenAt *time.Time `bun:"last_seen_at"`
 	}
-	if err := s.queryPrepared(ctx, &rows, `SELECT id, last_seen_at FROM members WHERE id IN (`+placeholders(len(ids))+`)`, ids...); err != nil {
+	query, args := `SELECT id, last_seen_at FROM members WHERE id IN (`+placeholders(len(ids))+`)`, ids
+	if !s.IsPostgres() { // no ephemeral b-tree for the list (idsJoin)
+		strs := make([]string, len(members))
+		for i, m := range members {
+			strs[i] = m.ID
+		}
+		from, list := idsJoin(strs, "members", "m", "id")
+		query, args = `SELECT m.id, m.last_seen_at FROM `+from, []any{list}
+	}
+	if err := s.queryPrepared(ctx, &rows, query, args...); err != nil {
 		return err
 	}
 	for _, r := range rows {

@@ -70,7 +70,9 @@ type Store struct {
 	// kept keeps a workspace's roles and sole Admin for the members page
 	// (members_page_kept.go).
 	kept workspaceKeptCache
-	ckpt checkpointer
+	// memberRoles keeps Membership's roles (membership_roles.go).
+	memberRoles membershipRolesCache
+	ckpt        checkpointer
 }
 
 // NewStore wraps an open, migrated database.

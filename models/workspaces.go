@@ -140,11 +140,11 @@ func (s *Store) WorkspaceBySlug(ctx context.Context, slug string) (*Workspace, e
 // WorkspacesForAccount lists the workspaces where acc is an active member,
 // by name: the header's switcher.
 func (s *Store) WorkspacesForAccount(ctx context.Context, accountID string) ([]Workspace, error) {
+	// Prepared: the header's switcher is on every page.
 	var wss []Workspace
-	err := s.rdb.NewSelect().Model(&wss).
-		Join("JOIN members AS m ON m.workspace_id = w.id").
-		Where("m.account_id = ? AND m.status = ?", accountID, StatusActive).
-		OrderExpr("lower(w.name), w.id").Scan(ctx)
+	err := s.queryPrepared(ctx, &wss, "SELECT "+s.modelColumns(Workspace{}, "w")+" FROM workspaces AS w "+
+		"JOIN members AS m ON m.workspace_id = w.id WHERE m.account_id = ? AND m.status = ? ORDER BY lower(w.name), w.id",
+		accountID, StatusActive)
 	return wss, err
 }
 
