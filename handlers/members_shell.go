@@ -32,8 +32,7 @@ import (
 // another workspace; the "expired" filter (changes with the clock) and a
 // store that keeps no pages are not kept.
 
-// shellCacheMax bounds the shells kept (each some kB); full, the cache
-// starts over.
+// shellCacheMax bounds the shells kept (each some kB).
 const shellCacheMax = 256
 
 // rowsSlot, set in a page's data, has rowsHTML write rowsMarker instead
@@ -67,8 +66,17 @@ func (sc *shellCache) get(key string) (membersShell, bool) {
 func (sc *shellCache) put(key string, s membersShell) {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
-	if sc.entries == nil || len(sc.entries) >= shellCacheMax {
+	if sc.entries == nil {
 		sc.entries = map[string]membersShell{}
+	}
+	// Full, one shell at random makes room (Go's map order is random):
+	// starting over would let one person typing a search (a new address a
+	// keystroke) drop everyone's shells.
+	for k := range sc.entries {
+		if len(sc.entries) < shellCacheMax {
+			break
+		}
+		delete(sc.entries, k)
 	}
 	sc.entries[key] = s
 }

@@ -27,6 +27,14 @@ func IsPostgres(dbURL string) bool {
 	return strings.HasPrefix(dbURL, "postgres://") || strings.HasPrefix(dbURL, "postgresql://")
 }
 
+// conformingStrings is asked for on every PostgreSQL connection, whatever
+// the server or the URL says: Bun writes values into the query text,
+// doubling quotes and leaving backslashes as they are, which is a string
+// literal's exact text only with standard_conforming_strings on
+// (PostgreSQL's default since 9.1). With it off a value ending in a
+// backslash would end its literal early.
+const conformingStrings = "on"
+
 // Open connects to PostgreSQL for postgres:// URLs and to a SQLite file
 // otherwise ("muster.db", "file:/data/muster.db" or "sqlite:///data/muster.db").
 func Open(dbURL string) (*bun.DB, error) {

@@ -136,13 +136,20 @@ func setQuery(db bun.IDB, rows any) (string, error) {
 	}
 	head := bytes.Index(one, []byte(" VALUES (")) + len(" VALUES (")
 	row := len(one) - head + len("), (")
-	buf, err := db.NewInsert().Model(rows).ExcludeColumn(skip...).AppendQuery(gen, make([]byte, 0, head+n*row+n*row/8))
+	// A first row far longer than the rest (64 KB of attributes) must not
+	// size the buffer for a thousand such rows: past setQueryCap, append
+	// grows it as needed.
+	size := min(head+n*row+n*row/8, setQueryCap)
+	buf, err := db.NewInsert().Model(rows).ExcludeColumn(skip...).AppendQuery(gen, make([]byte, 0, size))
 	if err != nil {
 		return "", err
 	}
 	// The buffer is this statement's alone and never written again.
 	return unsafe.String(unsafe.SliceData(buf), len(buf)), nil
 }
+
+// setQueryCap bounds the buffer setQuery sizes up front.
+const setQueryCap = 4 << 20
 
 // setDefaulted are the columns, by table, whose default is their Go zero
 // value (NULL, ”, 0): a set INSERT leaves out those every row leaves

@@ -21,7 +21,7 @@ func TestSetInsertKeepsText(t *testing.T) {
 		ctx := context.Background()
 		_, ws := modelstest.SetUp(t, s)
 		odd := []string{"q?mark@example.com", "it's?@example.com", "?0@example.com", "a?TableName@example.com", `back\?slash@example.com`,
-			"zoë?élan@example.com", "名前?@example.com", `quote"?'?@example.com`}
+			"zoë?élan@example.com", "名前?@example.com", `quote"?'?@example.com`, `ends-in-backslash\`, `quote-then-backslash'\`}
 		users := make([]models.SCIMUser, len(odd))
 		for i, name := range odd {
 			users[i] = models.SCIMUser{UserName: name, GivenName: "Gi?ven'" + name, FamilyName: "Fam?" + name, Active: true}

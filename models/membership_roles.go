@@ -15,7 +15,7 @@ import (
 // role taken away shows on the member's next request, here or on another
 // replica, as before.
 
-// membershipRolesMax bounds the members kept; full, the cache starts over.
+// membershipRolesMax bounds the members kept.
 const membershipRolesMax = 4096
 
 type membershipRolesCache struct {
@@ -50,8 +50,17 @@ func (s *Store) membershipRoles(ctx context.Context, m *Member, changes int64) e
 	kept := append([]Role(nil), m.Roles...)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.entries == nil || len(c.entries) >= membershipRolesMax {
+	if c.entries == nil {
 		c.entries = map[string]keptMemberRoles{}
+	}
+	// Full, one member at random makes room (Go's map order is random):
+	// starting over would drop every member's roles each time once more
+	// members than that are busy.
+	for id := range c.entries {
+		if len(c.entries) < membershipRolesMax {
+			break
+		}
+		delete(c.entries, id)
 	}
 	c.entries[m.ID] = keptMemberRoles{changes, kept}
 	return nil

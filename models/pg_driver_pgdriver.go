@@ -17,5 +17,10 @@ const PostgresDriver = "pgdriver"
 // the text) in the simple protocol, so insertRows' multi-statement text
 // is one round trip.
 func openPostgres(dbURL string) (*sql.DB, error) {
-	return sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dbURL))), nil
+	return sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dbURL), func(c *pgdriver.Config) {
+		if c.ConnParams == nil {
+			c.ConnParams = map[string]any{}
+		}
+		c.ConnParams["standard_conforming_strings"] = conformingStrings
+	})), nil
 }

@@ -23,5 +23,6 @@ func openPostgres(dbURL string) (*sql.DB, error) {
 		return nil, err
 	}
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	cfg.RuntimeParams["standard_conforming_strings"] = conformingStrings
 	return stdlib.OpenDB(*cfg), nil
 }

@@ -90,6 +90,9 @@ func (s *Store) insertRow(ctx context.Context, tx bun.Tx, row any) error {
 // transaction: preparing takes a connection of the pool, which a
 // transaction waiting for SQLite's write lock must not wait for.
 func (s *Store) prepareInserts(ctx context.Context) {
+	// Not the caller's cancellation: a request that went away must not
+	// leave the store without its statements for good.
+	ctx = context.WithoutCancel(ctx)
 	s.stmts.once.Do(func() {
 		if s.IsPostgres() {
 			return
