@@ -166,8 +166,7 @@ func TestGroupCommitAgainFailingOperation(t *testing.T) {
 	counted := func(i int, fn func(tx bun.Tx) error) func(tx bun.Tx) error {
 		return func(tx bun.Tx) error { runs[i]++; return fn(tx) }
 	}
-	queued, run := models.HoldWrites(s)
-	fns := []func(tx bun.Tx) error{
+	errs := groupOfAgain(t, s,
 		counted(0, putKV("gc-a")),
 		counted(1, func(tx bun.Tx) error {
 			if err := putKV("gc-b")(tx); err != nil {
@@ -177,24 +176,7 @@ func TestGroupCommitAgainFailingOperation(t *testing.T) {
 		}),
 		counted(2, putKV("gc-a")), // a unique violation
 		counted(3, putKV("gc-c")),
-	}
-	errs := make([]error, len(fns))
-	var wg sync.WaitGroup
-	for i, fn := range fns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = models.TxAgain(context.Background(), s, fn)
-		}()
-		for deadline := time.Now().Add(10 * time.Second); queued() < i+1; {
-			if time.Now().After(deadline) {
-				t.Fatalf("operation %d never queued", i)
-			}
-			time.Sleep(time.Millisecond)
-		}
-	}
-	run()
-	wg.Wait()
+	)
 	if errs[0] != nil || errs[3] != nil || !errors.Is(errs[1], boom) || errs[2] == nil {
 		t.Errorf("errors %v, want nil, boom, a unique violation, nil", errs)
 	}
