@@ -128,3 +128,11 @@ func NonZeroColumns(s *Store, row any, cols []string) []string {
 	}
 	return bad
 }
+
+// TxAgain is Tx for a function that may run twice (mayRunAgain).
+func TxAgain(ctx context.Context, s *Store, fn func(tx bun.Tx) error) error {
+	return s.tx(mayRunAgain(ctx), fn)
+}
+
+// GroupReruns is how many groups ran again in savepoints (runWhole).
+func GroupReruns(s *Store) int64 { return s.writes.reruns.Load() }

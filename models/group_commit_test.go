@@ -3,6 +3,7 @@ package models_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -153,4 +154,94 @@ func TestGroupCommitCancelledBeforeItsTurn(t *testing.T) {
 	if got := kvKeys(t, s); len(got) != 0 {
 		t.Errorf("stored %v", got)
 	}
+}
+
+// A group of operations that may run again runs without savepoints; when
+// one fails, the group runs again in savepoints: the failing one gets its
+// own error and leaves nothing, the others commit once.
+func TestGroupCommitAgainFailingOperation(t *testing.T) {
+	s := modelstest.Open(t, "sqlite")
+	boom := errors.New("boom")
+	runs := make([]int, 4)
+	counted := func(i int, fn func(tx bun.Tx) error) func(tx bun.Tx) error {
+		return func(tx bun.Tx) error { runs[i]++; return fn(tx) }
+	}
+	errs := groupOfAgain(t, s,
+		counted(0, putKV("gc-a")),
+		counted(1, func(tx bun.Tx) error {
+			if err := putKV("gc-b")(tx); err != nil {
+				return err
+			}
+			return boom
+		}),
+		counted(2, putKV("gc-a")), // a unique violation
+		counted(3, putKV("gc-c")),
+	)
+	if errs[0] != nil || errs[3] != nil || !errors.Is(errs[1], boom) || errs[2] == nil {
+		t.Errorf("errors %v, want nil, boom, a unique violation, nil", errs)
+	}
+	if got := kvKeys(t, s); !got["gc-a"] || got["gc-b"] || !got["gc-c"] || len(got) != 2 {
+		t.Errorf("stored %v, want gc-a and gc-c", got)
+	}
+	if n := models.GroupReruns(s); n != 1 {
+		t.Errorf("%d groups ran again, want 1", n)
+	}
+	// The first run stopped at the failing operation; the second ran all.
+	if runs[0] != 2 || runs[1] != 2 || runs[3] != 1 {
+		t.Errorf("runs %v, want [2 2 1 1]", runs)
+	}
+	// A clean group of them commits in one run, without savepoints: the
+	// next groups run carefully for a while, so this checks the writes only.
+	if errs := groupOfAgain(t, s, putKV("gc-d"), putKV("gc-e")); errs[0] != nil || errs[1] != nil {
+		t.Fatalf("clean group: %v", errs)
+	}
+	if got := kvKeys(t, s); !got["gc-d"] || !got["gc-e"] {
+		t.Errorf("stored %v, want gc-d and gc-e too", got)
+	}
+}
+
+// A group of operations that may run again and all succeed runs once each
+// and commits together.
+func TestGroupCommitAgainClean(t *testing.T) {
+	s := modelstest.Open(t, "sqlite")
+	runs := 0
+	errs := groupOfAgain(t, s,
+		func(tx bun.Tx) error { runs++; return putKV("gc-a")(tx) },
+		func(tx bun.Tx) error {
+			runs++
+			var n int
+			if err := tx.QueryRowContext(context.Background(), "SELECT count(*) FROM kv_entries WHERE key = 'gc-a'").Scan(&n); err != nil || n != 1 {
+				return fmt.Errorf("saw %d of the first one's rows (%v)", n, err)
+			}
+			return putKV("gc-b")(tx)
+		})
+	if errs[0] != nil || errs[1] != nil {
+		t.Fatal(errs)
+	}
+	if got := kvKeys(t, s); len(got) != 2 || runs != 2 || models.GroupReruns(s) != 0 {
+		t.Errorf("stored %v in %d runs, %d reruns; want gc-a, gc-b in 2, 0", got, runs, models.GroupReruns(s))
+	}
+}
+
+func groupOfAgain(t *testing.T, s *models.Store, fns ...func(tx bun.Tx) error) []error {
+	t.Helper()
+	queued, run := models.HoldWrites(s)
+	errs := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, fn := range fns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = models.TxAgain(context.Background(), s, fn)
+		}()
+		for deadline := time.Now().Add(10 * time.Second); queued() < i+1; {
+			if time.Now().After(deadline) {
+				t.Fatalf("operation %d never queued", i)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	run()
+	wg.Wait()
+	return errs
 }

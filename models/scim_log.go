@@ -285,7 +285,8 @@ func (l *SCIMLog) write(batch []SCIMLogEntry) {
 		if !l.store.IsPostgres() {
 			l.store.prepareInserts(ctx)
 		}
-		return l.store.writeSQLite(ctx, func(db bun.IDB) error {
+		// Inserts only: they may run twice (mayRunAgain).
+		return l.store.writeSQLite(mayRunAgain(ctx), func(db bun.IDB) error {
 			// On SQLite one prepared INSERT a row: a multi-row INSERT
 			// of 500 entries was parsed and compiled anew each time,
 			// which with the row writes took a quarter of the server's

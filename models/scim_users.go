@@ -243,7 +243,9 @@ func (s *Store) createSCIMUser(ctx context.Context, actor Actor, ws *Workspace, 
 	// in an order of the client's choosing, the lock stays: two such
 	// transactions waiting on each other's rows would deadlock.
 	_, inBatch := ctx.Value(batchKey{}).(bun.Tx)
-	err := s.tx(ctx, func(tx bun.Tx) error {
+	// Its function may run twice (mayRunAgain): it changes nothing but in
+	// tx, and sets m anew each time.
+	err := s.tx(mayRunAgain(ctx), func(tx bun.Tx) error {
 		if inBatch {
 			if err := s.lockWorkspace(ctx, tx, ws.ID); err != nil {
 				return err
