@@ -128,3 +128,16 @@ func NonZeroColumns(s *Store, row any, cols []string) []string {
 	}
 	return bad
 }
+
+// InsertSCIMLogRows writes rows as the provisioning log's writer does on
+// SQLite, or, with viaBun, as Bun's INSERT does.
+func InsertSCIMLogRows(ctx context.Context, s *Store, rows []SCIMLogEntry, viaBun bool) error {
+	s.prepareInserts(ctx)
+	return s.tx(ctx, func(tx bun.Tx) error {
+		if viaBun {
+			_, err := tx.NewInsert().Model(&rows).Exec(ctx)
+			return err
+		}
+		return s.insertSCIMLogRows(ctx, tx, rows)
+	})
+}

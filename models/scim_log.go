@@ -291,12 +291,7 @@ func (l *SCIMLog) write(batch []SCIMLogEntry) {
 			// which with the row writes took a quarter of the server's
 			// CPU under userName eq lookups (one entry each).
 			if tx, ok := db.(bun.Tx); ok && !l.store.IsPostgres() {
-				for i := range rows {
-					if err := l.store.insertRow(ctx, tx, &rows[i]); err != nil {
-						return err
-					}
-				}
-				return nil
+				return l.store.insertSCIMLogRows(ctx, tx, rows)
 			}
 			_, err := db.NewInsert().Model(&rows).Exec(ctx)
 			return err
