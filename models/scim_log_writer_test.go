@@ -51,17 +51,18 @@ func TestSCIMLogWriterDelay(t *testing.T) {
 }
 
 // TestSCIMLogWriterClose: Close (the server's graceful shutdown) writes
-// every entry still waiting, a full batch and the rest alike, however
-// long their Delay.
+// every entry still waiting, full batches (of the default size: one
+// INSERT of 4,000 rows on PostgreSQL) and the rest alike, however long
+// their Delay.
 func TestSCIMLogWriterClose(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, s *models.Store) {
-		l := s.StartSCIMLog(models.SCIMLogOptions{Delay: time.Hour, Batch: 7})
-		for i := range 30 {
+		l := s.StartSCIMLog(models.SCIMLogOptions{Delay: time.Hour})
+		for i := range 4100 {
 			l.Add(logEntry(s, i))
 		}
 		l.Close()
-		if n := logRows(t, s); n != 30 || l.Written() != 30 || l.Dropped() != 0 {
-			t.Errorf("after Close: %d rows, %d written, %d dropped; want 30 written", n, l.Written(), l.Dropped())
+		if n := logRows(t, s); n != 4100 || l.Written() != 4100 || l.Dropped() != 0 {
+			t.Errorf("after Close: %d rows, %d written, %d dropped; want 4100 written", n, l.Written(), l.Dropped())
 		}
 	})
 }
