@@ -159,7 +159,7 @@ func sqliteValue(v reflect.Value) any {
 	}
 	switch x := v.Interface().(type) {
 	case time.Time:
-		return x.UTC().Format("2006-01-02 15:04:05.999999-07:00")
+		return x.UTC().Format(sqliteTime)
 	case bool:
 		if x {
 			return 1
@@ -211,3 +211,6 @@ func (s *Store) insertsText(db bun.IDB, rows []any) (string, error) {
 	}
 	return string(b), nil
 }
+
+// sqliteTime is how Bun writes a time for SQLite.
+const sqliteTime = "2006-01-02 15:04:05.999999-07:00"

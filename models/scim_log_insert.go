@@ -1,0 +1,90 @@
+package models
+
+import (
+	"context"
+	"reflect"
+	"strings"
+
+	"github.com/uptrace/bun"
+)
+
+// insertSCIMLogRows writes a batch of the provisioning log on SQLite with
+// insertRow's prepared INSERT, bound to tx once for the whole batch and fed
+// the fields directly. insertRow binds the statement to the transaction
+// and reads each field by reflection (boxing it) for every row; under
+// userName eq lookups, one entry each, that was a tenth of the log's
+// writing. The values are those sqliteValue gives, in the table's column
+// order (TestSCIMLogInsertMatchesBun).
+func (s *Store) insertSCIMLogRows(ctx context.Context, tx bun.Tx, rows []SCIMLogEntry) error {
+	stmt := s.stmts.inserts[reflect.TypeOf(SCIMLogEntry{})]
+	if stmt == nil {
+		for i := range rows {
+			if err := s.insertRow(ctx, tx, &rows[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	args := make([]any, 0, scimLogRowsPerInsert*scimLogColumns)
+	bind := func(e *SCIMLogEntry) {
+		var parent any
+		if e.ParentID != nil {
+			parent = *e.ParentID
+		}
+		args = append(args, e.ID, e.WorkspaceID, parent, e.TokenID, e.TokenName,
+			e.At.UTC().Format(sqliteTime), e.Method, e.Path, e.Status, e.DurationUS,
+			e.TargetKind, e.TargetID, e.TargetName, e.Detail, e.Request, e.Response)
+	}
+	// Full chunks as one INSERT of scimLogRowsPerInsert rows, compiled
+	// once a batch on its connection: a call through database/sql and
+	// the driver a row was about a quarter of the row's insert
+	// (BenchmarkSCIMLogWrite 43 to 36 cpu-us/entry, 25 to 11 allocs).
+	if len(rows) >= scimLogRowsPerInsert {
+		multi, err := tx.Tx.PrepareContext(ctx, s.scimLogInsert(scimLogRowsPerInsert))
+		if err != nil {
+			return err
+		}
+		defer multi.Close()
+		for len(rows) >= scimLogRowsPerInsert {
+			args = args[:0]
+			for i := range scimLogRowsPerInsert {
+				bind(&rows[i])
+			}
+			if _, err := multi.ExecContext(ctx, args...); err != nil {
+				return err
+			}
+			rows = rows[scimLogRowsPerInsert:]
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	st := tx.Tx.StmtContext(ctx, stmt)
+	defer st.Close()
+	for i := range rows {
+		args = args[:0]
+		bind(&rows[i])
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const (
+	scimLogColumns       = 16
+	scimLogRowsPerInsert = 32
+)
+
+// scimLogInsert is the INSERT of n log rows, in the table's column order
+// (insertRow's).
+func (s *Store) scimLogInsert(n int) string {
+	table := s.db.Table(reflect.TypeOf(SCIMLogEntry{}))
+	cols := make([]string, len(table.Fields))
+	for i, f := range table.Fields {
+		cols[i] = string(f.SQLName)
+	}
+	row := "(?" + strings.Repeat(", ?", len(cols)-1) + ")"
+	return "INSERT INTO " + string(table.SQLName) + " (" + strings.Join(cols, ", ") + ") VALUES " +
+		row + strings.Repeat(", "+row, n-1)
+}

@@ -1,0 +1,68 @@
+package models_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/muster-app/muster/models"
+	"github.com/muster-app/muster/models/modelstest"
+)
+
+func logEntry(s *models.Store, i int) models.SCIMLogEntry {
+	e := s.NewSCIMLogEntry()
+	e.WorkspaceID, e.TokenID, e.TokenName, e.Method, e.Path, e.Status = "ws", "tok", "Okta", "GET", "/Users?count=1", 200
+	e.TargetKind, e.TargetID = "member", "m"+string(rune('a'+i%26))
+	return e
+}
+
+func logRows(t *testing.T, s *models.Store) int {
+	t.Helper()
+	n, err := s.DB().NewSelect().Model((*models.SCIMLogEntry)(nil)).Count(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(n)
+}
+
+// TestSCIMLogWriterDelay: an entry alone, far from filling a batch, is
+// written once Delay has passed, without a Flush: the log page shows a
+// request promptly however large the batch.
+func TestSCIMLogWriterDelay(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		l := s.StartSCIMLog(models.SCIMLogOptions{Delay: 50 * time.Millisecond, Batch: 100000, Buffer: 10})
+		defer l.Close()
+		start := time.Now()
+		l.Add(logEntry(s, 0))
+		deadline := time.Now().Add(30 * time.Second)
+		for l.Written() == 0 {
+			if time.Now().After(deadline) {
+				t.Fatal("the entry was not written within 30 s")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		if took := time.Since(start); took < 50*time.Millisecond {
+			t.Errorf("written after %v, before the Delay gathered others", took)
+		}
+		if n := logRows(t, s); n != 1 {
+			t.Errorf("%d rows, want 1", n)
+		}
+	})
+}
+
+// TestSCIMLogWriterClose: Close (the server's graceful shutdown) writes
+// every entry still waiting, full batches (of the default size: one
+// INSERT of 4,000 rows on PostgreSQL) and the rest alike, however long
+// their Delay.
+func TestSCIMLogWriterClose(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		l := s.StartSCIMLog(models.SCIMLogOptions{Delay: time.Hour})
+		for i := range 4100 {
+			l.Add(logEntry(s, i))
+		}
+		l.Close()
+		if n := logRows(t, s); n != 4100 || l.Written() != 4100 || l.Dropped() != 0 {
+			t.Errorf("after Close: %d rows, %d written, %d dropped; want 4100 written", n, l.Written(), l.Dropped())
+		}
+	})
+}
