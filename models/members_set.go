@@ -101,6 +101,19 @@ func (s *Store) insertMembersBy(ctx context.Context, tx bun.IDB, actor Actor, ws
 // FROM json_each(?) per table (no parse per row) no less (3.2 to 3.4 s
 // against 3.1 to 3.2) and more for the demo's 10,000-row statements
 // (SQLite turns each row back into JSON text and parses it again).
+// A third time, with insertRow's statements (prepared once on the writer,
+// all columns bound, text path untouched for PostgreSQL): one row each
+// took 26.6 s of CPU against 2.7 for /Bulk of 10,000. Why: a row INSERT
+// into members or member_roles fires triggers and checks immediate
+// foreign keys, so SQLite opens a statement journal for it; each
+// statement copies every page it touches into that journal, and on
+// closing walks the journal's 1 KiB chunks from the start of the
+// enclosing savepoint (a /Bulk chunk runs in one) and frees its own,
+// each freed allocator page an munmap. Keeping 1,024 allocator pages of
+// that size class mapped (sqlite_config.go) brought it to 5.0 s, and
+// 32-row statements with it to 3.7 s (median of 3, alternated, load 14,
+// against 3.3) with 27% more allocations: the parse saved is spent again
+// in journal copies, truncation walks and the driver's binding.
 //
 // Its text is written into one buffer sized up front (setQuery) instead
 // of Bun's, which grows by doubling: at 1,000 rows a statement the copies
