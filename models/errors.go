@@ -81,6 +81,13 @@ func isUniqueViolation(err error) bool {
 	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "SQLSTATE=23505") || strings.Contains(msg, "SQLSTATE 23505")
 }
 
+// isBusy tells SQLite's "database is locked" (SQLITE_BUSY: another
+// connection kept the write lock through all of busy_timeout), as each
+// driver words it.
+func isBusy(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "database is locked")
+}
+
 // isForeignKeyViolation tells a refused reference (a row that was just
 // deleted) from other errors, on either database.
 func isForeignKeyViolation(err error) bool {

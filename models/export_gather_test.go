@@ -17,3 +17,6 @@ func Queued(s *Store) int {
 
 // GroupsRun is how many write groups s has run.
 func GroupsRun(s *Store) int64 { return s.writes.groups.Load() }
+
+// BusyRetries is how many group BEGINs were tried again after SQLITE_BUSY.
+func BusyRetries(s *Store) int64 { return s.writes.busyRetries.Load() }

@@ -69,6 +69,8 @@ type groupQueue struct {
 	// operations, after a group that ran without them had one fail.
 	careful atomic.Int32
 	reruns  atomic.Int64 // groups run again in savepoints, for tests
+	// busyRetries counts BEGINs tried again after SQLITE_BUSY, for tests.
+	busyRetries atomic.Int64
 }
 
 // carefulGroups: after a failure in a group without savepoints, so many
@@ -199,14 +201,7 @@ func (s *Store) runGroup(group []*groupOp) {
 			close(op.done)
 		}
 	}()
-	live := group[:0:0]
-	for _, op := range group {
-		if err := op.ctx.Err(); err != nil {
-			op.err = err // gave up waiting: never run
-			continue
-		}
-		live = append(live, op)
-	}
+	live := stillWaiting(group) // who gave up waiting never runs
 	if len(live) == 0 {
 		return
 	}
@@ -220,6 +215,19 @@ func (s *Store) runGroup(group []*groupOp) {
 	}
 	defer conn.Close()
 	tx, err := conn.BeginTx(ctx, nil)
+	for isBusy(err) {
+		// Another process on the file (a replica) held the write lock
+		// through all of busy_timeout: nothing of the group has run, so
+		// it waits again for whoever still waits, instead of failing
+		// their work (30 Admins' bulk deactivations at once, half on each
+		// replica, did under load).
+		s.writes.busyRetries.Add(1)
+		live = stillWaiting(live)
+		if len(live) == 0 {
+			return
+		}
+		tx, err = conn.BeginTx(ctx, nil)
+	}
 	if err != nil {
 		failRest(live, err)
 		return
@@ -347,6 +355,20 @@ func (s *Store) runWhole(ctx context.Context, conn bun.Conn, tx *bun.Tx, live []
 	}
 	*tx = next
 	return false, false
+}
+
+// stillWaiting is ops less those whose callers gave up (each gets its
+// context's error).
+func stillWaiting(ops []*groupOp) []*groupOp {
+	live := ops[:0:0]
+	for _, op := range ops {
+		if err := op.ctx.Err(); err != nil {
+			op.err = err
+			continue
+		}
+		live = append(live, op)
+	}
+	return live
 }
 
 func failRest(ops []*groupOp, err error) {
