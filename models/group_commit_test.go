@@ -18,6 +18,12 @@ import (
 // then runs them: they share one transaction. It returns each one's error.
 func groupOf(t *testing.T, s *models.Store, fns ...func(tx bun.Tx) error) []error {
 	t.Helper()
+	return groupThrough(t, s, models.Tx, fns...)
+}
+
+// groupThrough is groupOf with each operation written through write.
+func groupThrough(t *testing.T, s *models.Store, write func(context.Context, *models.Store, func(bun.Tx) error) error, fns ...func(tx bun.Tx) error) []error {
+	t.Helper()
 	queued, run := models.HoldWrites(s)
 	errs := make([]error, len(fns))
 	var wg sync.WaitGroup
@@ -25,7 +31,7 @@ func groupOf(t *testing.T, s *models.Store, fns ...func(tx bun.Tx) error) []erro
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = models.Tx(context.Background(), s, fn)
+			errs[i] = write(context.Background(), s, fn)
 		}()
 		// Queue them in order, so the group runs them in order.
 		for deadline := time.Now().Add(10 * time.Second); queued() < i+1; {
@@ -223,25 +229,8 @@ func TestGroupCommitAgainClean(t *testing.T) {
 	}
 }
 
+// groupOfAgain is groupOf for operations that may run again (TxAgain).
 func groupOfAgain(t *testing.T, s *models.Store, fns ...func(tx bun.Tx) error) []error {
 	t.Helper()
-	queued, run := models.HoldWrites(s)
-	errs := make([]error, len(fns))
-	var wg sync.WaitGroup
-	for i, fn := range fns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = models.TxAgain(context.Background(), s, fn)
-		}()
-		for deadline := time.Now().Add(10 * time.Second); queued() < i+1; {
-			if time.Now().After(deadline) {
-				t.Fatalf("operation %d never queued", i)
-			}
-			time.Sleep(time.Millisecond)
-		}
-	}
-	run()
-	wg.Wait()
-	return errs
+	return groupThrough(t, s, models.TxAgain, fns...)
 }
