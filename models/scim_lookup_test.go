@@ -15,7 +15,8 @@ import (
 	"github.com/muster-app/muster/models/modelstest"
 )
 
-// lookupCounter counts the statements a store runs, prepared ones too.
+// lookupCounter records the statements a store runs (prepared ones too,
+// through Store.PreparedHook).
 type lookupCounter struct {
 	mu    sync.Mutex
 	texts []string
