@@ -149,3 +149,20 @@ func InsertSCIMLogRows(ctx context.Context, s *Store, rows []SCIMLogEntry, viaBu
 		return s.insertSCIMLogRows(ctx, tx, rows)
 	})
 }
+
+// SearchQueued is how many entries wait in SQLite's search queue (0 on
+// PostgreSQL).
+func SearchQueued(ctx context.Context, s *Store) int {
+	if s.IsPostgres() {
+		return 0
+	}
+	var n int
+	if err := s.DB().NewRaw("SELECT count(*) FROM member_search_queue").Scan(ctx, &n); err != nil {
+		panic(err)
+	}
+	return n
+}
+
+// SearchFlushAt is how many queued entries make a group commit move the
+// search queue into the index.
+const SearchFlushAt = searchFlushAt

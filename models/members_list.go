@@ -140,7 +140,7 @@ func cursorArgs(c cursor, cols []string) ([]any, bool) {
 // index with LIKE instead, which stops after a page.
 func (s *Store) trigramFilter(sq *bun.SelectQuery, wsID, term string) *bun.SelectQuery {
 	return sq.Where("+m.workspace_id = ?", wsID).Where(`m.id IN (SELECT r.member_id FROM member_search_rows AS r WHERE r.id IN `+
-		`(SELECT rowid FROM member_search WHERE member_search MATCH ?))`, ftsPhrase(term))
+		`(`+searchMatches+`))`, ftsPhrase(term), term)
 }
 
 // ftsPhrase quotes term as one FTS5 phrase: with the trigram tokenizer, a
@@ -264,9 +264,11 @@ func (s *Store) listMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 		// The index's matches drive the count, which stops at the cap
 		// (members is joined only for a status or role filter, or to leave
 		// out revoked invitations when the workspace has any).
-		sq := s.rdb.NewSelect().TableExpr("member_search AS f").ColumnExpr("1").
-			Join("JOIN member_search_rows AS r ON r.id = f.rowid").
-			Where("f.member_search MATCH ?", ftsPhrase(term)).Where("r.workspace_id = ?", wsID)
+		// CROSS JOIN keeps the matches the outer loop, read as they come
+		// (searchMatches, a compound, is not flattened into the join).
+		sq := s.rdb.NewSelect().TableExpr("("+searchMatches+") AS f", ftsPhrase(term), term).ColumnExpr("1").
+			Join("CROSS JOIN member_search_rows AS r ON r.id = f.id").
+			Where("r.workspace_id = ?", wsID)
 		if q.Status != "" || q.RoleID != "" || counts[StatusRevoked] > 0 {
 			sq = filters(sq.Join("JOIN members AS m ON m.id = r.member_id"))
 		}

@@ -118,7 +118,7 @@ func (s *Store) prepareInserts(ctx context.Context) {
 			s.stmts.memberRole = stmt
 		}
 		var flush []*sql.Stmt
-		for _, q := range append([]string{searchPending}, searchFlush...) {
+		for _, q := range append([]string{searchDue}, searchFlush...) {
 			stmt, err := s.db.DB.PrepareContext(ctx, q)
 			if err != nil {
 				return // flushSearchIndexTx compiles them each time

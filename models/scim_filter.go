@@ -674,9 +674,8 @@ func (t *scimTranslator) narrow(c, col, s string) string {
 		return c
 	}
 	t.narrowed = true
-	t.args = append(t.args, ftsPhrase(term))
-	return "(" + c + " AND m.id IN (SELECT r.member_id FROM member_search_rows AS r WHERE r.id IN " +
-		"(SELECT rowid FROM member_search WHERE member_search MATCH ?)))"
+	t.args = append(t.args, ftsPhrase(term), term)
+	return "(" + c + " AND m.id IN (SELECT r.member_id FROM member_search_rows AS r WHERE r.id IN (" + searchMatches + ")))"
 }
 
 // lower lower-cases a value the way the database's lower() does to the

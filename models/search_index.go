@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
@@ -9,10 +10,14 @@ import (
 
 // On SQLite, writes to members note the rows whose search text changed in
 // member_search_queue (migration 20261203000320); flushSearchIndex moves
-// them into the FTS5 index. The group commit runs it once per transaction,
-// just before COMMIT, so a transaction writes one index segment however
-// many members it touched, and the index is never behind what is
-// committed.
+// them into the FTS5 index. The group commit runs it just before a COMMIT
+// once the queue holds searchFlushAt rows (flushSearchIndexTx), so one
+// index segment takes that many rows: flushing every group was about a
+// sixth of a POST /Users' CPU (each segment's write and merges at COMMIT,
+// the index's pages in the WAL). Searches read the queue too
+// (searchMatches): a row still queued is tested by its text as it is now,
+// the index's answer for it is left out, so what is committed is found at
+// once.
 //
 // The first queue entry of a row tells what the index holds for it: none
 // (old_text NULL: the row was inserted since) or old_text. So the index
@@ -29,14 +34,21 @@ var searchFlush = []string{
 }
 
 // flushSearchIndex brings the search index up to date (SQLite; nothing on
-// PostgreSQL, whose trigram index is an ordinary index). An empty queue
-// costs one read of an empty table.
+// PostgreSQL, whose trigram index is an ordinary index): after Migrate,
+// whatever the queue holds. An empty queue costs one read of an empty
+// table.
 func flushSearchIndex(ctx context.Context, db bun.IDB) error {
+	return flushSearchQueue(ctx, db, searchPending)
+}
+
+// flushSearchQueue moves the queue into the index when the query due
+// (searchPending, searchDue) says so.
+func flushSearchQueue(ctx context.Context, db bun.IDB, due string) error {
 	if db.Dialect().Name() == dialect.PG {
 		return nil
 	}
 	var pending bool
-	if err := db.QueryRowContext(ctx, searchPending).Scan(&pending); err != nil || !pending {
+	if err := db.QueryRowContext(ctx, due).Scan(&pending); err != nil || !pending {
 		return err
 	}
 	for _, q := range searchFlush {
@@ -50,13 +62,36 @@ func flushSearchIndex(ctx context.Context, db bun.IDB) error {
 // searchPending tells whether the search queue holds anything.
 const searchPending = `SELECT EXISTS (SELECT 1 FROM member_search_queue)`
 
-// flushSearchIndexTx is flushSearchIndex in a write group's transaction,
-// with its statements prepared once on the writer: compiling them anew was
-// half of the flush's CPU, which every group pays (4 % of a POST /Users).
+// searchFlushAt is how many queue entries a group commit lets wait before
+// it moves them into the index: enough that a busy identity provider's
+// creates share one segment, few enough that a search tests the queued
+// rows' text in well under a millisecond (searchMatches).
+const searchFlushAt = 256
+
+// searchDue tells whether the queue holds searchFlushAt entries (counting
+// at most that many).
+var searchDue = `SELECT count(*) >= ` + strconv.Itoa(searchFlushAt) +
+	` FROM (SELECT 1 FROM member_search_queue LIMIT ` + strconv.Itoa(searchFlushAt) + `)`
+
+// searchMatches is the ids of member_search_rows whose text contains a term
+// (SQLite, three characters or more), as a subquery with two arguments:
+// ftsPhrase(term), then term. Rows the index is up to date on are its
+// matches; a row still queued (not moved into the index yet, or changed
+// since) is tested by its text as it is now, and whatever the index still
+// holds for it is left out. Both sides hold folded text (foldCase), and a
+// trigram phrase matches where it occurs as a substring, as instr does.
+// The queued side is distinct, and no row is on both sides.
+const searchMatches = `SELECT rowid AS id FROM member_search WHERE member_search MATCH ? AND rowid NOT IN (SELECT row_id FROM member_search_queue) ` +
+	`UNION ALL SELECT qr.id FROM member_search_rows AS qr WHERE qr.id IN (SELECT row_id FROM member_search_queue) AND instr(qr.search_text, ?) > 0`
+
+// flushSearchIndexTx moves the search queue into the index in a write
+// group's transaction once it is due (searchDue), with its statements
+// prepared once on the writer: compiling them anew was half of the
+// flush's CPU.
 func (s *Store) flushSearchIndexTx(ctx context.Context, tx bun.Tx) error {
 	stmts := s.stmts.flush
 	if len(stmts) == 0 { // not prepared
-		return flushSearchIndex(ctx, tx)
+		return flushSearchQueue(ctx, tx, searchDue)
 	}
 	var pending bool
 	if err := tx.Tx.StmtContext(ctx, stmts[0]).QueryRowContext(ctx).Scan(&pending); err != nil || !pending {
