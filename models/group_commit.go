@@ -71,6 +71,12 @@ type groupQueue struct {
 	reruns  atomic.Int64 // groups run again in savepoints, for tests
 	// busyRetries counts BEGINs tried again after SQLITE_BUSY, for tests.
 	busyRetries atomic.Int64
+	// whole: the running group runs whole (runWhole), so no operation of
+	// it changes an existing role, and memberRoles may keep each
+	// workspace's built-in Member role for the rest of the group
+	// (memberRoleIn). Only the goroutine running the group touches them.
+	whole       bool
+	memberRoles map[string][]Role
 }
 
 // carefulGroups: after a failure in a group without savepoints, so many
@@ -333,12 +339,15 @@ func (s *Store) runWhole(ctx context.Context, conn bun.Conn, tx *bun.Tx, live []
 		}
 	}
 	failed := false
+	q := &s.writes
+	q.whole, q.memberRoles = true, nil
 	for _, op := range live {
 		if err := s.runOp(*tx, op); err != nil {
 			failed = true
 			break
 		}
 	}
+	q.whole, q.memberRoles = false, nil
 	if !failed {
 		return true, false
 	}
