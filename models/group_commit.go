@@ -24,8 +24,8 @@ import (
 // every rule an operation checks inside its transaction still holds. A
 // failed COMMIT fails every operation of the group.
 //
-// Before COMMIT the group moves its changes into the search index
-// (search_index.go): one FTS5 segment per transaction.
+// Before COMMIT the group moves the search queue into the index once it
+// holds searchFlushAt rows (search_index.go); searches read the queue too.
 //
 // Writes outside Store.tx (the provisioning log, the outbox worker's
 // marks) join the queue through writeSQLite, so they do not wait in the
