@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sync/atomic"
 	"time"
@@ -260,6 +261,16 @@ func (s *Store) takenIn(ctx context.Context, tx bun.IDB, wsID string, users []SC
 	if len(userNames) == 0 {
 		return t, nil
 	}
+	var found []Member
+	if !pg {
+		if err := tx.NewRaw(takenInSQLite, jsonList(userNames), wsID, jsonList(emails), wsID, jsonList(externalIDs), wsID).Scan(ctx, &found); err != nil {
+			return nil, err
+		}
+		for i := range found {
+			t.claim(pg, &found[i])
+		}
+		return t, nil
+	}
 	cols := "id, user_name, email, external_id"
 	q := tx.NewSelect().Model((*Member)(nil)).ColumnExpr(cols).Where("workspace_id = ? AND lower(user_name) IN (?)", wsID, bun.In(userNames))
 	if len(emails) > 0 {
@@ -268,7 +279,6 @@ func (s *Store) takenIn(ctx context.Context, tx bun.IDB, wsID string, users []SC
 	if len(externalIDs) > 0 {
 		q = q.UnionAll(tx.NewSelect().Model((*Member)(nil)).ColumnExpr(cols).Where("workspace_id = ? AND external_id IN (?)", wsID, bun.In(externalIDs)))
 	}
-	var found []Member
 	if err := q.Scan(ctx, &found); err != nil {
 		return nil, err
 	}
@@ -276,6 +286,32 @@ func (s *Store) takenIn(ctx context.Context, tx bun.IDB, wsID string, users []SC
 		t.claim(pg, &found[i])
 	}
 	return t, nil
+}
+
+// takenInSQLite is takenIn's lookup on SQLite: each list one JSON array
+// (json_each), each value one lookup in its unique index. Written into
+// the text as IN (…) lists, 1,000 users' 3,000 values were 3,000
+// literals for SQLite to parse and code, and an ephemeral b-tree to
+// build, whose large allocations the pure-Go allocator mapped and
+// unmapped: in CPU profiles of a /Bulk of 10,000 users (10,000 members)
+// the lookup took 0.16–0.20 s that way, 0.09–0.12 s this way (nearly all
+// index lookups). The external_id term names the partial index's
+// condition, so that index serves it. PostgreSQL keeps the IN lists.
+const takenInSQLite = `SELECT m.id, m.user_name, m.email, m.external_id FROM json_each(?) AS j CROSS JOIN members AS m
+		ON m.workspace_id = ? AND lower(m.user_name) = j.value
+	UNION ALL SELECT m.id, m.user_name, m.email, m.external_id FROM json_each(?) AS j CROSS JOIN members AS m
+		ON m.workspace_id = ? AND m.email = j.value
+	UNION ALL SELECT m.id, m.user_name, m.email, m.external_id FROM json_each(?) AS j CROSS JOIN members AS m
+		ON m.workspace_id = ? AND m.external_id = j.value AND m.external_id IS NOT NULL`
+
+// jsonList is values as a JSON array for json_each (SQLite decodes the
+// escapes json.Marshal writes).
+func jsonList(values []string) string {
+	if len(values) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(values) // strings always encode
+	return string(b)
 }
 
 // claim notes m's values as taken (the first holder stays).
