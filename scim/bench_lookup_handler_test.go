@@ -1,0 +1,51 @@
+package scim_test
+
+import (
+	"bytes"
+	"net/url"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+)
+
+// BenchmarkLookupHandler is the userName eq lookup as the server runs it:
+// straight into the app's fasthttp handler, one RequestCtx reused as on a
+// kept-alive connection, without app.Test's client (a goroutine, a pipe,
+// net/http's request writer and response reader and a JSON decode per
+// request, more than half of BenchmarkLookupUserName's CPU). What is left is
+// Fiber's routing and middleware, the SCIM handler, the store and the
+// provisioning log (written in the background, counted in cpu-us/op).
+//
+//	MUSTER_BENCH_MEMBERS=10000 go test ./scim -run '^$' -bench LookupHandler -benchtime 20000x -benchmem -count 3
+func BenchmarkLookupHandler(b *testing.B) {
+	logModes(b, func(b *testing.B, e *env) {
+		names := sampleAttr(b, e, "userName")
+		h := e.app.Handler()
+		var ctx fasthttp.RequestCtx
+		var req fasthttp.Request
+		ctx.Init(&req, nil, nil)
+		uris := make([][]byte, len(names))
+		for i, n := range names {
+			uris[i] = []byte("/scim/v2/Users?filter=" + url.QueryEscape(`userName eq "`+n+`"`) + "&startIndex=1&count=100")
+		}
+		auth := []byte("Bearer " + e.token)
+		b.ReportAllocs()
+		b.ResetTimer()
+		cpu := processCPU()
+		for i := range b.N {
+			ctx.Request.Reset()
+			ctx.Response.Reset()
+			ctx.Request.Header.SetMethod("GET")
+			ctx.Request.SetRequestURIBytes(uris[i%len(uris)])
+			ctx.Request.Header.SetBytesV("Authorization", auth)
+			ctx.Request.Header.Set("Accept", "application/scim+json")
+			h(&ctx)
+			if ctx.Response.StatusCode() != 200 || !bytes.Contains(ctx.Response.Body(), []byte(`"totalResults":1}`)) {
+				b.Fatalf("lookup: %d %s", ctx.Response.StatusCode(), ctx.Response.Body())
+			}
+		}
+		b.StopTimer()
+		b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-us/op")
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lookups/s")
+	})
+}
