@@ -82,8 +82,7 @@ func (o *SCIMLogOptions) defaults() {
 	}
 	if o.Batch <= 0 {
 		// Each entry of a lookup names its member, a random place in
-		// the by-target index (PostgreSQL's; SQLite has none since
-		// migration 20261206000200): a batch writes about a page per entry,
+		// the by-target index: a batch writes about a page per entry,
 		// fewer the more entries share the batch's pages. 4,000 (the
 		// Delay's worth at 8,000 requests a second) cost a third less
 		// CPU an entry than 500 (BenchmarkSCIMLogWrite: 68 to 38-46

@@ -40,8 +40,7 @@ type logCursor struct {
 }
 
 // ListSCIMLog pages a workspace's provisioning log, newest first, by keyset
-// on (at, id): each filter has an index that begins with the workspace
-// (on SQLite the member filter walks the time index, see below).
+// on (at, id): each filter has an index that begins with the workspace.
 func (s *Store) ListSCIMLog(ctx context.Context, wsID string, q SCIMLogQuery) (*SCIMLogPage, error) {
 	if q.Limit <= 0 || q.Limit > 200 {
 		q.Limit = 50
@@ -65,12 +64,6 @@ func (s *Store) ListSCIMLog(ctx context.Context, wsID string, q SCIMLogQuery) (*
 	}
 	if m := strings.TrimSpace(q.Member); m != "" {
 		if _, err := uuid.Parse(m); err == nil {
-			// PostgreSQL seeks scim_log_by_target. SQLite has no such
-			// index (lookups would write a random page of it each): it
-			// walks scim_log_by_time newest first, testing target_id
-			// there and reading only this member's rows, until the page
-			// is full: about 60 ms per 100,000 newer entries when the
-			// member has few (BenchmarkSCIMLogMemberHistory).
 			sel = sel.Where("target_id = ?", m)
 		} else {
 			sel = sel.Where("lower(target_name) LIKE ? ESCAPE '\\'", "%"+likeEscape(strings.ToLower(m))+"%")
