@@ -58,7 +58,9 @@ type Store struct {
 
 	stmts  stmtCache
 	writes groupQueue
-	tokens tokenCache
+	// pgCreates sends PostgreSQL creates together (scim_users_pg_group.go).
+	pgCreates pgCreateQueue
+	tokens    tokenCache
 	// searchCounts keeps members searches' counts (members_count_cache.go).
 	searchCounts searchCountCache
 	// scimCounts keeps SCIM lists' totals, scanSlots bounds their scans

@@ -118,6 +118,8 @@ func BenchmarkPostUserParallel(b *testing.B) {
 			var wg sync.WaitGroup
 			stopProfile := profileFrom(b)
 			written := writtenBytes()
+			pg := modelstest.StartPGMeter(context.Background(), e.store)
+			closed := e.store.DB().Stats().MaxIdleClosed
 			cpu := processCPU()
 			b.ResetTimer()
 			for range clients {
@@ -151,6 +153,16 @@ func BenchmarkPostUserParallel(b *testing.B) {
 				// What the process wrote (the log, the checkpoints into the
 				// database file): a measure the machine's load does not move.
 				b.ReportMetric(float64(w-written)/float64(b.N), "written-B/op")
+			}
+			if pg != nil {
+				// PostgreSQL's side: its backends' CPU (closed-conns/op says
+				// how many connections the pool closed meanwhile, whose last
+				// 50 ms the meter may miss) and the WAL written (the whole
+				// server's, so run on a quiet one).
+				cpu, wal := pg.Stop(context.Background())
+				b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "pg-cpu-us/op")
+				b.ReportMetric(float64(wal)/float64(b.N), "wal-B/op")
+				b.ReportMetric(float64(e.store.DB().Stats().MaxIdleClosed-closed)/float64(b.N), "closed-conns/op")
 			}
 			if f := failed.Load(); f != nil {
 				b.Fatal(f)
