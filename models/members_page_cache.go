@@ -4,7 +4,6 @@ import (
 	"context"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -28,37 +27,17 @@ import (
 // page; every other view of it while nothing changes, paging back
 // included, costs what the first page of the table does.
 
-// memberPageCacheMax bounds the pages kept, over all workspaces (a page of
-// 50 members is some tens of kB). Full, the cache starts over: entries
-// under an older counter are dead anyway.
+// memberPageCacheMax bounds the pages kept (memberPages, by memberPageKey),
+// over all workspaces (a page of 50 members is some tens of kB). Full, one
+// page at random makes room (bounded.Map): pages under an older counter
+// are dead anyway.
 const memberPageCacheMax = 64
-
-type memberPageCache struct {
-	mu      sync.Mutex
-	entries map[string]keptMemberPage
-}
 
 // keptMemberPage is a kept page and the workspace's "seen" counter its
 // members' last-seen times were read under (or after).
 type keptMemberPage struct {
 	page *MemberPage
 	seen int64
-}
-
-func (c *memberPageCache) get(key string) (*MemberPage, int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e := c.entries[key]
-	return e.page, e.seen
-}
-
-func (c *memberPageCache) put(key string, p *MemberPage, seen int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.entries == nil || len(c.entries) >= memberPageCacheMax {
-		c.entries = map[string]keptMemberPage{}
-	}
-	c.entries[key] = keptMemberPage{p, seen}
 }
 
 // memberPageKey names a page: workspace, change counter and the whole
@@ -97,7 +76,7 @@ func (s *Store) keptPage(ctx context.Context, key string, kept *MemberPage, kept
 		if err := s.loadLastSeen(ctx, page.Members); err != nil {
 			return nil, err
 		}
-		s.memberPages.put(key, clonePage(page), seen)
+		s.memberPages.Put(key, keptMemberPage{clonePage(page), seen})
 	}
 	return page, s.loadInvites(ctx, page.Members)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/muster-app/muster/internal/bounded"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
 )
@@ -60,25 +61,29 @@ type Store struct {
 	writes groupQueue
 	tokens tokenCache
 	// searchCounts keeps members searches' counts (members_count_cache.go).
-	searchCounts searchCountCache
+	searchCounts *bounded.Map[string, searchCount]
 	// scimCounts keeps SCIM lists' totals, scanSlots bounds their scans
 	// (scim_count.go).
 	scimCounts scimCountCache
 	scanSlots  chan struct{}
 	// memberPages keeps members pages (members_page_cache.go).
-	memberPages memberPageCache
+	memberPages *bounded.Map[string, keptMemberPage]
 	// kept keeps a workspace's roles and sole Admin for the members page
 	// (members_page_kept.go).
-	kept workspaceKeptCache
+	kept *bounded.Map[string, workspaceKept]
 	// memberRoles keeps Membership's roles (membership_roles.go).
-	memberRoles membershipRolesCache
+	memberRoles *bounded.Map[string, keptMemberRoles]
 	ckpt        checkpointer
 }
 
 // NewStore wraps an open, migrated database.
 func NewStore(db *bun.DB) *Store {
 	return &Store{db: db, rdb: db, Now: time.Now, InviteExpiry: 7 * 24 * time.Hour, InvitesPerHour: 100,
-		WriteGroup: WriteGroupDefault, scanSlots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))}
+		WriteGroup: WriteGroupDefault, scanSlots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0))),
+		searchCounts: bounded.New[string, searchCount](searchCountCacheMax),
+		memberPages:  bounded.New[string, keptMemberPage](memberPageCacheMax),
+		kept:         bounded.New[string, workspaceKept](workspaceKeptMax),
+		memberRoles:  bounded.New[string, keptMemberRoles](membershipRolesMax)}
 }
 
 // DB exposes the handle for tests and tools that need raw access.
