@@ -102,7 +102,7 @@ func (s *Store) loadLastSeen(ctx context.Context, members []*Member) error {
 	if len(members) == 0 {
 		return nil
 	}
-	ids := make([]any, len(members))
+	ids := make([]string, len(members))
 	byID := make(map[string]*Member, len(members))
 	for i, m := range members {
 		ids[i] = m.ID
@@ -112,16 +112,8 @@ func (s *Store) loadLastSeen(ctx context.Context, members []*Member) error {
 		ID         string     `bun:"id"`
 		LastSeenAt *time.Time `bun:"last_seen_at"`
 	}
-	query, args := `SELECT id, last_seen_at FROM members WHERE id IN (`+placeholders(len(ids))+`)`, ids
-	if !s.IsPostgres() { // no ephemeral b-tree for the list (idsJoin)
-		strs := make([]string, len(members))
-		for i, m := range members {
-			strs[i] = m.ID
-		}
-		from, list := idsJoin(strs, "members", "m", "id")
-		query, args = `SELECT m.id, m.last_seen_at FROM `+from, []any{list}
-	}
-	if err := s.queryPrepared(ctx, &rows, query, args...); err != nil {
+	from, args := s.fromIDs(ids, "members", "m", "id", "")
+	if err := s.queryPrepared(ctx, &rows, "SELECT m.id, m.last_seen_at FROM "+from, args...); err != nil {
 		return err
 	}
 	for _, r := range rows {
