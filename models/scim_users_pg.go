@@ -23,10 +23,7 @@ var beforeCreateExec func(ctx context.Context)
 // done is false when it did not run (SQLite, inside a batch, under a
 // ChangeWatch, a role to create, groups to join).
 func (s *Store) createSCIMUserAtOnce(ctx context.Context, actor Actor, ws *Workspace, u SCIMUser) (m *Member, done bool, err error) {
-	if !s.IsPostgres() || inBatch(ctx) || len(u.GroupIDs) > 0 {
-		return nil, false, nil
-	}
-	if w, _ := ctx.Value(changeWatchKey{}).(*ChangeWatch); w != nil {
+	if plain, _ := s.plainTx(ctx); !plain || len(u.GroupIDs) > 0 {
 		return nil, false, nil
 	}
 	roles, known, err := s.existingRolesForUser(ctx, ws.ID, u.Roles)

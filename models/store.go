@@ -146,14 +146,25 @@ func (s *Store) tx(ctx context.Context, fn func(tx bun.Tx) error) error {
 	}
 	defer s.tokens.settle(s.tokens.gen.Load()) // after COMMIT (scim_token_cache.go)
 	s.prepareInserts(ctx)
-	w, _ := ctx.Value(changeWatchKey{}).(*ChangeWatch)
-	if !s.IsPostgres() {
+	plain, w := s.plainTx(ctx)
+	switch {
+	case plain:
+		return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(tx) })
+	case !s.IsPostgres():
 		return s.groupTx(ctx, w, fn)
 	}
-	if w != nil {
-		return s.watchedTx(ctx, w, fn)
-	}
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(tx) })
+	return s.watchedTx(ctx, w, fn)
+}
+
+// plainTx tells whether tx runs an operation in ctx as a transaction of
+// its own on PostgreSQL: not in a batch's (InBatch), not under a
+// ChangeWatch (WatchChanges, returned), not on SQLite (the write queue).
+// Only then may an operation do without BEGIN, as one multi-statement text
+// that PostgreSQL runs as one implicit transaction (createSCIMUserAtOnce),
+// and be what tx would have made of it.
+func (s *Store) plainTx(ctx context.Context) (plain bool, w *ChangeWatch) {
+	w, _ = ctx.Value(changeWatchKey{}).(*ChangeWatch)
+	return s.IsPostgres() && w == nil && !inBatch(ctx), w
 }
 
 type batchKey struct{}
