@@ -97,6 +97,14 @@ func (s *Store) readChangesSeen(ctx context.Context, wsID string) (changes, seen
 	return changes, seen, err
 }
 
+// ReadCounters reads a workspace's counters as ListMembers does when
+// MemberQuery.Counters is nil: for a caller that needs the change counter
+// before listing, and passes them on.
+func (s *Store) ReadCounters(ctx context.Context, wsID string) (Counters, error) {
+	changes, seen, err := s.readChangesSeen(ctx, wsID)
+	return Counters{changes, seen}, err
+}
+
 // loadLastSeen reads when each member was last seen, in one statement.
 func (s *Store) loadLastSeen(ctx context.Context, members []*Member) error {
 	if len(members) == 0 {
