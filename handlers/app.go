@@ -61,7 +61,7 @@ type Handler struct {
 
 	csrfKeys csrfKeys
 	// shells keeps the members page around its rows (members_shell.go).
-	shells shellCache
+	shells *shellCache
 }
 
 // New builds the Fiber app with every middleware and route.
@@ -78,7 +78,7 @@ func New(opts Options) *fiber.App {
 	if opts.BaseURL == "" {
 		opts.BaseURL = "http://localhost:8080"
 	}
-	h := &Handler{store: opts.Store, log: opts.Logger, opts: opts,
+	h := &Handler{store: opts.Store, log: opts.Logger, opts: opts, shells: newShellCache(),
 		sso: &sso.Client{Now: func() time.Time { return opts.Store.Now() }}}
 
 	engine := html.NewFileSystem(http.FS(views.FS), ".html")

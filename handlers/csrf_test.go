@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/muster-app/muster/handlers"
+	"github.com/muster-app/muster/models"
 	"github.com/muster-app/muster/models/modelstest"
 )
 
@@ -36,6 +37,15 @@ func (s *statementCounter) AfterQuery(ctx context.Context, e *bun.QueryEvent) {
 		s.writes++
 	}
 	s.texts = append(s.texts, e.Query)
+}
+
+// countStatements counts every statement store runs from now on,
+// prepared ones (PreparedHook) included.
+func countStatements(store *models.Store) *statementCounter {
+	counter := &statementCounter{}
+	store.AddQueryHook(counter)
+	store.PreparedHook = func(q string) { counter.AfterQuery(context.Background(), &bun.QueryEvent{Query: q}) }
+	return counter
 }
 
 func (s *statementCounter) reset() (reads, writes int, texts []string) {

@@ -118,31 +118,45 @@ func (h *Handler) membersIndex(c *fiber.Ctx) error {
 		}
 	}
 	counters, _ := c.Locals(localCounters).(*models.Counters) // read by loadWorkspace, if still good
-	list := func() (*models.MemberPage, error) {
-		return h.store.ListMembers(c.UserContext(), ws.ID, models.MemberQuery{
-			Search: v.Q, Status: v.Status, RoleID: v.Role, Sort: v.Sort, Desc: v.Dir == "desc",
-			After: v.After, Before: v.Before, Offset: max(0, v.Page-1) * membersPerPage, Limit: membersPerPage,
-			Counters: counters,
-		})
+	// The roles, kept under the change counter the page is read under. A
+	// role filter is checked against them before listing: a role not of
+	// this workspace (any more) is dropped, the view shown without it, and
+	// the page listed once. The counter is read here when loadWorkspace's
+	// no longer holds, and handed on (ListMembers would read it anyway);
+	// the "expired" filter reads none.
+	var roles []models.Role
+	rolesAt := int64(-2) // not read
+	if v.Role != "" {
+		if counters == nil && v.Status != models.FilterExpired {
+			cs, err := h.store.ReadCounters(c.UserContext(), ws.ID)
+			if err != nil {
+				return err
+			}
+			counters = &cs
+		}
+		rolesAt = -1
+		if counters != nil && v.Status != models.FilterExpired {
+			rolesAt = counters.Changes
+		}
+		var err error
+		if roles, err = h.store.RolesAt(c.UserContext(), ws.ID, rolesAt); err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(roles, func(r models.Role) bool { return r.ID == v.Role }) {
+			v.Role = ""
+		}
 	}
-	pg, err := list()
+	pg, err := h.store.ListMembers(c.UserContext(), ws.ID, models.MemberQuery{
+		Search: v.Q, Status: v.Status, RoleID: v.Role, Sort: v.Sort, Desc: v.Dir == "desc",
+		After: v.After, Before: v.Before, Offset: max(0, v.Page-1) * membersPerPage, Limit: membersPerPage,
+		Counters: counters,
+	})
 	if err != nil {
 		return err
 	}
 	changes := pg.Changes
-	// The roles, kept under the change counter the page was read under.
-	roles, err := h.store.RolesAt(c.UserContext(), ws.ID, changes)
-	if err != nil {
-		return err
-	}
-	known := false
-	for _, r := range roles {
-		known = known || r.ID == v.Role
-	}
-	if !known && v.Role != "" {
-		// Not a role of this workspace (any more): the view without it.
-		v.Role = ""
-		if pg, err = list(); err != nil {
+	if changes != rolesAt {
+		if roles, err = h.store.RolesAt(c.UserContext(), ws.ID, changes); err != nil {
 			return err
 		}
 	}

@@ -8,11 +8,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/muster-app/muster/internal/bounded"
 	"github.com/muster-app/muster/models"
 )
 
@@ -51,35 +51,11 @@ type membersShell struct {
 	rows          bool // the page has a table to put rows in
 }
 
-type shellCache struct {
-	mu      sync.Mutex
-	entries map[string]membersShell
-}
+// shellCache keeps shells by membersShellKey; full, one shell at random
+// makes room (bounded.Map).
+type shellCache = bounded.Map[string, membersShell]
 
-func (sc *shellCache) get(key string) (membersShell, bool) {
-	sc.mu.Lock()
-	defer sc.mu.Unlock()
-	s, ok := sc.entries[key]
-	return s, ok
-}
-
-func (sc *shellCache) put(key string, s membersShell) {
-	sc.mu.Lock()
-	defer sc.mu.Unlock()
-	if sc.entries == nil {
-		sc.entries = map[string]membersShell{}
-	}
-	// Full, one shell at random makes room (Go's map order is random):
-	// starting over would let one person typing a search (a new address a
-	// keystroke) drop everyone's shells.
-	for k := range sc.entries {
-		if len(sc.entries) < shellCacheMax {
-			break
-		}
-		delete(sc.entries, k)
-	}
-	sc.entries[key] = s
-}
+func newShellCache() *shellCache { return bounded.New[string, membersShell](shellCacheMax) }
 
 // membersShellKey names what a members page shows around its rows, or is
 // "" when the page is not to be kept. changes is the change counter the
@@ -131,7 +107,7 @@ func (h *Handler) renderMembers(c *fiber.Ctx, key string, partialOnly bool, data
 		localViewerID: c.Locals(localViewerID), localSoleAdmin: c.Locals(localSoleAdmin),
 	}
 	if key != "" {
-		if s, ok := h.shells.get(key); ok {
+		if s, ok := h.shells.Get(key); ok {
 			h.writeShell(c, s, members, root)
 			return nil
 		}
@@ -159,7 +135,7 @@ func (h *Handler) renderMembers(c *fiber.Ctx, key string, partialOnly bool, data
 		return render()
 	}
 	if key != "" {
-		h.shells.put(key, s)
+		h.shells.Put(key, s)
 	}
 	h.writeShell(c, s, members, root)
 	return nil

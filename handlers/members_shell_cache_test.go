@@ -9,19 +9,19 @@ import (
 // by dropping one, not all: one person typing a search (a new address a
 // keystroke) must not drop everyone else's shells.
 func TestShellCacheEvictsOne(t *testing.T) {
-	var sc shellCache
+	sc := newShellCache()
 	for i := range shellCacheMax + 50 {
-		sc.put(strconv.Itoa(i), membersShell{before: []byte{byte(i)}})
+		sc.Put(strconv.Itoa(i), membersShell{before: []byte{byte(i)}})
 	}
-	if n := len(sc.entries); n != shellCacheMax {
+	if n := sc.Len(); n != shellCacheMax {
 		t.Fatalf("%d shells kept, want %d", n, shellCacheMax)
 	}
-	if _, ok := sc.get(strconv.Itoa(shellCacheMax + 49)); !ok {
+	if _, ok := sc.Get(strconv.Itoa(shellCacheMax + 49)); !ok {
 		t.Error("the shell just kept is gone")
 	}
 	kept := 0
 	for i := range shellCacheMax {
-		if _, ok := sc.get(strconv.Itoa(i)); ok {
+		if _, ok := sc.Get(strconv.Itoa(i)); ok {
 			kept++
 		}
 	}

@@ -122,15 +122,9 @@ func (s *Store) loadInvites(ctx context.Context, members []*Member) error {
 	// Prepared (one statement per number of ids): a members page reads
 	// its invitations on every view, even from a kept page.
 	var invites []Invite
-	if s.IsPostgres() {
-		if err := s.rdb.NewSelect().Model(&invites).Where("member_id IN (?) AND state = ?", bun.In(ids), InvitePending).Scan(ctx); err != nil {
-			return err
-		}
-	} else {
-		from, list := idsJoin(ids, "invites", "i", "member_id")
-		if err := s.queryPrepared(ctx, &invites, "SELECT "+s.modelColumns(Invite{}, "i")+" FROM "+from+" WHERE i.state = ?", list, InvitePending); err != nil {
-			return err
-		}
+	from, args := s.fromIDs(ids, "invites", "i", "member_id", "i.state = ?", InvitePending)
+	if err := s.queryPrepared(ctx, &invites, "SELECT "+s.modelColumns(Invite{}, "i")+" FROM "+from, args...); err != nil {
+		return err
 	}
 	now := s.now()
 	inviteIDs := make([]string, 0, len(invites))

@@ -1,9 +1,6 @@
 package models
 
-import (
-	"strconv"
-	"sync"
-)
+import "strconv"
 
 // A search's count walks up to memberCountCap matches, and was a third of
 // a members search's time; paging through the results, sorting them or the
@@ -14,12 +11,10 @@ import (
 // served: the first view after any change counts afresh. The "expired"
 // filter depends on the time too, so its counts are not kept.
 
+// searchCountCacheMax bounds the counts kept (searchCounts, by
+// searchCountKey); full, one at random makes room (bounded.Map): counts
+// under an older counter are dead anyway.
 const searchCountCacheMax = 512
-
-type searchCountCache struct {
-	mu      sync.Mutex
-	entries map[string]searchCount
-}
 
 type searchCount struct {
 	total  int
@@ -33,22 +28,6 @@ func searchCountKey(wsID string, changes int64, term string, q MemberQuery) stri
 	return wsID + "\x00" + strconv.FormatInt(changes, 10) + "\x00" + strconv.Itoa(memberCountCap) + "\x00" + q.Status + "\x00" + q.RoleID + "\x00" + term
 }
 
-func (c *searchCountCache) get(key string) (searchCount, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, ok := c.entries[key]
-	return v, ok
-}
-
-func (c *searchCountCache) put(key string, v searchCount) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.entries == nil || len(c.entries) >= searchCountCacheMax {
-		c.entries = map[string]searchCount{} // start over: old counters' entries are dead anyway
-	}
-	c.entries[key] = v
-}
-
 // cachedSearchCount fills page's total from the cache and tells whether
 // it could; on a miss it sets *missKey, for keepSearchCount. changes is
 // the workspace's change counter, read before anything else of the page
@@ -58,7 +37,7 @@ func (s *Store) cachedSearchCount(wsID string, changes int64, ok bool, term stri
 		return false
 	}
 	key := searchCountKey(wsID, changes, term, q)
-	if v, ok := s.searchCounts.get(key); ok {
+	if v, ok := s.searchCounts.Get(key); ok {
 		page.Total, page.TotalCapped = v.total, v.capped
 		return true
 	}
@@ -69,6 +48,6 @@ func (s *Store) cachedSearchCount(wsID string, changes int64, ok bool, term stri
 // keepSearchCount keeps the count just made under the key noted before.
 func (s *Store) keepSearchCount(key string, page *MemberPage) {
 	if key != "" {
-		s.searchCounts.put(key, searchCount{page.Total, page.TotalCapped})
+		s.searchCounts.Put(key, searchCount{page.Total, page.TotalCapped})
 	}
 }

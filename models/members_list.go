@@ -234,8 +234,8 @@ func (s *Store) listMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 		counted = true
 		if !s.NoMemberPageCache {
 			pageKey = memberPageKey(wsID, changes, term, cols, q)
-			if kept, keptSeen := s.memberPages.get(pageKey); kept != nil {
-				return s.keptPage(ctx, pageKey, kept, keptSeen, seen)
+			if e, ok := s.memberPages.Get(pageKey); ok {
+				return s.keptPage(ctx, pageKey, e.page, e.seen, seen)
 			}
 		}
 	}
@@ -363,7 +363,7 @@ func (s *Store) listMembers(ctx context.Context, wsID string, q MemberQuery) (*M
 		return nil, err
 	}
 	if pageKey != "" {
-		s.memberPages.put(pageKey, clonePage(page), seen)
+		s.memberPages.Put(pageKey, keptMemberPage{clonePage(page), seen})
 	}
 	return page, s.loadInvites(ctx, page.Members)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -28,37 +27,17 @@ import (
 // page; every other view of it while nothing changes, paging back
 // included, costs what the first page of the table does.
 
-// memberPageCacheMax bounds the pages kept, over all workspaces (a page of
-// 50 members is some tens of kB). Full, the cache starts over: entries
-// under an older counter are dead anyway.
+// memberPageCacheMax bounds the pages kept (memberPages, by memberPageKey),
+// over all workspaces (a page of 50 members is some tens of kB). Full, one
+// page at random makes room (bounded.Map): pages under an older counter
+// are dead anyway.
 const memberPageCacheMax = 64
-
-type memberPageCache struct {
-	mu      sync.Mutex
-	entries map[string]keptMemberPage
-}
 
 // keptMemberPage is a kept page and the workspace's "seen" counter its
 // members' last-seen times were read under (or after).
 type keptMemberPage struct {
 	page *MemberPage
 	seen int64
-}
-
-func (c *memberPageCache) get(key string) (*MemberPage, int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e := c.entries[key]
-	return e.page, e.seen
-}
-
-func (c *memberPageCache) put(key string, p *MemberPage, seen int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.entries == nil || len(c.entries) >= memberPageCacheMax {
-		c.entries = map[string]keptMemberPage{}
-	}
-	c.entries[key] = keptMemberPage{p, seen}
 }
 
 // memberPageKey names a page: workspace, change counter and the whole
@@ -97,7 +76,7 @@ func (s *Store) keptPage(ctx context.Context, key string, kept *MemberPage, kept
 		if err := s.loadLastSeen(ctx, page.Members); err != nil {
 			return nil, err
 		}
-		s.memberPages.put(key, clonePage(page), seen)
+		s.memberPages.Put(key, keptMemberPage{clonePage(page), seen})
 	}
 	return page, s.loadInvites(ctx, page.Members)
 }
@@ -118,12 +97,20 @@ func (s *Store) readChangesSeen(ctx context.Context, wsID string) (changes, seen
 	return changes, seen, err
 }
 
+// ReadCounters reads a workspace's counters as ListMembers does when
+// MemberQuery.Counters is nil: for a caller that needs the change counter
+// before listing, and passes them on.
+func (s *Store) ReadCounters(ctx context.Context, wsID string) (Counters, error) {
+	changes, seen, err := s.readChangesSeen(ctx, wsID)
+	return Counters{changes, seen}, err
+}
+
 // loadLastSeen reads when each member was last seen, in one statement.
 func (s *Store) loadLastSeen(ctx context.Context, members []*Member) error {
 	if len(members) == 0 {
 		return nil
 	}
-	ids := make([]any, len(members))
+	ids := make([]string, len(members))
 	byID := make(map[string]*Member, len(members))
 	for i, m := range members {
 		ids[i] = m.ID
@@ -133,16 +120,8 @@ func (s *Store) loadLastSeen(ctx context.Context, members []*Member) error {
 		ID         string     `bun:"id"`
 		LastSeenAt *time.Time `bun:"last_seen_at"`
 	}
-	query, args := `SELECT id, last_seen_at FROM members WHERE id IN (`+placeholders(len(ids))+`)`, ids
-	if !s.IsPostgres() { // no ephemeral b-tree for the list (idsJoin)
-		strs := make([]string, len(members))
-		for i, m := range members {
-			strs[i] = m.ID
-		}
-		from, list := idsJoin(strs, "members", "m", "id")
-		query, args = `SELECT m.id, m.last_seen_at FROM `+from, []any{list}
-	}
-	if err := s.queryPrepared(ctx, &rows, query, args...); err != nil {
+	from, args := s.fromIDs(ids, "members", "m", "id", "")
+	if err := s.queryPrepared(ctx, &rows, "SELECT m.id, m.last_seen_at FROM "+from, args...); err != nil {
 		return err
 	}
 	for _, r := range rows {

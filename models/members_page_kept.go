@@ -1,9 +1,6 @@
 package models
 
-import (
-	"context"
-	"sync"
-)
+import "context"
 
 // A members page view also reads the workspace's roles (the role filter,
 // the rows' role lists) and its sole active Admin (whom a row's menu may
@@ -16,13 +13,9 @@ import (
 // under it can only make a page fresher, never staler. Only the members
 // page uses these: the rules themselves (guardLastAdmin) always read.
 
-// workspaceKeptMax bounds the workspaces kept; full, the cache starts over.
+// workspaceKeptMax bounds the workspaces kept (Store.kept, by workspace
+// id); full, one at random makes room (bounded.Map).
 const workspaceKeptMax = 1024
-
-type workspaceKeptCache struct {
-	mu      sync.Mutex
-	entries map[string]*workspaceKept
-}
 
 // workspaceKept is what is kept of one workspace under its change counter.
 type workspaceKept struct {
@@ -33,31 +26,25 @@ type workspaceKept struct {
 	haveSole  bool
 }
 
-// get returns a copy of what is kept for wsID under changes (the zero
-// value when nothing is).
-func (c *workspaceKeptCache) get(wsID string, changes int64) workspaceKept {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e := c.entries[wsID]; e != nil && e.changes == changes {
-		return *e
+// keptAt returns what is kept for wsID under changes (the zero value when
+// nothing is).
+func (s *Store) keptAt(wsID string, changes int64) workspaceKept {
+	if e, ok := s.kept.Get(wsID); ok && e.changes == changes {
+		return e
 	}
 	return workspaceKept{}
 }
 
-// update changes what is kept for wsID under changes; an entry under
+// updateKept changes what is kept for wsID under changes; an entry under
 // another value starts over.
-func (c *workspaceKeptCache) update(wsID string, changes int64, fn func(e *workspaceKept)) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.entries == nil || len(c.entries) >= workspaceKeptMax {
-		c.entries = map[string]*workspaceKept{}
-	}
-	e := c.entries[wsID]
-	if e == nil || e.changes != changes {
-		e = &workspaceKept{changes: changes}
-		c.entries[wsID] = e
-	}
-	fn(e)
+func (s *Store) updateKept(wsID string, changes int64, fn func(e *workspaceKept)) {
+	s.kept.Update(wsID, func(e workspaceKept, _ bool) workspaceKept {
+		if e.changes != changes {
+			e = workspaceKept{changes: changes}
+		}
+		fn(&e)
+		return e
+	})
 }
 
 // RolesAt is Roles for a page that read the change counter as changes
@@ -66,7 +53,7 @@ func (s *Store) RolesAt(ctx context.Context, wsID string, changes int64) ([]Role
 	if changes < 0 || s.NoMemberPageCache {
 		return s.Roles(ctx, wsID)
 	}
-	if e := s.kept.get(wsID, changes); e.haveRoles {
+	if e := s.keptAt(wsID, changes); e.haveRoles {
 		return append([]Role(nil), e.roles...), nil
 	}
 	roles, err := s.Roles(ctx, wsID)
@@ -74,7 +61,7 @@ func (s *Store) RolesAt(ctx context.Context, wsID string, changes int64) ([]Role
 		return nil, err
 	}
 	kept := append([]Role(nil), roles...)
-	s.kept.update(wsID, changes, func(e *workspaceKept) { e.roles, e.haveRoles = kept, true })
+	s.updateKept(wsID, changes, func(e *workspaceKept) { e.roles, e.haveRoles = kept, true })
 	return roles, nil
 }
 
@@ -85,13 +72,13 @@ func (s *Store) SoleActiveAdminAt(ctx context.Context, wsID string, changes int6
 	if changes < 0 || s.NoMemberPageCache {
 		return s.SoleActiveAdmin(ctx, wsID)
 	}
-	if e := s.kept.get(wsID, changes); e.haveSole {
+	if e := s.keptAt(wsID, changes); e.haveSole {
 		return e.soleAdmin, nil
 	}
 	id, err := s.SoleActiveAdmin(ctx, wsID)
 	if err != nil {
 		return "", err
 	}
-	s.kept.update(wsID, changes, func(e *workspaceKept) { e.soleAdmin, e.haveSole = id, true })
+	s.updateKept(wsID, changes, func(e *workspaceKept) { e.soleAdmin, e.haveSole = id, true })
 	return id, nil
 }

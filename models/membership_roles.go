@@ -1,9 +1,6 @@
 package models
 
-import (
-	"context"
-	"sync"
-)
+import "context"
 
 // Membership runs on every request in a workspace; its member's roles (and
 // so their permissions) were a second statement each time. They change
@@ -15,13 +12,8 @@ import (
 // role taken away shows on the member's next request, here or on another
 // replica, as before.
 
-// membershipRolesMax bounds the members kept.
+// membershipRolesMax bounds the members kept (memberRoles, by member id).
 const membershipRolesMax = 4096
-
-type membershipRolesCache struct {
-	mu      sync.Mutex
-	entries map[string]keptMemberRoles // by member id
-}
 
 type keptMemberRoles struct {
 	changes int64
@@ -31,12 +23,8 @@ type keptMemberRoles struct {
 // membershipRoles fills m.Roles, kept under changes, the workspace's
 // change counter read with m (negative: not read, not kept).
 func (s *Store) membershipRoles(ctx context.Context, m *Member, changes int64) error {
-	c := &s.memberRoles
 	if changes >= 0 && !s.NoMemberPageCache {
-		c.mu.Lock()
-		e, ok := c.entries[m.ID]
-		c.mu.Unlock()
-		if ok && e.changes == changes {
+		if e, ok := s.memberRoles.Get(m.ID); ok && e.changes == changes {
 			m.Roles = append([]Role(nil), e.roles...)
 			return nil
 		}
@@ -47,21 +35,9 @@ func (s *Store) membershipRoles(ctx context.Context, m *Member, changes int64) e
 	if changes < 0 || s.NoMemberPageCache {
 		return nil
 	}
-	kept := append([]Role(nil), m.Roles...)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.entries == nil {
-		c.entries = map[string]keptMemberRoles{}
-	}
-	// Full, one member at random makes room (Go's map order is random):
-	// starting over would drop every member's roles each time once more
-	// members than that are busy.
-	for id := range c.entries {
-		if len(c.entries) < membershipRolesMax {
-			break
-		}
-		delete(c.entries, id)
-	}
-	c.entries[m.ID] = keptMemberRoles{changes, kept}
+	// Full, one member at random makes room (bounded.Map): starting over
+	// would drop every member's roles each time once more members than
+	// that are busy.
+	s.memberRoles.Put(m.ID, keptMemberRoles{changes, append([]Role(nil), m.Roles...)})
 	return nil
 }

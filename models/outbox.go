@@ -181,28 +181,18 @@ func (s *Store) OutboxStatus(ctx context.Context, inviteIDs []string) (map[strin
 	// Prepared (one statement per number of ids): the members page asks
 	// on every view that shows invitations.
 	var rows []OutboxMessage
-	var err error
-	if s.IsPostgres() {
-		err = s.rdb.NewSelect().Model(&rows).
-			Column("id", "invite_id", "attempts", "last_error", "next_attempt_at", "sent_at", "failed_at", "created_at").
-			Where("invite_id IN (?)", bun.In(inviteIDs)).
-			Order("created_at", "id").
-			Scan(ctx)
-	} else {
-		from, list := idsJoin(inviteIDs, "outbox", "o", "invite_id")
-		err = s.queryPrepared(ctx, &rows, "SELECT o.id, o.invite_id, o.attempts, o.last_error, o.next_attempt_at, o.sent_at, o.failed_at, o.created_at "+
-			"FROM "+from, list)
-		// Sorted here: ORDER BY would build a temporary b-tree.
-		slices.SortFunc(rows, func(a, b OutboxMessage) int {
-			if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
-				return c
-			}
-			return strings.Compare(a.ID, b.ID)
-		})
-	}
-	if err != nil {
+	from, args := s.fromIDs(inviteIDs, "outbox", "o", "invite_id", "")
+	if err := s.queryPrepared(ctx, &rows, "SELECT o.id, o.invite_id, o.attempts, o.last_error, o.next_attempt_at, o.sent_at, o.failed_at, o.created_at "+
+		"FROM "+from, args...); err != nil {
 		return nil, err
 	}
+	// Sorted here: ORDER BY would build a temporary b-tree on SQLite.
+	slices.SortFunc(rows, func(a, b OutboxMessage) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 	for _, r := range rows { // oldest first: the newest wins
 		st := OutboxState{
 			Sent: r.SentAt != nil, Failed: r.SentAt == nil && r.FailedAt != nil,

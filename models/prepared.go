@@ -114,7 +114,7 @@ func (s *Store) prepareInserts(ctx context.Context) {
 		for _, f := range s.db.Table(reflect.TypeOf(Role{})).Fields {
 			cols = append(cols, string(f.SQLName))
 		}
-		q := "SELECT " + strings.Join(cols, ", ") + " FROM roles WHERE workspace_id = ? AND builtin = 'member'"
+		q := "SELECT " + strings.Join(cols, ", ") + " FROM roles WHERE " + memberRoleWhere
 		if stmt, err := s.db.DB.PrepareContext(ctx, q); err == nil {
 			s.stmts.memberRole = stmt
 		}
@@ -144,12 +144,11 @@ func (s *Store) memberRoleIn(ctx context.Context, tx bun.Tx, wsID string) ([]Rol
 			return slices.Clone(roles), nil
 		}
 	}
-	var roles []Role
 	stmt := s.stmts.memberRole
 	if stmt == nil { // PostgreSQL, or not prepared
-		err := tx.NewSelect().Model(&roles).Where("workspace_id = ? AND builtin = 'member'", wsID).Scan(ctx)
-		return roles, err
+		return memberRole(ctx, tx, wsID)
 	}
+	var roles []Role
 	rows, err := tx.Tx.StmtContext(ctx, stmt).QueryContext(ctx, wsID)
 	if err != nil {
 		return nil, err
@@ -160,6 +159,16 @@ func (s *Store) memberRoleIn(ctx context.Context, tx bun.Tx, wsID string) ([]Rol
 		}
 		q.memberRoles[wsID] = slices.Clone(roles)
 	}
+	return roles, err
+}
+
+// memberRoleWhere picks a workspace's built-in Member role from roles.
+const memberRoleWhere = "workspace_id = ? AND builtin = 'member'"
+
+// memberRole reads a workspace's built-in Member role through db, with Bun.
+func memberRole(ctx context.Context, db bun.IDB, wsID string) ([]Role, error) {
+	var roles []Role
+	err := db.NewSelect().Model(&roles).Where(memberRoleWhere, wsID).Scan(ctx)
 	return roles, err
 }
 

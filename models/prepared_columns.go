@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+
+	"github.com/uptrace/bun"
 )
 
 // Bun's NewSelect().Model(…) names every column of the model in its SQL
@@ -40,15 +42,35 @@ func (s *Store) modelColumns(model any, alias string) string {
 	return list
 }
 
-// idsJoin is how a prepared query takes a list of ids on SQLite: as one
-// JSON array, joined through json_each, instead of "IN (?, ?, …)". For an
-// IN list of bound values SQLite builds an ephemeral b-tree on every run,
-// whose page the pure-Go allocator maps and unmaps again: on a members
-// page view that was 0.27 ms for the invitations of 50 rows, a table
-// that may be empty. CROSS JOIN keeps the list the outer loop, so each id
-// is one index lookup. It returns the FROM clause (the list aliased as
-// j, joined to table AS alias on alias.column = j.value) and its argument.
-func idsJoin(ids []string, table, alias, column string) (from string, arg any) {
-	b, _ := json.Marshal(ids)
-	return "json_each(?) AS j CROSS JOIN " + table + " AS " + alias + " ON " + alias + "." + column + " = j.value", string(b)
+// fromIDs is what follows FROM in a query for queryPrepared that reads
+// the rows of table (as alias) whose column is one of ids, and its
+// arguments; where (if not "") and whereArgs narrow it further. On SQLite
+// the ids go as one JSON array, joined through json_each, instead of
+// "IN (?, ?, …)": for an IN list of bound values SQLite builds an
+// ephemeral b-tree on every run, whose page the pure-Go allocator maps and
+// unmaps again: on a members page view that was 0.27 ms for the
+// invitations of 50 rows, a table that may be empty. CROSS JOIN keeps the
+// list the outer loop, so each id is one index lookup (the list is
+// aliased as j). On PostgreSQL they go as "IN (…)", which Bun writes into
+// the text.
+func (s *Store) fromIDs(ids []string, table, alias, column, where string, whereArgs ...any) (string, []any) {
+	args := make([]any, 1, 1+len(whereArgs))
+	var from string
+	// Each clause in one concatenation: one allocation (a page view runs
+	// these).
+	if s.IsPostgres() {
+		and := ""
+		if where != "" {
+			and = " AND "
+		}
+		from, args[0] = table+" AS "+alias+" WHERE "+alias+"."+column+" IN (?)"+and+where, bun.In(ids)
+	} else {
+		and := ""
+		if where != "" {
+			and = " WHERE "
+		}
+		list, _ := json.Marshal(ids)
+		from, args[0] = "json_each(?) AS j CROSS JOIN "+table+" AS "+alias+" ON "+alias+"."+column+" = j.value"+and+where, string(list)
+	}
+	return from, append(args, whereArgs...)
 }

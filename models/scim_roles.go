@@ -23,25 +23,10 @@ func (s *Store) rolesForUser(ctx context.Context, tx bun.Tx, actor Actor, ws *Wo
 	if names == nil {
 		return s.memberRoleIn(ctx, tx, ws.ID)
 	}
-	names, err := cleanRoleNames(names)
-	if err != nil || len(names) == 0 {
-		return []Role{}, err
-	}
-	byName, err := rolesByName(ctx, tx, s.IsPostgres(), ws.ID, names)
+	byName, names, unknown, err := rolesNamed(ctx, tx, s.IsPostgres(), ws.ID, names)
 	if err != nil {
 		return nil, err
 	}
-	// Roles not there yet are created in one order (by folded name) by
-	// every request: two that create "Ops" and "Eng" at once, in opposite
-	// orders, would each wait for the other's uncommitted role (PostgreSQL:
-	// deadlock detected).
-	var unknown []string
-	for _, n := range names {
-		if _, ok := byName[foldCase(n)]; !ok {
-			unknown = append(unknown, n)
-		}
-	}
-	slices.SortFunc(unknown, func(a, b string) int { return strings.Compare(foldCase(a), foldCase(b)) })
 	for _, n := range unknown {
 		r, err := s.createUnknownRole(ctx, tx, actor, ws, n)
 		if err != nil {
@@ -49,11 +34,37 @@ func (s *Store) rolesForUser(ctx context.Context, tx bun.Tx, actor Actor, ws *Wo
 		}
 		byName[foldCase(n)] = r
 	}
+	return rolesInOrder(byName, names), nil
+}
+
+// rolesNamed cleans names (cleanRoleNames) and reads through db the roles
+// they name, keyed by foldCase(name); unknown are the names no role has,
+// in the one order (by folded name) every request creates them in: two
+// that create "Ops" and "Eng" at once, in opposite orders, would each wait
+// for the other's uncommitted role (PostgreSQL: deadlock detected).
+func rolesNamed(ctx context.Context, db bun.IDB, pg bool, wsID string, names []string) (byName map[string]Role, cleaned, unknown []string, err error) {
+	if cleaned, err = cleanRoleNames(names); err != nil || len(cleaned) == 0 {
+		return nil, cleaned, nil, err
+	}
+	if byName, err = rolesByName(ctx, db, pg, wsID, cleaned); err != nil {
+		return nil, nil, nil, err
+	}
+	for _, n := range cleaned {
+		if _, ok := byName[foldCase(n)]; !ok {
+			unknown = append(unknown, n)
+		}
+	}
+	slices.SortFunc(unknown, func(a, b string) int { return strings.Compare(foldCase(a), foldCase(b)) })
+	return byName, cleaned, unknown, nil
+}
+
+// rolesInOrder is byName's roles in the order of names.
+func rolesInOrder(byName map[string]Role, names []string) []Role {
 	roles := make([]Role, 0, len(names))
 	for _, n := range names {
 		roles = append(roles, byName[foldCase(n)])
 	}
-	return roles, nil
+	return roles
 }
 
 // cleanRoleNames tidies names as role names are stored and drops repeats

@@ -23,10 +23,7 @@ var beforeCreateExec func(ctx context.Context)
 // done is false when it did not run (SQLite, inside a batch, under a
 // ChangeWatch, a role to create, groups to join).
 func (s *Store) createSCIMUserAtOnce(ctx context.Context, actor Actor, ws *Workspace, u SCIMUser) (m *Member, done bool, err error) {
-	if !s.IsPostgres() || inBatch(ctx) || len(u.GroupIDs) > 0 {
-		return nil, false, nil
-	}
-	if w, _ := ctx.Value(changeWatchKey{}).(*ChangeWatch); w != nil {
+	if plain, _ := s.plainTx(ctx); !plain || len(u.GroupIDs) > 0 {
 		return nil, false, nil
 	}
 	roles, known, err := s.existingRolesForUser(ctx, ws.ID, u.Roles)
@@ -59,25 +56,12 @@ func (s *Store) createSCIMUserAtOnce(ctx context.Context, actor Actor, ws *Works
 // the writer's pool; known is false when a name has no role yet.
 func (s *Store) existingRolesForUser(ctx context.Context, wsID string, names []string) ([]Role, bool, error) {
 	if names == nil {
-		var roles []Role
-		err := s.db.NewSelect().Model(&roles).Where("workspace_id = ? AND builtin = 'member'", wsID).Scan(ctx)
+		roles, err := memberRole(ctx, s.db, wsID)
 		return roles, err == nil, err
 	}
-	names, err := cleanRoleNames(names)
-	if err != nil || len(names) == 0 {
-		return []Role{}, err == nil, err
-	}
-	byName, err := rolesByName(ctx, s.db, true, wsID, names)
-	if err != nil {
+	byName, names, unknown, err := rolesNamed(ctx, s.db, true, wsID, names)
+	if err != nil || len(unknown) > 0 {
 		return nil, false, err
 	}
-	roles := make([]Role, 0, len(names))
-	for _, n := range names {
-		r, ok := byName[foldCase(n)]
-		if !ok {
-			return nil, false, nil
-		}
-		roles = append(roles, r)
-	}
-	return roles, true, nil
+	return rolesInOrder(byName, names), true, nil
 }

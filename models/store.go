@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/muster-app/muster/internal/bounded"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
 )
@@ -62,25 +63,29 @@ type Store struct {
 	pgCreates pgCreateQueue
 	tokens    tokenCache
 	// searchCounts keeps members searches' counts (members_count_cache.go).
-	searchCounts searchCountCache
+	searchCounts *bounded.Map[string, searchCount]
 	// scimCounts keeps SCIM lists' totals, scanSlots bounds their scans
 	// (scim_count.go).
 	scimCounts scimCountCache
 	scanSlots  chan struct{}
 	// memberPages keeps members pages (members_page_cache.go).
-	memberPages memberPageCache
+	memberPages *bounded.Map[string, keptMemberPage]
 	// kept keeps a workspace's roles and sole Admin for the members page
 	// (members_page_kept.go).
-	kept workspaceKeptCache
+	kept *bounded.Map[string, workspaceKept]
 	// memberRoles keeps Membership's roles (membership_roles.go).
-	memberRoles membershipRolesCache
+	memberRoles *bounded.Map[string, keptMemberRoles]
 	ckpt        checkpointer
 }
 
 // NewStore wraps an open, migrated database.
 func NewStore(db *bun.DB) *Store {
 	return &Store{db: db, rdb: db, Now: time.Now, InviteExpiry: 7 * 24 * time.Hour, InvitesPerHour: 100,
-		WriteGroup: WriteGroupDefault, scanSlots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))}
+		WriteGroup: WriteGroupDefault, scanSlots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0))),
+		searchCounts: bounded.New[string, searchCount](searchCountCacheMax),
+		memberPages:  bounded.New[string, keptMemberPage](memberPageCacheMax),
+		kept:         bounded.New[string, workspaceKept](workspaceKeptMax),
+		memberRoles:  bounded.New[string, keptMemberRoles](membershipRolesMax)}
 }
 
 // DB exposes the handle for tests and tools that need raw access.
@@ -143,14 +148,25 @@ func (s *Store) tx(ctx context.Context, fn func(tx bun.Tx) error) error {
 	}
 	defer s.tokens.settle(s.tokens.gen.Load()) // after COMMIT (scim_token_cache.go)
 	s.prepareInserts(ctx)
-	w, _ := ctx.Value(changeWatchKey{}).(*ChangeWatch)
-	if !s.IsPostgres() {
+	plain, w := s.plainTx(ctx)
+	switch {
+	case plain:
+		return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(tx) })
+	case !s.IsPostgres():
 		return s.groupTx(ctx, w, fn)
 	}
-	if w != nil {
-		return s.watchedTx(ctx, w, fn)
-	}
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(tx) })
+	return s.watchedTx(ctx, w, fn)
+}
+
+// plainTx tells whether tx runs an operation in ctx as a transaction of
+// its own on PostgreSQL: not in a batch's (InBatch), not under a
+// ChangeWatch (WatchChanges, returned), not on SQLite (the write queue).
+// Only then may an operation do without BEGIN, as one multi-statement text
+// that PostgreSQL runs as one implicit transaction (createSCIMUserAtOnce),
+// and be what tx would have made of it.
+func (s *Store) plainTx(ctx context.Context) (plain bool, w *ChangeWatch) {
+	w, _ = ctx.Value(changeWatchKey{}).(*ChangeWatch)
+	return s.IsPostgres() && w == nil && !inBatch(ctx), w
 }
 
 type batchKey struct{}
