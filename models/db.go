@@ -48,9 +48,11 @@ func Open(dbURL string) (*bun.DB, error) {
 		// keeps 2 idle, so with more requests than that at once a
 		// connection given back was closed and soon opened again, and each
 		// new one is a new PostgreSQL backend (a fork, authentication, its
-		// caches filled anew: milliseconds of the server's CPU).
+		// caches filled anew: milliseconds of the server's CPU). One
+		// unused for a minute is closed, so a burst does not hold a
+		// replica's whole pool of the server's connections for good.
 		sqldb.SetMaxIdleConns(4 * runtime.GOMAXPROCS(0))
-		sqldb.SetConnMaxLifetime(0)
+		sqldb.SetConnMaxIdleTime(time.Minute)
 		db := bun.NewDB(sqldb, pgdialect.New())
 		if err := db.Ping(); err != nil {
 			db.Close()

@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"reflect"
+	"time"
 
 	"github.com/uptrace/bun"
 )
@@ -19,10 +20,22 @@ const ImportLeaseForTest = importLease
 
 // HoldWrites makes s's SQLite write operations queue without running, as
 // they do while a group runs; run runs what has queued, in groups.
+// A group still finishing the caller's last write would otherwise run what
+// queues next itself, so HoldWrites waits (up to 10 s) until none runs.
 func HoldWrites(s *Store) (queued func() int, run func()) {
-	s.writes.mu.Lock()
-	s.writes.running = true
-	s.writes.mu.Unlock()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		s.writes.mu.Lock()
+		if !s.writes.running {
+			s.writes.running = true
+			s.writes.mu.Unlock()
+			break
+		}
+		s.writes.mu.Unlock()
+		if time.Now().After(deadline) {
+			panic("HoldWrites: a group is still running after 10 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	queued = func() int {
 		s.writes.mu.Lock()
 		defer s.writes.mu.Unlock()

@@ -45,8 +45,8 @@ func (s *Store) createSCIMUserAtOnce(ctx context.Context, actor Actor, ws *Works
 	if beforeCreateExec != nil {
 		beforeCreateExec(ctx)
 	}
-	// With the creates that queue beside it (scim_users_pg_group.go).
-	if err := s.execCreate(ctx, text); err != nil {
+	// Straight to the driver, as insertRows: one simple-protocol query.
+	if _, err := s.db.DB.ExecContext(ctx, text); err != nil {
 		return nil, true, createError(err, false)
 	}
 	return m, true, nil

@@ -59,9 +59,7 @@ type Store struct {
 
 	stmts  stmtCache
 	writes groupQueue
-	// pgCreates sends PostgreSQL creates together (scim_users_pg_group.go).
-	pgCreates pgCreateQueue
-	tokens    tokenCache
+	tokens tokenCache
 	// searchCounts keeps members searches' counts (members_count_cache.go).
 	searchCounts *bounded.Map[string, searchCount]
 	// scimCounts keeps SCIM lists' totals, scanSlots bounds their scans
