@@ -59,18 +59,27 @@ func (s *Store) fromIDs(ids []string, table, alias, column, where string, whereA
 	// Each clause in one concatenation: one allocation (a page view runs
 	// these).
 	if s.IsPostgres() {
-		and := ""
+		sep := ""
 		if where != "" {
-			and = " AND "
+			sep = " AND "
 		}
-		from, args[0] = table+" AS "+alias+" WHERE "+alias+"."+column+" IN (?)"+and+where, bun.In(ids)
+		from, args[0] = table+" AS "+alias+" WHERE "+alias+"."+column+" IN (?)"+sep+where, bun.In(ids)
 	} else {
-		and := ""
+		sep := ""
 		if where != "" {
-			and = " WHERE "
+			sep = " WHERE "
 		}
-		list, _ := json.Marshal(ids)
-		from, args[0] = "json_each(?) AS j CROSS JOIN "+table+" AS "+alias+" ON "+alias+"."+column+" = j.value"+and+where, string(list)
+		from, args[0] = "json_each(?) AS j CROSS JOIN "+table+" AS "+alias+" ON "+alias+"."+column+" = j.value"+sep+where, jsonList(ids)
 	}
 	return from, append(args, whereArgs...)
+}
+
+// jsonList is values as a JSON array for json_each (SQLite decodes the
+// escapes json.Marshal writes).
+func jsonList(values []string) string {
+	if len(values) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(values) // strings always encode
+	return string(b)
 }

@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"sync/atomic"
 	"time"
@@ -240,8 +239,9 @@ type takenSet struct {
 }
 
 // takenIn looks up, in one statement, the members holding any userName,
-// email or externalId of users (those not already refused in out). Three
-// IN lists joined by UNION ALL, so each uses its unique index.
+// email or externalId of users (those not already refused in out), each
+// list through its unique index: on PostgreSQL three IN lists joined by
+// UNION ALL, on SQLite takenInSQLite.
 func (s *Store) takenIn(ctx context.Context, tx bun.IDB, wsID string, users []SCIMUser, out []SCIMCreated) (*takenSet, error) {
 	pg := s.IsPostgres()
 	t := &takenSet{userName: map[string]string{}, email: map[string]string{}, externalID: map[string]string{}}
@@ -262,24 +262,21 @@ func (s *Store) takenIn(ctx context.Context, tx bun.IDB, wsID string, users []SC
 		return t, nil
 	}
 	var found []Member
-	if !pg {
-		if err := tx.NewRaw(takenInSQLite, jsonList(userNames), wsID, jsonList(emails), wsID, jsonList(externalIDs), wsID).Scan(ctx, &found); err != nil {
-			return nil, err
+	var err error
+	if pg {
+		cols := "id, user_name, email, external_id"
+		q := tx.NewSelect().Model((*Member)(nil)).ColumnExpr(cols).Where("workspace_id = ? AND lower(user_name) IN (?)", wsID, bun.In(userNames))
+		if len(emails) > 0 {
+			q = q.UnionAll(tx.NewSelect().Model((*Member)(nil)).ColumnExpr(cols).Where("workspace_id = ? AND email IN (?)", wsID, bun.In(emails)))
 		}
-		for i := range found {
-			t.claim(pg, &found[i])
+		if len(externalIDs) > 0 {
+			q = q.UnionAll(tx.NewSelect().Model((*Member)(nil)).ColumnExpr(cols).Where("workspace_id = ? AND external_id IN (?)", wsID, bun.In(externalIDs)))
 		}
-		return t, nil
+		err = q.Scan(ctx, &found)
+	} else {
+		err = tx.NewRaw(takenInSQLite, jsonList(userNames), wsID, jsonList(emails), wsID, jsonList(externalIDs), wsID).Scan(ctx, &found)
 	}
-	cols := "id, user_name, email, external_id"
-	q := tx.NewSelect().Model((*Member)(nil)).ColumnExpr(cols).Where("workspace_id = ? AND lower(user_name) IN (?)", wsID, bun.In(userNames))
-	if len(emails) > 0 {
-		q = q.UnionAll(tx.NewSelect().Model((*Member)(nil)).ColumnExpr(cols).Where("workspace_id = ? AND email IN (?)", wsID, bun.In(emails)))
-	}
-	if len(externalIDs) > 0 {
-		q = q.UnionAll(tx.NewSelect().Model((*Member)(nil)).ColumnExpr(cols).Where("workspace_id = ? AND external_id IN (?)", wsID, bun.In(externalIDs)))
-	}
-	if err := q.Scan(ctx, &found); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	for i := range found {
@@ -303,16 +300,6 @@ const takenInSQLite = `SELECT m.id, m.user_name, m.email, m.external_id FROM jso
 		ON m.workspace_id = ? AND m.email = j.value
 	UNION ALL SELECT m.id, m.user_name, m.email, m.external_id FROM json_each(?) AS j CROSS JOIN members AS m
 		ON m.workspace_id = ? AND m.external_id = j.value AND m.external_id IS NOT NULL`
-
-// jsonList is values as a JSON array for json_each (SQLite decodes the
-// escapes json.Marshal writes).
-func jsonList(values []string) string {
-	if len(values) == 0 {
-		return "[]"
-	}
-	b, _ := json.Marshal(values) // strings always encode
-	return string(b)
-}
 
 // claim notes m's values as taken (the first holder stays).
 func (t *takenSet) claim(pg bool, m *Member) {
