@@ -8,6 +8,13 @@ import (
 	"github.com/uptrace/bun"
 )
 
+// RareTerm is rareTerm: whether a SCIM co filter on term is looked up
+// through the trigram index (SQLite).
+func (s *Store) RareTerm(ctx context.Context, term string) bool { return s.rareTerm(ctx, term) }
+
+// SCIMRareMax is the most matches a rare term has.
+const SCIMRareMax = scimRareMax
+
 // SetSearchLookupMax lets tests take both of ListMembers' search plans.
 func SetSearchLookupMax(n int) (restore func()) {
 	old := searchLookupMax

@@ -233,10 +233,15 @@ func uniqueLookup(q SCIMQuery) (col, value string, ok bool) {
 // above it, testing each member costs less.
 const scimRareMax = 2000
 
-// rareTerm counts the trigram index's matches for term, up to scimRareMax.
+// rareTerm counts the trigram index's matches for term, up to scimRareMax,
+// and adds the search queue's entries: a queued row may match and is not
+// counted by the index yet (searchMatches reads it apart), so a term just
+// under the limit with rows still queued is not taken for rare. The queue
+// holds at most a few hundred entries between flushes.
 func (s *Store) rareTerm(ctx context.Context, term string) bool {
 	var n int
-	err := s.conn(ctx).NewRaw("SELECT count(*) FROM (SELECT 1 FROM member_search WHERE member_search MATCH ? LIMIT ?)",
-		ftsPhrase(term), scimRareMax+1).Scan(ctx, &n)
+	err := s.conn(ctx).NewRaw("SELECT (SELECT count(*) FROM (SELECT 1 FROM member_search WHERE member_search MATCH ? LIMIT ?))"+
+		" + (SELECT count(*) FROM (SELECT 1 FROM member_search_queue LIMIT ?))",
+		ftsPhrase(term), scimRareMax+1, scimRareMax+1).Scan(ctx, &n)
 	return err == nil && n <= scimRareMax
 }

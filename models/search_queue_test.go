@@ -140,3 +140,40 @@ func TestSearchQueueFlushedWhenFull(t *testing.T) {
 		t.Errorf("FTS5 integrity check: %v", err)
 	}
 }
+
+// TestRareTermCountsTheQueue: whether a SCIM co filter goes through the
+// trigram index depends on how many rows match; rows still in the search
+// queue are not in the index yet, so the count must take them too. With
+// SCIMRareMax-5 members matching in the index and 10 more queued, the term
+// is not rare.
+func TestRareTermCountsTheQueue(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		if s.IsPostgres() {
+			t.Skip("the trigram count is SQLite's")
+		}
+		ctx := context.Background()
+		_, ws := modelstest.SetUp(t, s)
+		if err := s.SeedDemo(ctx, ws.ID, models.SCIMRareMax-5, 7); err != nil {
+			t.Fatal(err)
+		}
+		if err := models.FlushSearchIndex(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		const term = "@example.com"
+		if !s.RareTerm(ctx, term) {
+			t.Fatalf("%q with %d members in the index: not rare", term, models.SCIMRareMax-5)
+		}
+		for i := range 10 {
+			u := models.SCIMUser{UserName: "queued" + strconv.Itoa(i) + "@example.com", GivenName: "Q", FamilyName: "Person", Active: true}
+			if _, err := s.CreateSCIMUser(ctx, models.SystemActor, ws, u); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if models.SearchQueued(ctx, s) == 0 {
+			t.Fatal("the queue was flushed: this test would not read it")
+		}
+		if s.RareTerm(ctx, term) {
+			t.Errorf("%q with %d members indexed and 10 queued: taken for rare", term, models.SCIMRareMax-5)
+		}
+	})
+}
