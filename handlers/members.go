@@ -125,7 +125,7 @@ func (h *Handler) membersIndex(c *fiber.Ctx) error {
 	// no longer holds, and handed on (ListMembers would read it anyway);
 	// the "expired" filter reads none.
 	var roles []models.Role
-	rolesAt := int64(-2) // not read
+	rolesRead, rolesAt := false, int64(-1) // -1: read afresh, kept under no counter
 	if v.Role != "" {
 		if counters == nil && v.Status != models.FilterExpired {
 			cs, err := h.store.ReadCounters(c.UserContext(), ws.ID)
@@ -134,7 +134,6 @@ func (h *Handler) membersIndex(c *fiber.Ctx) error {
 			}
 			counters = &cs
 		}
-		rolesAt = -1
 		if counters != nil && v.Status != models.FilterExpired {
 			rolesAt = counters.Changes
 		}
@@ -142,6 +141,7 @@ func (h *Handler) membersIndex(c *fiber.Ctx) error {
 		if roles, err = h.store.RolesAt(c.UserContext(), ws.ID, rolesAt); err != nil {
 			return err
 		}
+		rolesRead = true
 		if !slices.ContainsFunc(roles, func(r models.Role) bool { return r.ID == v.Role }) {
 			v.Role = ""
 		}
@@ -155,7 +155,7 @@ func (h *Handler) membersIndex(c *fiber.Ctx) error {
 		return err
 	}
 	changes := pg.Changes
-	if changes != rolesAt {
+	if !rolesRead || changes != rolesAt {
 		if roles, err = h.store.RolesAt(c.UserContext(), ws.ID, changes); err != nil {
 			return err
 		}
