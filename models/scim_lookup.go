@@ -28,6 +28,12 @@ const lookupColumns = "m.id, m.email, m.user_name, m.display_name, m.given_name,
 	"m.email_type, m.title, m.locale, m.employee_number, m.department, m.manager_id, m.scim_attributes, " +
 	"m.external_id, m.version, m.created_at, m.updated_at, r.id, r.name, r.builtin"
 
+// lookupColumnsSQLite are lookupColumns as expressions (+x is x): a
+// column's declared type is then NULL, which the SQLite driver reads for
+// every text value of every row (to parse DATE, DATETIME and TIMESTAMP
+// columns, none of which Muster has), allocating it each time.
+var lookupColumnsSQLite = "+" + strings.ReplaceAll(lookupColumns, ", ", ", +")
+
 // lookupSCIMUser finds the member of wsID whose col (a unique column:
 // lower(m.user_name) or m.external_id) is value, revoked invitations left
 // out (they are not Users), with its roles in roleOrder; none is an empty
@@ -36,10 +42,14 @@ const lookupColumns = "m.id, m.email, m.user_name, m.display_name, m.given_name,
 // Rows are scanned into typed fields: Bun's reflective scan was a fifth of
 // the lookup's CPU.
 func (s *Store) lookupSCIMUser(ctx context.Context, wsID, col, value string) (_ []*Member, err error) {
-	query := "SELECT " + lookupColumns + ` FROM members AS m
+	pg := s.IsPostgres()
+	cols := lookupColumns
+	if !pg {
+		cols = lookupColumnsSQLite
+	}
+	query := "SELECT " + cols + ` FROM members AS m
 		LEFT JOIN member_roles AS mr ON mr.member_id = m.id LEFT JOIN roles AS r ON r.id = mr.role_id
 		WHERE m.workspace_id = ? AND ` + col + ` = ? AND m.status <> 'revoked'`
-	pg := s.IsPostgres()
 	if pg { // its collation orders the names: only the database can
 		query += " ORDER BY " + roleOrder
 	}
