@@ -35,18 +35,27 @@ func (s *Store) queryPrepared(ctx context.Context, dest any, query string, args 
 	if s.IsPostgres() || inBatch(ctx) {
 		return s.conn(ctx).NewRaw(query, args...).Scan(ctx, dest)
 	}
-	stmt, err := s.prepared(ctx, query)
-	if err != nil {
-		return err
-	}
-	if s.PreparedHook != nil {
-		s.PreparedHook(query)
-	}
-	rows, err := stmt.QueryContext(ctx, args...)
+	rows, err := s.rowsPrepared(ctx, query, args...)
 	if err != nil {
 		return err
 	}
 	return s.rdb.ScanRows(ctx, rows, dest)
+}
+
+// rowsPrepared runs query as queryPrepared does but returns its rows, for
+// a caller that scans them itself (without Bun's reflection).
+func (s *Store) rowsPrepared(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s.IsPostgres() || inBatch(ctx) {
+		return s.conn(ctx).QueryContext(ctx, query, args...)
+	}
+	stmt, err := s.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if s.PreparedHook != nil {
+		s.PreparedHook(query)
+	}
+	return stmt.QueryContext(ctx, args...)
 }
 
 func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {

@@ -41,8 +41,8 @@ func (c *lookupCounter) take() []string {
 
 // TestLookupOneStatement: a userName eq or externalId eq lookup reads the
 // member and its roles in one statement, and finds what the general path
-// does: the whole member, its roles (all their columns, in roleOrder), in
-// this workspace only, a revoked invitation not at all.
+// does: the member as a SCIM User shows it (lookupView), its roles in
+// roleOrder, in this workspace only, a revoked invitation not at all.
 func TestLookupOneStatement(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
@@ -99,6 +99,7 @@ func TestLookupOneStatement(t *testing.T) {
 			}
 			return ms
 		}
+		want = lookupView(want)
 		for _, f := range []string{`userName eq "grace.hopper@EXAMPLE.com"`, `externalId eq "ext-Grace"`} {
 			ms := lookup(ws.ID, f)
 			if len(ms) != 1 || !reflect.DeepEqual(ms[0], want) {
@@ -157,4 +158,18 @@ func TestLookupNoDeadline(t *testing.T) {
 			t.Errorf("userName sw: %v, want the deadline's ErrQueryTimeout", err)
 		}
 	})
+}
+
+// lookupView is what a lookup reads of a member (models.lookupColumns): all
+// but the columns a SCIM User does not show, and of its roles their id,
+// workspace, name and kind. A field the lookup leaves out by mistake shows
+// as a difference with it.
+func lookupView(m *models.Member) *models.Member {
+	v := *m
+	v.AccountID, v.SCIMManaged, v.RevokedRoleIDs, v.SortName, v.SearchText, v.LastSeenAt = nil, false, "", "", "", nil
+	v.Roles = make([]models.Role, len(m.Roles))
+	for i, r := range m.Roles {
+		v.Roles[i] = models.Role{ID: r.ID, WorkspaceID: r.WorkspaceID, Name: r.Name, Builtin: r.Builtin}
+	}
+	return &v
 }
