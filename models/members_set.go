@@ -119,6 +119,9 @@ func (s *Store) insertMembersBy(ctx context.Context, tx bun.IDB, actor Actor, ws
 // of Bun's, which grows by doubling: at 1,000 rows a statement the copies
 // were 110 of the 200 MB a /Bulk of 10,000 users allocated.
 func (s *Store) insertSet(ctx context.Context, db bun.IDB, rows any) error {
+	if ok, err := s.insertSetJSON(ctx, db, rows); ok {
+		return err
+	}
 	query, err := setQuery(db, rows)
 	if err != nil || query == "" {
 		return err
