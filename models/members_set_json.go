@@ -226,7 +226,13 @@ func appendJSONValue(b []byte, v reflect.Value) ([]byte, error) {
 		d := strconv.AppendInt(digits[:0], v.Int(), 10)
 		return append(appendJSONBHeader(b, jsonbInt, len(d)), d...), nil
 	case reflect.Struct:
-		if t, ok := v.Interface().(time.Time); ok {
+		if v.Type() == timeType {
+			var t time.Time
+			if v.CanAddr() { // read in place: Interface copies it to the heap
+				t = *(*time.Time)(v.Addr().UnsafePointer())
+			} else {
+				t = v.Interface().(time.Time)
+			}
 			var text [48]byte
 			d := t.UTC().AppendFormat(text[:0], sqliteTime)
 			return append(appendJSONBHeader(b, jsonbText, len(d)), d...), nil
