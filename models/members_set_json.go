@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"errors"
 	"reflect"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
@@ -25,9 +25,8 @@ import (
 // Written into the text by Bun, each chunk of 1,000 members was a new
 // statement for SQLite to parse and code: in CPU profiles of /Bulk of
 // 10,000 users at 100,000 members that compiling was 0.48 s of 1.1 s in
-// the INSERTs. The parameter is JSONB (appendJSONRows); jsonb_each hands
-// each row over as a JSONB array, not as text to parse again (json_each
-// would), and ->> reads its items in place.
+// the INSERTs. jsonb_each hands each row over as a JSONB array, not as
+// text to parse again (json_each would), and ->> reads its items in place.
 // Every column is written, the defaulted ones (setDefaulted) as their zero
 // value, which is their default: one statement per table.
 
@@ -115,10 +114,10 @@ func (s *Store) insertSetJSON(ctx context.Context, db bun.IDB, rows any) (ok boo
 	if err != nil {
 		return true, err
 	}
-	// The driver copies the blob when it binds it: the buffer is free
+	// The driver copies the text when it binds it: the buffer is free
 	// again once the statement has run.
 	set.runs.Add(1)
-	_, err = tx.Tx.StmtContext(ctx, set.stmt).ExecContext(ctx, buf)
+	_, err = tx.Tx.StmtContext(ctx, set.stmt).ExecContext(ctx, unsafe.String(unsafe.SliceData(buf), len(buf)))
 	if cap(buf) <= setBufKeep {
 		*pb = buf
 		setBufs.Put(pb)
@@ -134,14 +133,9 @@ var setBufs = sync.Pool{New: func() any { return new([]byte) }}
 // setBufKeep bounds a buffer setBufs keeps (rows of large attributes).
 const setBufKeep = 4 << 20
 
-// appendJSONRows appends the rows of slice as a JSONB array of arrays
-// (SQLite's binary JSON, https://sqlite.org/jsonb.html), bound as a BLOB:
-// SQLite reads it as it is, where JSON text it first translated into
-// JSONB (a fifth of the statement's JSON work in profiles), and ->> hands
-// out each string's bytes without unescaping them.
+// appendJSONRows appends the rows of slice as a JSON array of arrays.
 func appendJSONRows(b []byte, fields []*schema.Field, slice reflect.Value) ([]byte, error) {
-	outer := len(b)
-	b = appendJSONBContainer(b)
+	b = append(b, '[')
 	for i := range slice.Len() {
 		if i == 1 {
 			// Sized from the first row, an eighth more for longer rows, as
@@ -151,65 +145,34 @@ func appendJSONRows(b []byte, fields []*schema.Field, slice reflect.Value) ([]by
 				b = append(make([]byte, 0, size), b...)
 			}
 		}
+		if i > 0 {
+			b = append(b, ',')
+		}
 		row := reflect.Indirect(slice.Index(i))
-		at := len(b)
-		b = appendJSONBContainer(b)
-		for _, f := range fields {
+		b = append(b, '[')
+		for j, f := range fields {
+			if j > 0 {
+				b = append(b, ',')
+			}
 			var err error
 			if b, err = appendJSONValue(b, f.Value(row)); err != nil {
 				return nil, err
 			}
 		}
-		endJSONBContainer(b, at)
+		b = append(b, ']')
 	}
-	endJSONBContainer(b, outer)
-	return b, nil
-}
-
-// JSONB element types (the low four bits of an element's first byte).
-const (
-	jsonbNull    = 0
-	jsonbInt     = 3  // an integer as ASCII digits
-	jsonbText    = 7  // text that needs no escaping in JSON
-	jsonbTextRaw = 10 // text as it is, escaped only when written as JSON
-	jsonbArray   = 11
-)
-
-// appendJSONBContainer appends the header of an array whose payload size
-// is written once known (endJSONBContainer): always a four-byte size, which
-// JSONB allows for any size.
-func appendJSONBContainer(b []byte) []byte {
-	return append(b, 14<<4|jsonbArray, 0, 0, 0, 0)
-}
-
-// endJSONBContainer writes the size of the array whose header is at at.
-func endJSONBContainer(b []byte, at int) {
-	binary.BigEndian.PutUint32(b[at+1:], uint32(len(b)-at-5))
-}
-
-// appendJSONBHeader appends an element's header: its type, and its
-// payload's size n in the fewest bytes.
-func appendJSONBHeader(b []byte, typ byte, n int) []byte {
-	switch {
-	case n <= 11:
-		return append(b, byte(n)<<4|typ)
-	case n <= 0xff:
-		return append(b, 12<<4|typ, byte(n))
-	case n <= 0xffff:
-		return append(b, 13<<4|typ, byte(n>>8), byte(n))
-	}
-	return append(b, 14<<4|typ, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	return append(b, ']'), nil
 }
 
 var errJSONValue = errors.New("models: a set row's field has no JSON form")
 
-// appendJSONValue appends a field's value as the JSONB element whose ->>
+// appendJSONValue appends a field's value as the JSON item whose ->>
 // is what Bun writes to SQLite (sqliteValue): nil as null, times as UTC
 // text in Bun's layout, booleans as 1 or 0.
 func appendJSONValue(b []byte, v reflect.Value) ([]byte, error) {
 	if v.Kind() == reflect.Pointer {
 		if v.IsNil() {
-			return append(b, jsonbNull), nil
+			return append(b, "null"...), nil
 		}
 		v = v.Elem()
 	}
@@ -218,13 +181,11 @@ func appendJSONValue(b []byte, v reflect.Value) ([]byte, error) {
 		return appendJSONString(b, v.String())
 	case reflect.Bool:
 		if v.Bool() {
-			return append(b, 1<<4|jsonbInt, '1'), nil
+			return append(b, '1'), nil
 		}
-		return append(b, 1<<4|jsonbInt, '0'), nil
+		return append(b, '0'), nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		var digits [20]byte
-		d := strconv.AppendInt(digits[:0], v.Int(), 10)
-		return append(appendJSONBHeader(b, jsonbInt, len(d)), d...), nil
+		return strconv.AppendInt(b, v.Int(), 10), nil
 	case reflect.Struct:
 		if v.Type() == timeType {
 			var t time.Time
@@ -233,29 +194,53 @@ func appendJSONValue(b []byte, v reflect.Value) ([]byte, error) {
 			} else {
 				t = v.Interface().(time.Time)
 			}
-			var text [48]byte
-			d := t.UTC().AppendFormat(text[:0], sqliteTime)
-			return append(appendJSONBHeader(b, jsonbText, len(d)), d...), nil
+			b = append(b, '"')
+			b = t.UTC().AppendFormat(b, sqliteTime)
+			return append(b, '"'), nil
 		}
 	}
 	return nil, errJSONValue
 }
 
-// appendJSONString appends s as a JSONB text element holding what Bun's
-// literal would store: bytes that are not UTF-8 each become U+FFFD (Bun
-// writes the string rune by rune), a NUL is an error (Bun refuses it too).
+// appendJSONString appends s as a JSON string for SQLite's parser, with
+// the text Bun's literal would store: bytes that are not UTF-8 each
+// become U+FFFD (Bun writes the string rune by rune), a NUL is an error
+// (Bun refuses it too). Only quotes, backslashes and control characters
+// are escaped.
 func appendJSONString(b []byte, s string) ([]byte, error) {
-	if strings.IndexByte(s, 0) >= 0 {
-		return nil, errStringNul
-	}
-	if !utf8.ValidString(s) {
-		fixed := make([]byte, 0, len(s)+8)
-		for _, r := range s { // an invalid byte comes as RuneError, one at a time
-			fixed = utf8.AppendRune(fixed, r)
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				b = append(b, s[start:i]...)
+				b = utf8.AppendRune(b, utf8.RuneError)
+				start = i + 1
+			}
+			i += size
+			continue
 		}
-		s = string(fixed)
+		if c >= 0x20 && c != '"' && c != '\\' {
+			i++
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case 0:
+			return nil, errStringNul
+		case '"', '\\':
+			b = append(b, '\\', c)
+		default:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+		i++
+		start = i
 	}
-	return append(appendJSONBHeader(b, jsonbTextRaw, len(s)), s...), nil
+	b = append(b, s[start:]...)
+	return append(b, '"'), nil
 }
 
 var errStringNul = errors.New("models: a string holds a NUL byte")
