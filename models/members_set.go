@@ -27,8 +27,10 @@ type newMemberRow struct {
 	Changes map[string]Change
 }
 
-// memberSetChunk bounds the rows of one INSERT: Bun writes the values into
-// the statement's text, and a 10,000-row statement is megabytes to parse.
+// memberSetChunk bounds the rows of one INSERT: on PostgreSQL Bun writes
+// the values into the statement's text, and a 10,000-row statement is
+// megabytes to parse; on SQLite it bounds the JSON parameter (about
+// 0.7 MB a chunk of members) and what a chunk holds in memory.
 const memberSetChunk = 1000
 
 // insertMembers writes new members and what comes with them, set-based.
@@ -115,10 +117,23 @@ func (s *Store) insertMembersBy(ctx context.Context, tx bun.IDB, actor Actor, ws
 // against 3.3) with 27% more allocations: the parse saved is spent again
 // in journal copies, truncation walks and the driver's binding.
 //
+// On SQLite it now runs insertSetJSON (members_set_json.go) instead: the
+// same set-based INSERT … SELECT, but prepared once per table on the
+// writer and fed one JSON parameter, which compiles nothing per chunk;
+// jsonb_each parses the text once and hands each row over as JSONB
+// (json_each, as tried above, hands each row back as text to parse again).
+// /Bulk of 10,000 users took 8 % less CPU (2,688 -> 2,462 ms, medians of
+// 3 alternated) and allocated 171 MB instead of 190. Building SQLite's
+// JSONB in Go saved another 3 % at most, but SQLite documents JSONB as
+// its own internal format, not one for applications to write.
+//
 // Its text is written into one buffer sized up front (setQuery) instead
 // of Bun's, which grows by doubling: at 1,000 rows a statement the copies
 // were 110 of the 200 MB a /Bulk of 10,000 users allocated.
 func (s *Store) insertSet(ctx context.Context, db bun.IDB, rows any) error {
+	if ok, err := s.insertSetJSON(ctx, db, rows); ok {
+		return err
+	}
 	query, err := setQuery(db, rows)
 	if err != nil || query == "" {
 		return err

@@ -95,6 +95,15 @@ func TestSetDefaultedColumns(t *testing.T) {
 		}
 		for table := range models.SetDefaulted {
 			text := hook.texts[table]
+			if !s.IsPostgres() {
+				// SQLite writes sets through prepared statements of every
+				// column (members_set_json.go): no text, the zeros written
+				// (TestSetJSONStoresAsText).
+				if text != "" {
+					t.Errorf("%s: written as text on SQLite: %.100s", table, text)
+				}
+				continue
+			}
 			if text == "" {
 				t.Fatalf("no INSERT into %s", table)
 			}

@@ -26,6 +26,7 @@ type stmtCache struct {
 	inserts    map[reflect.Type]*sql.Stmt // insertRow's, by entity
 	memberRole *sql.Stmt                  // memberRoleIn's
 	flush      []*sql.Stmt                // flushSearchIndexTx's: the queue's test, then searchFlush
+	sets       map[reflect.Type]*setStmt  // insertSet's (members_set_json.go)
 }
 
 // queryPrepared scans the rows of query (with ? placeholders) into dest,
@@ -119,6 +120,7 @@ func (s *Store) prepareInserts(ctx context.Context) {
 				s.stmts.inserts[table.Type] = stmt
 			}
 		}
+		s.prepareSetInserts(ctx)
 		var cols []string
 		for _, f := range s.db.Table(reflect.TypeOf(Role{})).Fields {
 			cols = append(cols, string(f.SQLName))
