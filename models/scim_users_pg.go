@@ -38,15 +38,11 @@ func (s *Store) createSCIMUserAtOnce(ctx context.Context, actor Actor, ws *Works
 	if err != nil {
 		return nil, true, err
 	}
-	text, err := s.insertsText(s.db, rows)
-	if err != nil {
-		return nil, true, err
-	}
 	if beforeCreateExec != nil {
 		beforeCreateExec(ctx)
 	}
-	// Straight to the driver, as insertRows: one simple-protocol query.
-	if _, err := s.db.DB.ExecContext(ctx, text); err != nil {
+	// One prepared statement, one round trip (pgInserts).
+	if err := s.pgInserts(ctx, nil, rows); err != nil {
 		return nil, true, createError(err, false)
 	}
 	return m, true, nil

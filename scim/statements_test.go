@@ -37,6 +37,13 @@ func TestPostUserStatements(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		log := &stmtLog{}
 		e.store.DB().AddQueryHook(log)
+		var mu sync.Mutex
+		var prepared []string
+		e.store.PreparedHook = func(q string) {
+			mu.Lock()
+			defer mu.Unlock()
+			prepared = append(prepared, q)
+		}
 		e.do("POST", "/scim/v2/Users", benchUser("warm")).want(t, 201)
 		e.flushLog()
 		log.take()
@@ -72,6 +79,19 @@ func TestPostUserStatements(t *testing.T) {
 			}
 		}
 		if e.store.IsPostgres() {
+			// The INSERTs: one prepared statement (pgInserts), whose
+			// tables PreparedHook names.
+			mu.Lock()
+			creates := 0
+			for _, q := range prepared {
+				if strings.HasPrefix(q, `"members","member_roles",`) {
+					creates++
+				}
+			}
+			mu.Unlock()
+			if creates != 2 {
+				t.Errorf("%d creates through the prepared INSERTs, want 2: %q", creates, prepared)
+			}
 			if len(texts) > 2 {
 				t.Errorf("%d statements, want 2 at most (the roles, then the create's INSERTs in one round trip without BEGIN, no lookup before them)", len(texts))
 			}
