@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"reflect"
 	"strconv"
 	"strings"
@@ -25,8 +26,18 @@ import (
 
 // pgInserts runs rows (pointers to entities) as one prepared statement,
 // in tx when it is not nil, else on its own (an implicit transaction).
-func (s *Store) pgInserts(ctx context.Context, tx *bun.Tx, rows []any) error {
+// counted (rows[0] a *Member, the only member, tx nil) has the statement
+// bump the workspace's change token and add the member to its status
+// count itself, as the deferred triggers would at COMMIT, and name the
+// member in muster.counted so that they skip it (see the migration
+// 20261206000100_counted_creates): their three PL/pgSQL calls at COMMIT,
+// each looking the workspace up again, were a fifth of a create's backend
+// CPU.
+func (s *Store) pgInserts(ctx context.Context, tx *bun.Tx, rows []any, counted bool) error {
 	var key strings.Builder
+	if counted {
+		key.WriteString("counted:")
+	}
 	tables := make([]*pgInsertTable, len(rows))
 	n := 0
 	for i, row := range rows {
@@ -36,7 +47,7 @@ func (s *Store) pgInserts(ctx context.Context, tx *bun.Tx, rows []any) error {
 		key.WriteByte(',')
 		n += len(t.fields)
 	}
-	stmt, err := s.pgInsertsStmt(ctx, key.String(), tables)
+	stmt, err := s.pgInsertsStmt(ctx, key.String(), tables, counted)
 	if err != nil {
 		return err
 	}
@@ -82,7 +93,7 @@ func (s *Store) pgInsertTable(typ reflect.Type) *pgInsertTable {
 // pgInsertsStmt is the prepared statement for one sequence of tables
 // (key), made the first time: the first table's INSERT is the statement,
 // the others its CTEs.
-func (s *Store) pgInsertsStmt(ctx context.Context, key string, tables []*pgInsertTable) (*sql.Stmt, error) {
+func (s *Store) pgInsertsStmt(ctx context.Context, key string, tables []*pgInsertTable, counted bool) (*sql.Stmt, error) {
 	if st, ok := s.stmts.pgInserts.Load(key); ok {
 		return st.(*sql.Stmt), nil
 	}
@@ -90,11 +101,17 @@ func (s *Store) pgInsertsStmt(ctx context.Context, key string, tables []*pgInser
 	p := 1
 	values := func(t *pgInsertTable) {
 		b.WriteString("INSERT INTO " + t.name + " " + t.cols + " VALUES (")
-		for i := range t.fields {
+		for i, f := range t.fields {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString("$" + strconv.Itoa(p))
+			param := "$" + strconv.Itoa(p)
+			if counted && p == 1 && f.Name == "id" {
+				// The member's id, set as muster.counted before its row
+				// is inserted and its triggers' WHEN read.
+				param = "set_config('muster.counted', " + param + ", true)"
+			}
+			b.WriteString(param)
 			p++
 		}
 		b.WriteString(")")
@@ -111,6 +128,28 @@ func (s *Store) pgInsertsStmt(ctx context.Context, key string, tables []*pgInser
 		values(t)
 		b.WriteString(")\n")
 	}
+	if counted {
+		ws, status := pgParam(first, "workspace_id"), pgParam(first, "status")
+		if pgParam(first, "id") != "$1" || ws == "" || status == "" {
+			return nil, errors.New("pgInserts: counted needs a member first")
+		}
+		// As workspace_changes_bump and member_counts_apply do, on the
+		// shard of the transaction; the change token's row first (count
+		// reads bumped), the order every transaction locks them in.
+		if len(tables) == 1 {
+			b.WriteString("WITH ")
+		} else {
+			b.WriteString(", ")
+		}
+		b.WriteString(`bumped AS (INSERT INTO workspace_changes (workspace_id, shard, n, last_tx)
+	VALUES (` + ws + `::varchar, txid_current() % 16, 1, txid_current())
+	ON CONFLICT (workspace_id, shard) DO UPDATE SET n = workspace_changes.n + 1, last_tx = EXCLUDED.last_tx
+	WHERE workspace_changes.last_tx <> EXCLUDED.last_tx RETURNING 1)
+, counted AS (INSERT INTO member_counts (workspace_id, status, shard, n)
+	SELECT ` + ws + `::varchar, ` + status + `::varchar, txid_current() % 16, 1 FROM (SELECT count(*) FROM bumped) AS after_bump
+	ON CONFLICT (workspace_id, status, shard) DO UPDATE SET n = member_counts.n + 1)
+`)
+	}
 	p = 1
 	values(first)
 	st, err := s.db.DB.PrepareContext(context.WithoutCancel(ctx), b.String())
@@ -122,6 +161,17 @@ func (s *Store) pgInsertsStmt(ctx context.Context, key string, tables []*pgInser
 		return old.(*sql.Stmt), nil
 	}
 	return st, nil
+}
+
+// pgParam is the parameter ("$n") of t's column col in its INSERT, the
+// statement's first.
+func pgParam(t *pgInsertTable, col string) string {
+	for i, f := range t.fields {
+		if f.Name == col {
+			return "$" + strconv.Itoa(i+1)
+		}
+	}
+	return ""
 }
 
 // pgValue is a field's value for the driver, as Bun would write it into

@@ -213,7 +213,7 @@ func (s *Store) insertRows(ctx context.Context, tx bun.Tx, rows ...any) error {
 		}
 		return nil
 	}
-	return s.pgInserts(ctx, &tx, rows)
+	return s.pgInserts(ctx, &tx, rows, false)
 }
 
 // sqliteTime is how Bun writes a time for SQLite.

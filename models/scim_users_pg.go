@@ -42,7 +42,7 @@ func (s *Store) createSCIMUserAtOnce(ctx context.Context, actor Actor, ws *Works
 		beforeCreateExec(ctx)
 	}
 	// One prepared statement, one round trip (pgInserts).
-	if err := s.pgInserts(ctx, nil, rows); err != nil {
+	if err := s.pgInserts(ctx, nil, rows, true); err != nil {
 		return nil, true, createError(err, false)
 	}
 	return m, true, nil
