@@ -28,6 +28,7 @@ type stmtCache struct {
 	flush      []*sql.Stmt                // flushSearchIndexTx's: the queue's test, then searchFlush
 
 	pgTables, pgInserts sync.Map // PostgreSQL's pgInserts: by entity type, by sequence of tables
+	pgMemberRole        pgMemberRoleStmt
 }
 
 // queryPrepared scans the rows of query (with ? placeholders) into dest,

@@ -52,7 +52,7 @@ func (s *Store) createSCIMUserAtOnce(ctx context.Context, actor Actor, ws *Works
 // the writer's pool; known is false when a name has no role yet.
 func (s *Store) existingRolesForUser(ctx context.Context, wsID string, names []string) ([]Role, bool, error) {
 	if names == nil {
-		roles, err := memberRole(ctx, s.db, wsID)
+		roles, err := s.pgMemberRole(ctx, wsID)
 		return roles, err == nil, err
 	}
 	byName, names, unknown, err := rolesNamed(ctx, s.db, true, wsID, names)
