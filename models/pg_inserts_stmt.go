@@ -118,11 +118,15 @@ func (s *Store) pgInsertsStmt(ctx context.Context, key string, tables []*pgInser
 	}
 	first := tables[0]
 	p += len(first.fields)
+	var roleIDs []string // the member_roles rows' role_id parameters
 	for i, t := range tables[1:] {
 		if i == 0 {
 			b.WriteString("WITH ")
 		} else {
 			b.WriteString(", ")
+		}
+		if t.name == `"member_roles"` {
+			roleIDs = append(roleIDs, "$"+strconv.Itoa(p+pgColumn(t, "role_id")))
 		}
 		b.WriteString("i" + strconv.Itoa(i) + " AS (")
 		values(t)
@@ -134,15 +138,26 @@ func (s *Store) pgInsertsStmt(ctx context.Context, key string, tables []*pgInser
 			return nil, errors.New("pgInserts: counted needs a member first")
 		}
 		// As workspace_changes_bump and member_counts_apply do, on the
-		// shard of the transaction; the change token's row first (count
-		// reads bumped), the order every transaction locks them in.
+		// shard of the transaction, in the order every transaction takes
+		// its locks: the rows the foreign keys will check (the workspace,
+		// the roles) first, as the triggers ran after those checks (a
+		// role's or workspace's deletion holds its row, then, at its own
+		// COMMIT, a shard row: the other way round they could deadlock),
+		// then the change token's shard row, then the count's.
 		if len(tables) == 1 {
 			b.WriteString("WITH ")
 		} else {
 			b.WriteString(", ")
 		}
-		b.WriteString(`bumped AS (INSERT INTO workspace_changes (workspace_id, shard, n, last_tx)
-	VALUES (` + ws + `::varchar, txid_current() % 16, 1, txid_current())
+		roles := "NULL"
+		if len(roleIDs) > 0 {
+			roles = strings.Join(roleIDs, "::varchar, ") + "::varchar"
+		}
+		b.WriteString(`held_ws AS (SELECT 1 FROM workspaces WHERE id = ` + ws + `::varchar FOR KEY SHARE)
+, held_roles AS (SELECT 1 FROM roles WHERE id IN (` + roles + `) FOR KEY SHARE)
+, bumped AS (INSERT INTO workspace_changes (workspace_id, shard, n, last_tx)
+	SELECT ` + ws + `::varchar, txid_current() % 16, 1, txid_current()
+	FROM (SELECT count(*) FROM held_ws) AS after_ws, (SELECT count(*) FROM held_roles) AS after_roles
 	ON CONFLICT (workspace_id, shard) DO UPDATE SET n = workspace_changes.n + 1, last_tx = EXCLUDED.last_tx
 	WHERE workspace_changes.last_tx <> EXCLUDED.last_tx RETURNING 1)
 , counted AS (INSERT INTO member_counts (workspace_id, status, shard, n)
@@ -166,12 +181,20 @@ func (s *Store) pgInsertsStmt(ctx context.Context, key string, tables []*pgInser
 // pgParam is the parameter ("$n") of t's column col in its INSERT, the
 // statement's first.
 func pgParam(t *pgInsertTable, col string) string {
-	for i, f := range t.fields {
-		if f.Name == col {
-			return "$" + strconv.Itoa(i+1)
-		}
+	if i := pgColumn(t, col); i >= 0 {
+		return "$" + strconv.Itoa(i+1)
 	}
 	return ""
+}
+
+// pgColumn is the index of t's column col, -1 if it has none.
+func pgColumn(t *pgInsertTable, col string) int {
+	for i, f := range t.fields {
+		if f.Name == col {
+			return i
+		}
+	}
+	return -1
 }
 
 // pgValue is a field's value for the driver, as Bun would write it into
