@@ -14,8 +14,9 @@ import (
 const PostgresDriver = "pgdriver"
 
 // openPostgres: pgdriver sends Bun's queries (values already written into
-// the text) in the simple protocol, so insertRows' multi-statement text
-// is one round trip.
+// the text) in the simple protocol; prepared statements (pgInserts,
+// pgMemberRole) go as Parse once per connection, then Bind/Execute/Sync,
+// one round trip each.
 func openPostgres(dbURL string) (*sql.DB, error) {
 	return sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dbURL), func(c *pgdriver.Config) {
 		if c.ConnParams == nil {

@@ -14,9 +14,9 @@ const PostgresDriver = "pgx"
 
 // openPostgres opens dbURL with pgx/v5 through database/sql, in the simple
 // protocol: Bun writes values into the SQL text, so pgx's default (prepare
-// and cache each distinct text) would add a round trip per query, and
-// insertRows sends several statements in one text, which only the simple
-// protocol takes.
+// and cache each distinct text) would add a round trip per query. The
+// statements Muster prepares itself (pgInserts, pgMemberRole) are
+// prepared on the server all the same.
 func openPostgres(dbURL string) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(dbURL)
 	if err != nil {

@@ -27,6 +27,9 @@ type stmtCache struct {
 	memberRole *sql.Stmt                  // memberRoleIn's
 	flush      []*sql.Stmt                // flushSearchIndexTx's: the queue's test, then searchFlush
 	sets       map[reflect.Type]*setStmt  // insertSet's (members_set_json.go)
+
+	pgTables, pgInserts sync.Map // PostgreSQL's pgInserts: by entity type, by sequence of tables
+	pgMemberRole        pgMemberRoleStmt
 }
 
 // queryPrepared scans the rows of query (with ? placeholders) into dest,
@@ -207,12 +210,12 @@ func sqliteValue(v reflect.Value) any {
 
 // insertRows inserts one entity each (pointers to structs), in order, in
 // as few round trips as the database allows. PostgreSQL gets them as one
-// multi-statement query: Bun writes the values into the text and its
-// driver sends text in the simple protocol, so five INSERTs are one round
-// trip instead of five (a create waits on the network for each, with the
-// transaction open). The first statement that fails stops the rest and
-// its error comes back, as with one INSERT at a time. SQLite runs each
-// prepared (insertRow): there a round trip is a function call.
+// prepared statement (pgInserts: the INSERTs after the first are its
+// CTEs), so five INSERTs are one round trip instead of five (a create
+// waits on the network for each, with the transaction open), parsed once
+// per connection. A row refused refuses the statement and its error comes
+// back, as with one INSERT at a time. SQLite runs each prepared
+// (insertRow): there a round trip is a function call.
 func (s *Store) insertRows(ctx context.Context, tx bun.Tx, rows ...any) error {
 	if !s.IsPostgres() || len(rows) == 1 {
 		for _, row := range rows {
@@ -222,29 +225,7 @@ func (s *Store) insertRows(ctx context.Context, tx bun.Tx, rows ...any) error {
 		}
 		return nil
 	}
-	b, err := s.insertsText(tx, rows)
-	if err != nil {
-		return err
-	}
-	// Straight to the driver: Bun would read placeholders into the
-	// values it has already written (a '?' in a name).
-	_, err = tx.Tx.ExecContext(ctx, b)
-	return err
-}
-
-// insertsText is one INSERT per row, values written in, as one text.
-func (s *Store) insertsText(db bun.IDB, rows []any) (string, error) {
-	var b []byte
-	for i, row := range rows {
-		if i > 0 {
-			b = append(b, ";\n"...)
-		}
-		var err error
-		if b, err = db.NewInsert().Model(row).AppendQuery(s.db.QueryGen(), b); err != nil {
-			return "", err
-		}
-	}
-	return string(b), nil
+	return s.pgInserts(ctx, &tx, rows, false)
 }
 
 // sqliteTime is how Bun writes a time for SQLite.

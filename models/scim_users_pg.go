@@ -7,12 +7,14 @@ import (
 // On PostgreSQL a create was four round trips with the transaction open
 // (BEGIN, the roles it names, its INSERTs in one text, COMMIT). When the
 // roles already exist it is two: the roles are read first, outside any
-// transaction, and the INSERTs go as one multi-statement text with no
-// BEGIN, which PostgreSQL runs as one implicit transaction (all of them or
-// none). Reading the roles first changes nothing under READ COMMITTED,
-// where the transaction's SELECT did not lock them either: a role deleted
-// meanwhile fails the member_roles insert (foreign key), and the whole
-// text with it.
+// transaction, and the INSERTs go as one prepared statement with no
+// BEGIN (pgInserts: the others are CTEs of the member's INSERT, which also
+// counts the member and moves the change token), one implicit transaction
+// (all of it or none). Both are prepared once per connection (the Member
+// role's read: pgMemberRole). Reading the roles first changes nothing
+// under READ COMMITTED, where the transaction's SELECT did not lock them
+// either: a role deleted meanwhile fails the member_roles insert (foreign
+// key), and the whole statement with it.
 
 // beforeCreateExec, for tests, runs between createSCIMUserAtOnce's read
 // of the roles and its INSERTs.
@@ -38,15 +40,11 @@ func (s *Store) createSCIMUserAtOnce(ctx context.Context, actor Actor, ws *Works
 	if err != nil {
 		return nil, true, err
 	}
-	text, err := s.insertsText(s.db, rows)
-	if err != nil {
-		return nil, true, err
-	}
 	if beforeCreateExec != nil {
 		beforeCreateExec(ctx)
 	}
-	// Straight to the driver, as insertRows: one simple-protocol query.
-	if _, err := s.db.DB.ExecContext(ctx, text); err != nil {
+	// One prepared statement, one round trip (pgInserts).
+	if err := s.pgInserts(ctx, nil, rows, true); err != nil {
 		return nil, true, createError(err, false)
 	}
 	return m, true, nil
@@ -56,7 +54,7 @@ func (s *Store) createSCIMUserAtOnce(ctx context.Context, actor Actor, ws *Works
 // the writer's pool; known is false when a name has no role yet.
 func (s *Store) existingRolesForUser(ctx context.Context, wsID string, names []string) ([]Role, bool, error) {
 	if names == nil {
-		roles, err := memberRole(ctx, s.db, wsID)
+		roles, err := s.pgMemberRole(ctx, wsID)
 		return roles, err == nil, err
 	}
 	byName, names, unknown, err := rolesNamed(ctx, s.db, true, wsID, names)

@@ -37,6 +37,13 @@ func TestPostUserStatements(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		log := &stmtLog{}
 		e.store.DB().AddQueryHook(log)
+		var mu sync.Mutex
+		var prepared []string
+		e.store.PreparedHook = func(q string) {
+			mu.Lock()
+			defer mu.Unlock()
+			prepared = append(prepared, q)
+		}
 		e.do("POST", "/scim/v2/Users", benchUser("warm")).want(t, 201)
 		e.flushLog()
 		log.take()
@@ -72,8 +79,31 @@ func TestPostUserStatements(t *testing.T) {
 			}
 		}
 		if e.store.IsPostgres() {
-			if len(texts) > 2 {
-				t.Errorf("%d statements, want 2 at most (the roles, then the create's INSERTs in one round trip without BEGIN, no lookup before them)", len(texts))
+			// The INSERTs: one prepared statement (pgInserts, counting its
+			// member itself), whose
+			// tables PreparedHook names.
+			mu.Lock()
+			creates := 0
+			for _, q := range prepared {
+				if strings.HasPrefix(q, `counted:"members","member_roles",`) {
+					creates++
+				}
+			}
+			roleReads := 0
+			for _, q := range prepared {
+				if q == "memberRole" {
+					roleReads++
+				}
+			}
+			mu.Unlock()
+			if roleReads != 2 {
+				t.Errorf("%d reads of the Member role prepared, want 2: %q", roleReads, prepared)
+			}
+			if creates != 2 {
+				t.Errorf("%d creates through the prepared INSERTs, want 2: %q", creates, prepared)
+			}
+			if len(texts) > 1 {
+				t.Errorf("%d statements, want 1 at most (the log's; the roles' read and the create's INSERTs prepared, no lookup before them)", len(texts))
 			}
 		}
 	})

@@ -1,0 +1,221 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
+)
+
+// On PostgreSQL, Bun writes each value into the SQL text and its driver
+// sends that text in the simple protocol: the server parses and plans a
+// create's five INSERTs anew every time, 15 % of its backend's CPU.
+// pgInserts sends them as one prepared statement instead: the other
+// INSERTs are data-modifying CTEs of the first, with $n parameters. It is
+// parsed once per connection (database/sql prepares a *sql.Stmt on each
+// connection it runs on) and each create is one Bind/Execute/Sync: still
+// one round trip, and, one statement, still all of it or none. The
+// foreign keys between the rows (member_roles → members) are checked at
+// the end of the statement, after every CTE has inserted.
+
+// pgInserts runs rows (pointers to entities) as one prepared statement,
+// in tx when it is not nil, else on its own (an implicit transaction).
+// counted (rows[0] a *Member, the only member, tx nil) has the statement
+// bump the workspace's change token and add the member to its status
+// count itself, as the deferred triggers would at COMMIT, and name the
+// member in muster.counted so that they skip it (see the migration
+// 20261206000100_counted_creates): their three PL/pgSQL calls at COMMIT,
+// each looking the workspace up again, were a fifth of a create's backend
+// CPU.
+func (s *Store) pgInserts(ctx context.Context, tx *bun.Tx, rows []any, counted bool) error {
+	var key strings.Builder
+	if counted {
+		key.WriteString("counted:")
+	}
+	tables := make([]*pgInsertTable, len(rows))
+	n := 0
+	for i, row := range rows {
+		t := s.pgInsertTable(reflect.TypeOf(row).Elem())
+		tables[i] = t
+		key.WriteString(t.name)
+		key.WriteByte(',')
+		n += len(t.fields)
+	}
+	stmt, err := s.pgInsertsStmt(ctx, key.String(), tables, counted)
+	if err != nil {
+		return err
+	}
+	args := make([]any, 0, n)
+	for i, row := range rows {
+		v := reflect.ValueOf(row).Elem()
+		for _, f := range tables[i].fields {
+			args = append(args, pgValue(f.Value(v)))
+		}
+	}
+	if s.PreparedHook != nil {
+		s.PreparedHook(key.String())
+	}
+	if tx != nil {
+		stmt = tx.Tx.StmtContext(ctx, stmt)
+	}
+	_, err = stmt.ExecContext(ctx, args...)
+	return err
+}
+
+// pgInsertTable is what pgInserts needs of an entity's table.
+type pgInsertTable struct {
+	name   string
+	cols   string // "(a, b, c)"
+	fields []*schema.Field
+}
+
+func (s *Store) pgInsertTable(typ reflect.Type) *pgInsertTable {
+	if t, ok := s.stmts.pgTables.Load(typ); ok {
+		return t.(*pgInsertTable)
+	}
+	table := s.db.Table(typ)
+	t := &pgInsertTable{name: string(table.SQLName), fields: table.Fields}
+	cols := make([]string, len(table.Fields))
+	for i, f := range table.Fields {
+		cols[i] = string(f.SQLName)
+	}
+	t.cols = "(" + strings.Join(cols, ", ") + ")"
+	s.stmts.pgTables.Store(typ, t)
+	return t
+}
+
+// pgInsertsStmt is the prepared statement for one sequence of tables
+// (key), made the first time: the first table's INSERT is the statement,
+// the others its CTEs.
+func (s *Store) pgInsertsStmt(ctx context.Context, key string, tables []*pgInsertTable, counted bool) (*sql.Stmt, error) {
+	if st, ok := s.stmts.pgInserts.Load(key); ok {
+		return st.(*sql.Stmt), nil
+	}
+	var b strings.Builder
+	p := 1
+	values := func(t *pgInsertTable) {
+		b.WriteString("INSERT INTO " + t.name + " " + t.cols + " VALUES (")
+		for i, f := range t.fields {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			param := "$" + strconv.Itoa(p)
+			if counted && p == 1 && f.Name == "id" {
+				// The member's id, set as muster.counted before its row
+				// is inserted and its triggers' WHEN read.
+				param = "set_config('muster.counted', " + param + ", true)"
+			}
+			b.WriteString(param)
+			p++
+		}
+		b.WriteString(")")
+	}
+	first := tables[0]
+	p += len(first.fields)
+	var roleIDs []string // the member_roles rows' role_id parameters
+	for i, t := range tables[1:] {
+		if i == 0 {
+			b.WriteString("WITH ")
+		} else {
+			b.WriteString(", ")
+		}
+		if t.name == `"member_roles"` {
+			roleIDs = append(roleIDs, "$"+strconv.Itoa(p+pgColumn(t, "role_id")))
+		}
+		b.WriteString("i" + strconv.Itoa(i) + " AS (")
+		values(t)
+		b.WriteString(")\n")
+	}
+	if counted {
+		ws, status := pgParam(first, "workspace_id"), pgParam(first, "status")
+		if pgParam(first, "id") != "$1" || ws == "" || status == "" {
+			return nil, errors.New("pgInserts: counted needs a member first")
+		}
+		// As workspace_changes_bump and member_counts_apply do, on the
+		// shard of the transaction, in the order every transaction takes
+		// its locks: the rows the foreign keys will check (the workspace,
+		// the roles) first, as the triggers ran after those checks (a
+		// role's or workspace's deletion holds its row, then, at its own
+		// COMMIT, a shard row: the other way round they could deadlock),
+		// then the change token's shard row, then the count's.
+		if len(tables) == 1 {
+			b.WriteString("WITH ")
+		} else {
+			b.WriteString(", ")
+		}
+		roles := "NULL"
+		if len(roleIDs) > 0 {
+			roles = strings.Join(roleIDs, "::varchar, ") + "::varchar"
+		}
+		b.WriteString(`held_ws AS (SELECT 1 FROM workspaces WHERE id = ` + ws + `::varchar FOR KEY SHARE)
+, held_roles AS (SELECT 1 FROM roles WHERE id IN (` + roles + `) FOR KEY SHARE)
+, bumped AS (INSERT INTO workspace_changes (workspace_id, shard, n, last_tx)
+	SELECT ` + ws + `::varchar, txid_current() % 16, 1, txid_current()
+	FROM (SELECT count(*) FROM held_ws) AS after_ws, (SELECT count(*) FROM held_roles) AS after_roles
+	ON CONFLICT (workspace_id, shard) DO UPDATE SET n = workspace_changes.n + 1, last_tx = EXCLUDED.last_tx
+	WHERE workspace_changes.last_tx <> EXCLUDED.last_tx RETURNING 1)
+, counted AS (INSERT INTO member_counts (workspace_id, status, shard, n)
+	SELECT ` + ws + `::varchar, ` + status + `::varchar, txid_current() % 16, 1 FROM (SELECT count(*) FROM bumped) AS after_bump
+	ON CONFLICT (workspace_id, status, shard) DO UPDATE SET n = member_counts.n + 1)
+`)
+	}
+	p = 1
+	values(first)
+	st, err := s.db.DB.PrepareContext(context.WithoutCancel(ctx), b.String())
+	if err != nil {
+		return nil, err
+	}
+	if old, loaded := s.stmts.pgInserts.LoadOrStore(key, st); loaded {
+		st.Close()
+		return old.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// pgParam is the parameter ("$n") of t's column col in its INSERT, the
+// statement's first.
+func pgParam(t *pgInsertTable, col string) string {
+	if i := pgColumn(t, col); i >= 0 {
+		return "$" + strconv.Itoa(i+1)
+	}
+	return ""
+}
+
+// pgColumn is the index of t's column col, -1 if it has none.
+func pgColumn(t *pgInsertTable, col string) int {
+	for i, f := range t.fields {
+		if f.Name == col {
+			return i
+		}
+	}
+	return -1
+}
+
+// pgValue is a field's value for the driver, as Bun would write it into
+// the text: times in UTC in Bun's layout (a zero time too, which the
+// driver would send as NULL), nil pointers as NULL.
+func pgValue(v reflect.Value) any {
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return nil
+		}
+		v = v.Elem()
+	}
+	switch x := v.Interface().(type) {
+	case time.Time:
+		return x.UTC().Format(pgTime)
+	case int:
+		return int64(x)
+	default:
+		return x
+	}
+}
+
+// pgTime is how Bun writes a time for PostgreSQL.
+const pgTime = "2006-01-02 15:04:05.999999-07:00"
