@@ -22,6 +22,7 @@ func init() {
 	va := libc.NewVaList(int32(-1))
 	defer libc.Xfree(tls, va)
 	sqliteConfigRC = sqlite3.Xsqlite3_config(tls, sqlite3.SQLITE_CONFIG_STMTJRNL_SPILL, va)
+	sqliteMallocRC = useStashMalloc(tls) // sqlite_malloc.go
 	pinAllocatorPages(tls)
 }
 
@@ -67,5 +68,6 @@ func pinAllocatorPages(tls *libc.TLS) {
 	}
 }
 
-// sqliteConfigRC is what SQLite answered (0: done); a test checks it.
-var sqliteConfigRC int32
+// sqliteConfigRC and sqliteMallocRC are what SQLite answered (0: done); a
+// test checks them.
+var sqliteConfigRC, sqliteMallocRC int32
