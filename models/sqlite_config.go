@@ -24,6 +24,7 @@ func init() {
 	sqliteConfigRC = sqlite3.Xsqlite3_config(tls, sqlite3.SQLITE_CONFIG_STMTJRNL_SPILL, va)
 	sqliteMallocRC = useStashMalloc(tls) // sqlite_malloc.go
 	pinAllocatorPages(tls)
+	sqliteVfsRC = useWalBufVfs(tls) // sqlite_walbuf.go; last: it initialises SQLite
 }
 
 // pinAllocatorPages keeps some of the allocator's pages mapped for good.
@@ -68,6 +69,6 @@ func pinAllocatorPages(tls *libc.TLS) {
 	}
 }
 
-// sqliteConfigRC and sqliteMallocRC are what SQLite answered (0: done); a
+// sqliteConfigRC, sqliteMallocRC and sqliteVfsRC are what SQLite answered (0: done); a
 // test checks them.
-var sqliteConfigRC, sqliteMallocRC int32
+var sqliteConfigRC, sqliteMallocRC, sqliteVfsRC int32
