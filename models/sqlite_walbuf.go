@@ -28,6 +28,10 @@ import (
 // the same connection (barrier, lock, map): a reader never sees a header
 // that names frames not yet in the file. Connections are told apart by the
 // *libc.TLS modernc gives each; only the writer's WAL file ever buffers.
+// A barrier cannot fail: a write that fails there (a full disk) is told to
+// the writer's next call on the WAL, and the commit being published lacks
+// frames, which readers meet as an I/O error and recovery drops, as after
+// a crash under synchronous=NORMAL.
 
 // walBufSize is the most a WAL file gathers: 256 frames of 4 KiB, written
 // walWriteMax at a time (seekAndWriteFd's limit: 128 KiB less a byte).
@@ -46,7 +50,9 @@ type walBuf struct {
 	buf  uintptr // C memory, walBufSize bytes (allocated at the first write)
 	n    int32
 	off  int64
-	err  int32 // a write that failed where it could not be told (a barrier)
+	// err: a write that failed where it could not be told (a barrier),
+	// told once to the next call on the file, whose transaction fails.
+	err int32
 }
 
 // walGathered and walWritten count the writes SQLite made to WAL files
@@ -87,10 +93,13 @@ func walOf(file uintptr) *walBuf {
 	return walFiles.byFile[file]
 }
 
-// flushLocked writes what w gathered; w.mu is held.
+// flushLocked writes what w gathered, and answers how that went or a
+// failure not told yet; w.mu is held.
 func (w *walBuf) flushLocked(tls *libc.TLS) int32 {
 	if w.n == 0 {
-		return w.err
+		rc := w.err
+		w.err = sqlite3.SQLITE_OK
+		return rc
 	}
 	// The unix VFS writes at most 128 KiB less a byte per call.
 	rc := int32(sqlite3.SQLITE_OK)
@@ -100,9 +109,6 @@ func (w *walBuf) flushLocked(tls *libc.TLS) int32 {
 		rc = callWrite(methodsAt(w.real).FxWrite, tls, w.file, w.buf+uintptr(done), n, w.off+int64(done))
 	}
 	w.n = 0
-	if rc != sqlite3.SQLITE_OK && w.err == sqlite3.SQLITE_OK {
-		w.err = rc
-	}
 	return rc
 }
 
@@ -123,7 +129,11 @@ func flushConn(tls *libc.TLS) {
 	}
 	walFiles.Unlock()
 	for _, w := range mine {
-		w.flush(tls)
+		w.mu.Lock()
+		if rc := w.flushLocked(tls); rc != sqlite3.SQLITE_OK {
+			w.err = rc
+		}
+		w.mu.Unlock()
 	}
 }
 
@@ -138,7 +148,9 @@ func walWrite(tls *libc.TLS, file, p uintptr, n int32, off int64) int32 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err != sqlite3.SQLITE_OK {
-		return w.err
+		rc := w.err
+		w.err = sqlite3.SQLITE_OK
+		return rc
 	}
 	if w.n > 0 && (off != w.off+int64(w.n) || w.n+n > walBufSize) {
 		if rc := w.flushLocked(tls); rc != sqlite3.SQLITE_OK {
