@@ -19,19 +19,37 @@ import (
 // this, gathers a WAL file's consecutive writes in a buffer and writes them
 // with one pwrite.
 //
-// When the gathered frames reach the file matters: a reader finds frames
-// through the WAL index header in shared memory, which the writer
-// publishes after the frames (walIndexWriteHdr, with a memory barrier
-// between its two copies of the header). So the buffer is written before
-// anything else is done with the WAL file (a read, sync, truncate, size,
-// lock, close) and before any shared-memory call of the database file by
-// the same connection (barrier, lock, map): a reader never sees a header
-// that names frames not yet in the file. Connections are told apart by the
-// *libc.TLS modernc gives each; only the writer's WAL file ever buffers.
-// A barrier cannot fail: a write that fails there (a full disk) is told to
-// the writer's next call on the WAL, and the commit being published lacks
-// frames, which readers meet as an I/O error and recovery drops, as after
-// a crash under synchronous=NORMAL.
+// When the buffer is written: a COMMIT must fail when its frames are not
+// all in the file (a full disk), so the buffer is written, and a failure
+// returned, by an xWrite SQLite checks, never where it cannot be told.
+// A commit's last frame is the only one whose header has a non-zero
+// commit field (bytes 4-7, the database size; sqlite3WalFrames writes
+// that frame last). From such a header on, until the connection next uses
+// the shared memory (to publish the commit, or roll it back):
+//   - the write of its page (the next write) writes the buffer, header
+//     and page included, and returns how that went: a failure fails that
+//     xWrite, so sqlite3WalFrames fails and the COMMIT with it, and the
+//     commit is never published;
+//   - if the page is already in the file (walRewriteChecksums rewriting
+//     the headers of a transaction that overwrote its own frames), the
+//     header's own write writes the buffer;
+//   - every other write (the padding frames of synchronous=FULL without
+//     powersafe overwrite, the parts of a frame split at a sync point) is
+//     written at once, before its xWrite returns.
+// The buffer is also written before anything else is done with the WAL
+// file (a read, sync, truncate, size, lock, close), which fails if the
+// write did; so when SQLite publishes a commit (walIndexWriteHdr, after the
+// last frame's write returned SQLITE_OK) its frames are all in the file,
+// and a reader never finds a header naming frames not there.
+//
+// The database file's shared-memory calls (barrier, lock, map) of the same
+// connection still write what the connection's WAL gathered, as a safety
+// net: a barrier cannot fail, so a failure there is only told to the next
+// call on the WAL. It should find nothing (walLateFlushes counts when it
+// does, for tests) but frames of a transaction not committed yet (a cache
+// spill, whose index pages may map shared memory). Connections are told
+// apart by the *libc.TLS modernc gives each; only the writer's WAL file
+// ever buffers.
 
 // walBufSize is the most a WAL file gathers: 256 frames of 4 KiB, written
 // walWriteMax at a time (seekAndWriteFd's limit: 128 KiB less a byte).
@@ -53,11 +71,33 @@ type walBuf struct {
 	// err: a write that failed where it could not be told (a barrier),
 	// told once to the next call on the file, whose transaction fails.
 	err int32
+	// commit: a commit frame's header was written since the connection
+	// last used the shared memory: writes go to the file at once (but the
+	// header's, which waits for its page).
+	commit bool
+	// hi is where the bytes written since the WAL header (offset 0) end;
+	// a commit header whose page starts before hi has its page there.
+	hi int64
+	// name is the file's path, for walFailNext.
+	name string
 }
 
+// walFrameHdr is the size of a WAL frame's header.
+const walFrameHdr = 24
+
 // walGathered and walWritten count the writes SQLite made to WAL files
-// and those the buffers made to the files, for tests.
-var walGathered, walWritten atomic.Int64
+// and those the buffers made to the files, walLateFlushes the times a
+// shared-memory call found gathered writes, for tests.
+var walGathered, walWritten, walLateFlushes atomic.Int64
+
+// walFailNext, for tests: the next time the named WAL file's buffer is
+// written, it is not, and the write fails with rc, as a full disk would.
+var walFailNext atomic.Pointer[walFailure]
+
+type walFailure struct {
+	name string
+	rc   int32
+}
 
 var walFiles = struct {
 	sync.Mutex
@@ -101,6 +141,10 @@ func (w *walBuf) flushLocked(tls *libc.TLS) int32 {
 		w.err = sqlite3.SQLITE_OK
 		return rc
 	}
+	if f := walFailNext.Load(); f != nil && f.name == w.name && walFailNext.CompareAndSwap(f, nil) {
+		w.n = 0
+		return f.rc
+	}
 	// The unix VFS writes at most 128 KiB less a byte per call.
 	rc := int32(sqlite3.SQLITE_OK)
 	for done := int32(0); done < w.n && rc == sqlite3.SQLITE_OK; done += walWriteMax {
@@ -130,9 +174,13 @@ func flushConn(tls *libc.TLS) {
 	walFiles.Unlock()
 	for _, w := range mine {
 		w.mu.Lock()
+		if w.n > 0 {
+			walLateFlushes.Add(1)
+		}
 		if rc := w.flushLocked(tls); rc != sqlite3.SQLITE_OK {
 			w.err = rc
 		}
+		w.commit = false
 		w.mu.Unlock()
 	}
 }
@@ -151,6 +199,17 @@ func walWrite(tls *libc.TLS, file, p uintptr, n int32, off int64) int32 {
 		rc := w.err
 		w.err = sqlite3.SQLITE_OK
 		return rc
+	}
+	if off == 0 {
+		w.hi = 0 // the WAL header: the log starts over
+	}
+	// A commit frame's header (any 24-byte write with non-zero bytes 4-7:
+	// taking a piece of a page for one only writes sooner).
+	commitHdr := n == walFrameHdr && *(*uint32)(unsafe.Add(unsafe.Pointer(nil), p+4)) != 0
+	pageThere := off+walFrameHdr < w.hi
+	w.hi = max(w.hi, off+int64(n))
+	if commitHdr {
+		w.commit = true
 	}
 	if w.n > 0 && (off != w.off+int64(w.n) || w.n+n > walBufSize) {
 		if rc := w.flushLocked(tls); rc != sqlite3.SQLITE_OK {
@@ -174,6 +233,11 @@ func walWrite(tls *libc.TLS, file, p uintptr, n int32, off int64) int32 {
 	copy(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(nil), w.buf+uintptr(w.n))), n), unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(nil), p)), n))
 	w.n += n
 	walGathered.Add(1)
+	if w.commit && (!commitHdr || pageThere) {
+		// The commit's last bytes (or bytes after them): in the file
+		// before this write returns, or the write fails.
+		return w.flushLocked(tls)
+	}
 	return sqlite3.SQLITE_OK
 }
 
@@ -214,6 +278,11 @@ func walRead(tls *libc.TLS, file, p uintptr, n int32, off int64) int32 {
 func walTruncate(tls *libc.TLS, file uintptr, size int64) int32 {
 	if rc := walFirst(tls, file); rc != sqlite3.SQLITE_OK {
 		return rc
+	}
+	if w := walOf(file); w != nil {
+		w.mu.Lock()
+		w.hi = min(w.hi, size)
+		w.mu.Unlock()
 	}
 	fn := realMethods(file).FxTruncate
 	return (*(*func(*libc.TLS, uintptr, int64) int32)(unsafe.Pointer(&fn)))(tls, file, size)
@@ -337,7 +406,7 @@ func vfsOpen(tls *libc.TLS, vfs, name, file uintptr, flags int32, outFlags uintp
 	*(*uintptr)(unsafe.Add(unsafe.Pointer(nil), file+fileExtra)) = f.FpMethods
 	if wal {
 		walFiles.Lock()
-		walFiles.byFile[file] = &walBuf{tls: tls, file: file, real: f.FpMethods}
+		walFiles.byFile[file] = &walBuf{tls: tls, file: file, real: f.FpMethods, name: libc.GoString(name)}
 		walFiles.Unlock()
 	}
 	f.FpMethods = mine
