@@ -22,17 +22,19 @@ import (
 // When the buffer is written: a COMMIT must fail when its frames are not
 // all in the file (a full disk), so the buffer is written, and a failure
 // returned, by an xWrite SQLite checks, never where it cannot be told.
-// A commit's last frame is the only one whose header has a non-zero
-// commit field (bytes 4-7, the database size; sqlite3WalFrames writes
-// that frame last). From such a header on, until the connection next uses
-// the shared memory (to publish the commit, or roll it back):
+// Only a commit frame's header has a non-zero commit field (bytes 4-7, the
+// database size), and sqlite3WalFrames writes the commit frame after all
+// the commit's other frames. From such a header on, until the connection
+// next uses the shared memory (to publish the commit, or roll it back):
 //   - the write of its page (the next write) writes the buffer, header
 //     and page included, and returns how that went: a failure fails that
 //     xWrite, so sqlite3WalFrames fails and the COMMIT with it, and the
 //     commit is never published;
-//   - if the page is already in the file (walRewriteChecksums rewriting
-//     the headers of a transaction that overwrote its own frames), the
-//     header's own write writes the buffer;
+//   - if bytes were written after the header's place since the WAL last
+//     started over (walRewriteChecksums rewriting the headers of a
+//     transaction that overwrote its own frames, whose pages are there;
+//     frames again where a rolled-back transaction wrote), the header's
+//     own write writes the buffer, and its page's write again;
 //   - every other write (the padding frames of synchronous=FULL without
 //     powersafe overwrite, the parts of a frame split at a sync point) is
 //     written at once, before its xWrite returns.
