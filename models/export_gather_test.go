@@ -20,3 +20,10 @@ func GroupsRun(s *Store) int64 { return s.writes.groups.Load() }
 
 // BusyRetries is how many group BEGINs were tried again after SQLITE_BUSY.
 func BusyRetries(s *Store) int64 { return s.writes.busyRetries.Load() }
+
+// Writers is how many writers the next group may wait for.
+func Writers(s *Store) int {
+	s.writes.mu.Lock()
+	defer s.writes.mu.Unlock()
+	return s.writes.writers
+}

@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -45,5 +46,23 @@ func TestGroupGathersWriters(t *testing.T) {
 	}
 	if keys := kvKeys(t, s); !keys["gc-first"] || !keys["gc-second"] || !keys["gc-alone"] {
 		t.Errorf("kept %v", keys)
+	}
+}
+
+// A group that found fewer operations than there were writers (they were
+// slow to come back) counts one writer fewer for the next, not only those
+// it found: else every later group would start alone without waiting.
+func TestGroupWritersFallOneAtATime(t *testing.T) {
+	s := modelstest.Open(t, "sqlite")
+	s.WriteWait = time.Millisecond // the others never come: the wait ends
+	ctx := context.Background()
+	models.SetWriters(s, 5)
+	for i, want := range []int{4, 3, 2, 1} {
+		if err := models.Tx(ctx, s, putKV(fmt.Sprintf("gw-%d", i))); err != nil {
+			t.Fatal(err)
+		}
+		if got := models.Writers(s); got != want {
+			t.Fatalf("after lone group %d: %d writers, want %d", i+1, got, want)
+		}
 	}
 }

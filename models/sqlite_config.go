@@ -22,7 +22,9 @@ func init() {
 	va := libc.NewVaList(int32(-1))
 	defer libc.Xfree(tls, va)
 	sqliteConfigRC = sqlite3.Xsqlite3_config(tls, sqlite3.SQLITE_CONFIG_STMTJRNL_SPILL, va)
+	sqliteMallocRC = useStashMalloc(tls) // sqlite_malloc.go
 	pinAllocatorPages(tls)
+	sqliteVfsRC = useWalBufVfs(tls) // sqlite_walbuf.go; last: it initialises SQLite
 }
 
 // pinAllocatorPages keeps some of the allocator's pages mapped for good.
@@ -67,5 +69,6 @@ func pinAllocatorPages(tls *libc.TLS) {
 	}
 }
 
-// sqliteConfigRC is what SQLite answered (0: done); a test checks it.
-var sqliteConfigRC int32
+// sqliteConfigRC, sqliteMallocRC and sqliteVfsRC are what SQLite answered (0: done); a
+// test checks them.
+var sqliteConfigRC, sqliteMallocRC, sqliteVfsRC int32

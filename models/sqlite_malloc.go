@@ -1,0 +1,151 @@
+//go:build !sqlite_ncruces && !sqlite_mattn
+
+package models
+
+import (
+	"sync"
+	"unsafe"
+
+	"modernc.org/libc"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// SQLite's memory goes through these functions instead of its own default
+// ones (mem1.c's, which they copy: malloc with the size in the 8 bytes
+// before the block), for one reason. A B-tree page split (every few
+// inserts into an index) takes a scratch buffer of 4 to 16 KiB and the new
+// page's space, and frees them at once. modernc's allocator serves those
+// sizes from 64 KiB pages of 8 or 16 KiB slots, the very slots the page
+// caches fill; when every slot of those classes is taken (a warm cache)
+// each split mapped a fresh 64 KiB page and unmapped it on free, with a
+// TLB shootdown across the cores each time: 13 % of the server's CPU in a
+// profile of POST /Users over HTTP, whatever pinAllocatorPages kept. So
+// sizes of those classes (and the larger scratch buffers, mapped one by
+// one) are rounded up to the whole slot, which they took anyway, and freed
+// blocks of them wait in a small stash for the next request instead of
+// going back to the allocator.
+const (
+	stashSmall = 8<<10 - 8  // an 8 KiB slot less the size word
+	stashLarge = 16<<10 - 8 // a 16 KiB slot less the size word
+	// stashHuge: a split's scratch is at most 7 pages (28 KiB on 4 KiB
+	// pages); above 16 KiB the allocator maps each block on its own, 32 KiB
+	// with its header.
+	stashHuge = 32<<10 - 64
+)
+
+// stashClasses: each size kept, the smallest request rounded up to it, and how
+// many freed blocks of it wait at most (512, 256 and 256 KiB).
+var stashClasses = [...]struct {
+	size, from int32
+	max        int
+}{{stashSmall, 4<<10 - 8 + 1, 64}, {stashLarge, stashSmall + 1, 16}, {stashHuge, stashLarge + 1, 8}}
+
+type mallocStash struct {
+	mu     sync.Mutex
+	blocks [len(stashClasses)][]uintptr
+}
+
+var stash mallocStash
+
+// stashRoundup is the size SQLite asks for n bytes: a multiple of 8 (as
+// mem1.c), and the whole block for the sizes the stash keeps.
+func stashRoundup(n int32) int32 {
+	for _, c := range stashClasses {
+		if n >= c.from && n <= c.size {
+			return c.size
+		}
+	}
+	return (n + 7) &^ 7
+}
+
+// class is the index of the stash class of blocks of size n, -1 if none.
+func stashClass(n int32) int {
+	for i, c := range stashClasses {
+		if n == c.size {
+			return i
+		}
+	}
+	return -1
+}
+
+func sqliteMalloc(tls *libc.TLS, n int32) uintptr {
+	n = stashRoundup(n)
+	if c := stashClass(n); c >= 0 {
+		stash.mu.Lock()
+		if l := stash.blocks[c]; len(l) > 0 {
+			p := l[len(l)-1]
+			stash.blocks[c] = l[:len(l)-1]
+			stash.mu.Unlock()
+			return p
+		}
+		stash.mu.Unlock()
+	}
+	p := libc.Xmalloc(tls, libc.Tsize_t(n)+8)
+	if p == 0 {
+		return 0
+	}
+	*cWord(p) = int64(n)
+	return p + 8
+}
+
+func sqliteFree(tls *libc.TLS, p uintptr) {
+	if c := stashClass(sqliteSize(tls, p)); c >= 0 {
+		stash.mu.Lock()
+		if len(stash.blocks[c]) < stashClasses[c].max {
+			stash.blocks[c] = append(stash.blocks[c], p)
+			stash.mu.Unlock()
+			return
+		}
+		stash.mu.Unlock()
+	}
+	libc.Xfree(tls, p-8)
+}
+
+func sqliteRealloc(tls *libc.TLS, p uintptr, n int32) uintptr {
+	n = stashRoundup(n)
+	q := libc.Xrealloc(tls, p-8, libc.Tsize_t(n)+8)
+	if q == 0 {
+		return 0
+	}
+	*cWord(q) = int64(n)
+	return q + 8
+}
+
+func sqliteSize(_ *libc.TLS, p uintptr) int32 {
+	return int32(*cWord(p - 8))
+}
+
+// cWord is the 8 bytes at p, in C memory (outside Go's heap).
+func cWord(p uintptr) *int64 { return (*int64)(unsafe.Add(unsafe.Pointer(nil), p)) }
+
+func sqliteMemInit(*libc.TLS, uintptr) int32 { return sqlite3.SQLITE_OK }
+
+func sqliteMemShutdown(*libc.TLS, uintptr) {}
+
+// The functions as SQLite calls them (they lock what they share: with no
+// memory statistics, SQLite calls them without a lock of its own), and the struct of them it copies.
+var (
+	fnMalloc   = sqliteMalloc
+	fnFree     = sqliteFree
+	fnRealloc  = sqliteRealloc
+	fnSize     = sqliteSize
+	fnRoundup  = func(_ *libc.TLS, n int32) int32 { return stashRoundup(n) }
+	fnInit     = sqliteMemInit
+	fnShutdown = sqliteMemShutdown
+	memMethods sqlite3.Tsqlite3_mem_methods
+)
+
+// cFunc is f as a C function pointer of the transpiled SQLite: the Go
+// func value's pointer, which it calls back through the same type.
+func cFunc[F any](f *F) uintptr { return *(*uintptr)(unsafe.Pointer(f)) }
+
+// useStashMalloc installs the functions above; before SQLite is first used.
+func useStashMalloc(tls *libc.TLS) int32 {
+	memMethods = sqlite3.Tsqlite3_mem_methods{
+		FxMalloc: cFunc(&fnMalloc), FxFree: cFunc(&fnFree), FxRealloc: cFunc(&fnRealloc),
+		FxSize: cFunc(&fnSize), FxRoundup: cFunc(&fnRoundup), FxInit: cFunc(&fnInit), FxShutdown: cFunc(&fnShutdown),
+	}
+	va := libc.NewVaList(uintptr(unsafe.Pointer(&memMethods)))
+	defer libc.Xfree(tls, va)
+	return sqlite3.Xsqlite3_config(tls, sqlite3.SQLITE_CONFIG_MALLOC, va)
+}
