@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"reflect"
 	"strconv"
@@ -74,10 +75,27 @@ func setInsertQuery(table *schema.Table) string {
 
 var timeType = reflect.TypeOf(time.Time{})
 
-// jsonWritable: appendJSONValue writes every field's type.
+// selfWritten: t (or a pointer to it) gives Bun its own value.
+func selfWritten(t reflect.Type) bool {
+	for _, i := range []reflect.Type{reflect.TypeFor[driver.Valuer](), reflect.TypeFor[schema.QueryAppender]()} {
+		if t.Implements(i) || reflect.PointerTo(t).Implements(i) {
+			return true
+		}
+	}
+	return false
+}
+
+// jsonWritable: appendJSONValue writes every field as Bun would. Bun
+// writes a zero nullzero field as NULL, a zero field with a default as
+// DEFAULT, skips a zero auto-increment one, and asks a type that values
+// or appends itself (driver.Valuer, schema.QueryAppender) for its value:
+// appendJSONValue knows none of that, so such a table keeps the text.
 func jsonWritable(fields []*schema.Field) bool {
 	for _, f := range fields {
 		t := f.IndirectType
+		if f.NullZero || f.SQLDefault != "" || f.AutoIncrement || f.Identity || selfWritten(t) {
+			return false
+		}
 		switch {
 		case t == timeType, t.Kind() == reflect.String, t.Kind() == reflect.Bool,
 			t.Kind() >= reflect.Int && t.Kind() <= reflect.Int64:
