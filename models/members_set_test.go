@@ -102,6 +102,9 @@ func TestSetDefaultedColumns(t *testing.T) {
 				if text != "" {
 					t.Errorf("%s: written as text on SQLite: %.100s", table, text)
 				}
+				if models.SetJSONRuns(s, models.Member{}) == 0 {
+					t.Fatal("no set INSERT ran on SQLite, as text or prepared")
+				}
 				continue
 			}
 			if text == "" {

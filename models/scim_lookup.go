@@ -78,7 +78,8 @@ func (s *Store) lookupSCIMUser(ctx context.Context, wsID, col, value string) (_ 
 			*m = row
 			m.WorkspaceID = wsID
 			if ext.Valid {
-				m.ExternalID = &ext.String
+				id := ext.String // not &ext.String: the next row scans into ext
+				m.ExternalID = &id
 			}
 			if m.Version, err = lookupInt(version); err != nil {
 				return nil, err
