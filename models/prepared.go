@@ -29,6 +29,7 @@ type stmtCache struct {
 	sets       map[reflect.Type]*setStmt  // insertSet's (members_set_json.go)
 
 	pgTables, pgInserts sync.Map // PostgreSQL's pgInserts: by entity type, by sequence of tables
+	pgPreparing         sync.Map // the keys of pgInserts being prepared aside (pgInserts in a transaction)
 	pgMemberRole        pgMemberRoleStmt
 }
 
