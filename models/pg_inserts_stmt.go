@@ -95,6 +95,18 @@ func (s *Store) pgInserts(ctx context.Context, tx *bun.Tx, rows []any, counted b
 	return err
 }
 
+// pgInsertsMaxRoles bounds the role links of a create that pgInserts
+// takes, and pgInsertsMaxRows its rows (the member, its role links, an
+// invitation, its email, the audit event): each mix of rows is one more
+// statement, prepared on every connection it runs on and kept for good, so
+// a client sending users with 1, 2, … 500 roles would otherwise leave
+// hundreds of them, each ever larger, on every connection. Creates with
+// more roles go one INSERT at a time, counted by the triggers.
+const (
+	pgInsertsMaxRoles = 8
+	pgInsertsMaxRows  = pgInsertsMaxRoles + 4
+)
+
 // pgInsertTable is what pgInserts needs of an entity's table.
 type pgInsertTable struct {
 	name   string

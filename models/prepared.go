@@ -218,7 +218,9 @@ func sqliteValue(v reflect.Value) any {
 // back, as with one INSERT at a time. SQLite runs each prepared
 // (insertRow): there a round trip is a function call.
 func (s *Store) insertRows(ctx context.Context, tx bun.Tx, rows ...any) error {
-	if !s.IsPostgres() || len(rows) == 1 {
+	// More rows than pgInsertsMaxRows: one at a time, rather than one more
+	// statement kept prepared on every connection for good.
+	if !s.IsPostgres() || len(rows) == 1 || len(rows) > pgInsertsMaxRows {
 		for _, row := range rows {
 			if err := s.insertRow(ctx, tx, row); err != nil {
 				return err
