@@ -47,10 +47,6 @@ func (s *Store) pgInserts(ctx context.Context, tx *bun.Tx, rows []any, counted b
 		key.WriteByte(',')
 		n += len(t.fields)
 	}
-	stmt, err := s.pgInsertsStmt(ctx, key.String(), tables, counted)
-	if err != nil {
-		return err
-	}
 	args := make([]any, 0, n)
 	for i, row := range rows {
 		v := reflect.ValueOf(row).Elem()
@@ -61,12 +57,55 @@ func (s *Store) pgInserts(ctx context.Context, tx *bun.Tx, rows []any, counted b
 	if s.PreparedHook != nil {
 		s.PreparedHook(key.String())
 	}
-	if tx != nil {
-		stmt = tx.Tx.StmtContext(ctx, stmt)
+	if tx == nil {
+		stmt, err := s.pgInsertsStmt(ctx, key.String(), tables, counted)
+		if err != nil {
+			return err
+		}
+		_, err = stmt.ExecContext(ctx, args...)
+		return err
 	}
+	if st, ok := s.stmts.pgInserts.Load(key.String()); ok {
+		_, err := tx.Tx.StmtContext(ctx, st.(*sql.Stmt)).ExecContext(ctx, args...)
+		return err
+	}
+	// Not prepared yet. Preparing on the pool would wait for a second
+	// connection while tx holds one: with every connection held by such
+	// transactions (a burst of /Bulk batches after a start) none would
+	// ever come back. So this once the statement is prepared on tx's own
+	// connection, and the pool's is prepared aside, once a connection is
+	// free.
+	q, err := pgInsertsQuery(tables, counted)
+	if err != nil {
+		return err
+	}
+	if _, preparing := s.stmts.pgPreparing.LoadOrStore(key.String(), true); !preparing {
+		go func(key string) {
+			if _, err := s.pgInsertsStmt(context.WithoutCancel(ctx), key, tables, counted); err != nil {
+				s.stmts.pgPreparing.Delete(key) // the next miss tries again
+			}
+		}(key.String())
+	}
+	stmt, err := tx.Tx.PrepareContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
 	_, err = stmt.ExecContext(ctx, args...)
 	return err
 }
+
+// pgInsertsMaxRoles bounds the role links of a create that pgInserts
+// takes, and pgInsertsMaxRows its rows (the member, its role links, an
+// invitation, its email, the audit event): each mix of rows is one more
+// statement, prepared on every connection it runs on and kept for good, so
+// a client sending users with 1, 2, … 500 roles would otherwise leave
+// hundreds of them, each ever larger, on every connection. Creates with
+// more roles go one INSERT at a time, counted by the triggers.
+const (
+	pgInsertsMaxRoles = 8
+	pgInsertsMaxRows  = pgInsertsMaxRoles + 4
+)
 
 // pgInsertTable is what pgInserts needs of an entity's table.
 type pgInsertTable struct {
@@ -97,6 +136,23 @@ func (s *Store) pgInsertsStmt(ctx context.Context, key string, tables []*pgInser
 	if st, ok := s.stmts.pgInserts.Load(key); ok {
 		return st.(*sql.Stmt), nil
 	}
+	q, err := pgInsertsQuery(tables, counted)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.db.DB.PrepareContext(context.WithoutCancel(ctx), q)
+	if err != nil {
+		return nil, err
+	}
+	if old, loaded := s.stmts.pgInserts.LoadOrStore(key, st); loaded {
+		st.Close()
+		return old.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// pgInsertsQuery is the text of pgInsertsStmt's statement.
+func pgInsertsQuery(tables []*pgInsertTable, counted bool) (string, error) {
 	var b strings.Builder
 	p := 1
 	values := func(t *pgInsertTable) {
@@ -135,7 +191,7 @@ func (s *Store) pgInsertsStmt(ctx context.Context, key string, tables []*pgInser
 	if counted {
 		ws, status := pgParam(first, "workspace_id"), pgParam(first, "status")
 		if pgParam(first, "id") != "$1" || ws == "" || status == "" {
-			return nil, errors.New("pgInserts: counted needs a member first")
+			return "", errors.New("pgInserts: counted needs a member first")
 		}
 		// As workspace_changes_bump and member_counts_apply do, on the
 		// shard of the transaction, in the order every transaction takes
@@ -167,15 +223,7 @@ func (s *Store) pgInsertsStmt(ctx context.Context, key string, tables []*pgInser
 	}
 	p = 1
 	values(first)
-	st, err := s.db.DB.PrepareContext(context.WithoutCancel(ctx), b.String())
-	if err != nil {
-		return nil, err
-	}
-	if old, loaded := s.stmts.pgInserts.LoadOrStore(key, st); loaded {
-		st.Close()
-		return old.(*sql.Stmt), nil
-	}
-	return st, nil
+	return b.String(), nil
 }
 
 // pgParam is the parameter ("$n") of t's column col in its INSERT, the

@@ -29,6 +29,7 @@ type stmtCache struct {
 	sets       map[reflect.Type]*setStmt  // insertSet's (members_set_json.go)
 
 	pgTables, pgInserts sync.Map // PostgreSQL's pgInserts: by entity type, by sequence of tables
+	pgPreparing         sync.Map // the keys of pgInserts being prepared aside (pgInserts in a transaction)
 	pgMemberRole        pgMemberRoleStmt
 }
 
@@ -217,7 +218,9 @@ func sqliteValue(v reflect.Value) any {
 // back, as with one INSERT at a time. SQLite runs each prepared
 // (insertRow): there a round trip is a function call.
 func (s *Store) insertRows(ctx context.Context, tx bun.Tx, rows ...any) error {
-	if !s.IsPostgres() || len(rows) == 1 {
+	// More rows than pgInsertsMaxRows: one at a time, rather than one more
+	// statement kept prepared on every connection for good.
+	if !s.IsPostgres() || len(rows) == 1 || len(rows) > pgInsertsMaxRows {
 		for _, row := range rows {
 			if err := s.insertRow(ctx, tx, row); err != nil {
 				return err

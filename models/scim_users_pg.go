@@ -32,6 +32,9 @@ func (s *Store) createSCIMUserAtOnce(ctx context.Context, actor Actor, ws *Works
 	if err != nil || !known {
 		return nil, err != nil, err
 	}
+	if len(roles) > pgInsertsMaxRoles { // not one more prepared statement (pgInsertsMaxRows)
+		return nil, false, nil
+	}
 	if err := checkGrantable(actor, roles); err != nil {
 		return nil, true, err
 	}

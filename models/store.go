@@ -159,9 +159,10 @@ func (s *Store) tx(ctx context.Context, fn func(tx bun.Tx) error) error {
 // plainTx tells whether tx runs an operation in ctx as a transaction of
 // its own on PostgreSQL: not in a batch's (InBatch), not under a
 // ChangeWatch (WatchChanges, returned), not on SQLite (the write queue).
-// Only then may an operation do without BEGIN, as one multi-statement text
-// that PostgreSQL runs as one implicit transaction (createSCIMUserAtOnce),
-// and be what tx would have made of it.
+// Only then may an operation do without BEGIN, as one statement that
+// PostgreSQL runs as one implicit transaction (createSCIMUserAtOnce's
+// pgInserts, whose muster.counted then ends with it), and be what tx would
+// have made of it.
 func (s *Store) plainTx(ctx context.Context) (plain bool, w *ChangeWatch) {
 	w, _ = ctx.Value(changeWatchKey{}).(*ChangeWatch)
 	return s.IsPostgres() && w == nil && !inBatch(ctx), w
