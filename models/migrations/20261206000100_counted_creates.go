@@ -25,7 +25,7 @@ func init() {
 			return nil
 		}
 		const skip = `WHEN (current_setting('muster.counted', true) IS DISTINCT FROM NEW.`
-		return execAll(ctx, db,
+		return execInTx(ctx, db,
 			`DROP TRIGGER members_changes ON members`,
 			`CREATE CONSTRAINT TRIGGER members_changes AFTER DELETE ON members
 			DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION workspace_changes_bump()`,
@@ -45,7 +45,7 @@ func init() {
 		if db.Dialect().Name() != dialect.PG {
 			return nil
 		}
-		return execAll(ctx, db,
+		return execInTx(ctx, db,
 			`DROP TRIGGER members_changes ON members`,
 			`DROP TRIGGER members_changes_insert ON members`,
 			`CREATE CONSTRAINT TRIGGER members_changes AFTER INSERT OR DELETE ON members
@@ -58,5 +58,20 @@ func init() {
 			`DROP TRIGGER member_roles_changes_insert ON member_roles`,
 			`CREATE CONSTRAINT TRIGGER member_roles_changes AFTER INSERT OR UPDATE OR DELETE ON member_roles
 			DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION workspace_changes_bump()`)
+	})
+}
+
+// execInTx runs stmts in one transaction (PostgreSQL changes triggers
+// transactionally): between a DROP TRIGGER and its CREATE no insert goes
+// uncounted, and a failure halfway leaves the triggers as they were rather
+// than some of them missing while the migration is marked applied.
+func execInTx(ctx context.Context, db *bun.DB, stmts ...string) error {
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		for _, s := range stmts {
+			if _, err := tx.ExecContext(ctx, s); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
