@@ -73,6 +73,14 @@ type walBuf struct {
 	// err: a write that failed where it could not be told (a barrier),
 	// told once to the next call on the file, whose transaction fails.
 	err int32
+	// broken: a write of the buffer failed in this write transaction, so
+	// frames SQLite finds by the wal-index (a cache spill's) may not be in
+	// the file, and reading them would read what was there before (rows a
+	// rolled-back transaction wrote, say). Every later write fails with
+	// it, so the transaction cannot commit (a spill's failure puts the
+	// pager in its error state, as a failed write would have), until the
+	// connection lets the write lock go (dbShmLock).
+	broken int32
 	// commit: a commit frame's header was written since the connection
 	// last used the shared memory: writes go to the file at once (but the
 	// header's, which waits for its page).
@@ -145,6 +153,7 @@ func (w *walBuf) flushLocked(tls *libc.TLS) int32 {
 	}
 	if f := walFailNext.Load(); f != nil && f.name == w.name && walFailNext.CompareAndSwap(f, nil) {
 		w.n = 0
+		w.broken = f.rc
 		return f.rc
 	}
 	// The unix VFS writes at most 128 KiB less a byte per call.
@@ -155,6 +164,9 @@ func (w *walBuf) flushLocked(tls *libc.TLS) int32 {
 		rc = callWrite(methodsAt(w.real).FxWrite, tls, w.file, w.buf+uintptr(done), n, w.off+int64(done))
 	}
 	w.n = 0
+	if rc != sqlite3.SQLITE_OK {
+		w.broken = rc
+	}
 	return rc
 }
 
@@ -202,6 +214,9 @@ func walWrite(tls *libc.TLS, file, p uintptr, n int32, off int64) int32 {
 		w.err = sqlite3.SQLITE_OK
 		return rc
 	}
+	if w.broken != sqlite3.SQLITE_OK {
+		return w.broken
+	}
 	if off == 0 {
 		w.hi = 0 // the WAL header: the log starts over
 	}
@@ -244,12 +259,36 @@ func walWrite(tls *libc.TLS, file, p uintptr, n int32, off int64) int32 {
 }
 
 // walFirst writes what file gathered before another of its methods runs;
-// a failure is that method's.
+// a failure is that method's, as SQLITE_IOERR_WRITE: a statement that
+// meets an I/O error rolls the whole transaction back, where one that
+// meets SQLITE_FULL with a statement journal only rolls itself back and
+// the transaction would go on without the frames (broken makes its COMMIT
+// fail anyway).
 func walFirst(tls *libc.TLS, file uintptr) int32 {
 	if w := walOf(file); w != nil {
-		return w.flush(tls)
+		if rc := w.flush(tls); rc != sqlite3.SQLITE_OK {
+			return sqlite3.SQLITE_IOERR_WRITE
+		}
 	}
 	return sqlite3.SQLITE_OK
+}
+
+// walWriteLock is the wal-index lock a writer holds (wal.c's WAL_WRITE_LOCK).
+const walWriteLock = 0
+
+// endWriteConn forgets a failed write of tls's WAL files when the
+// connection lets the write lock go: its transaction is over (rolled
+// back), and the next one writes its frames again.
+func endWriteConn(tls *libc.TLS) {
+	walFiles.Lock()
+	defer walFiles.Unlock()
+	for _, w := range walFiles.byFile {
+		if w.tls == tls {
+			w.mu.Lock()
+			w.broken = sqlite3.SQLITE_OK
+			w.mu.Unlock()
+		}
+	}
 }
 
 func walClose(tls *libc.TLS, file uintptr) int32 {
@@ -340,6 +379,9 @@ func dbShmMap(tls *libc.TLS, file uintptr, page, size, extend int32, pp uintptr)
 
 func dbShmLock(tls *libc.TLS, file uintptr, offset, n, flags int32) int32 {
 	flushConn(tls)
+	if offset == walWriteLock && flags&sqlite3.SQLITE_SHM_UNLOCK != 0 {
+		endWriteConn(tls)
+	}
 	fn := realMethods(file).FxShmLock
 	return (*(*func(*libc.TLS, uintptr, int32, int32, int32) int32)(unsafe.Pointer(&fn)))(tls, file, offset, n, flags)
 }
