@@ -165,9 +165,11 @@ func (s *Store) runGroups() {
 // their clients' next writes, and a group that waits for them shares its
 // COMMIT among them instead of starting with the one or two that queued
 // first. A lone writer (one operation about) never waits, nor does the
-// first group after the queue has been empty for a whole wait; a writer
-// that has gone away costs the next group one wait and is no longer
-// counted after it.
+// first group after the queue has been empty for a whole wait; writers
+// that have gone away are counted one fewer by each group after (so a
+// lone writer just after a burst of 32 may wait up to WriteWait on each of
+// its next 31 operations), and not at all once the queue stays empty for a
+// whole wait.
 func (s *Store) gather() {
 	wait := s.WriteWait
 	if wait == 0 {

@@ -51,7 +51,12 @@ import (
 // does, for tests) but frames of a transaction not committed yet (a cache
 // spill, whose index pages may map shared memory). Connections are told
 // apart by the *libc.TLS modernc gives each; only the writer's WAL file
-// ever buffers.
+// ever buffers. A failed write of the buffer also fails every later WAL
+// write of that connection until it lets the write lock go (w.broken), so
+// a transaction whose spilled frames were lost can never commit. That
+// release is a shared-memory call: under locking_mode=EXCLUSIVE, which
+// Muster does not use, there are none, and the connection would have to be
+// reopened after such a failure.
 
 // walBufSize is the most a WAL file gathers: 256 frames of 4 KiB, written
 // walWriteMax at a time (seekAndWriteFd's limit: 128 KiB less a byte).
@@ -233,7 +238,7 @@ func walWrite(tls *libc.TLS, file, p uintptr, n int32, off int64) int32 {
 			return rc
 		}
 	}
-	if n > walBufSize {
+	if n > walBufSize { // never: SQLite writes a frame header or a page (at most 64 KiB) at a time
 		walWritten.Add(1)
 		return callWrite(methodsAt(w.real).FxWrite, tls, file, p, n, off)
 	}
