@@ -5,7 +5,6 @@ package models
 import (
 	"context"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	sqlite3 "modernc.org/sqlite/lib"
@@ -35,11 +34,7 @@ func TestWALSpillWriteFailureDoesNotCommit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range 300 {
-		if _, err := old.ExecContext(ctx, "INSERT INTO t (v) VALUES (?)", strings.Repeat("a", 1000+i)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	insertWALRows(ctx, t, old, 300, "a", 1000)
 	if err := old.Rollback(); err != nil {
 		t.Fatal(err)
 	}
@@ -48,11 +43,7 @@ func TestWALSpillWriteFailureDoesNotCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback()
-	for i := range 300 {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO t (v) VALUES (?)", strings.Repeat("x", 1000+i)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	insertWALRows(ctx, t, tx, 300, "x", 1000)
 	walFailNext.Store(&walFailure{name: path + "-wal", rc: sqlite3.SQLITE_FULL})
 	defer walFailNext.Store(nil)
 	failed := 0

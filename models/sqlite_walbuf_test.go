@@ -4,6 +4,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,11 +37,7 @@ func TestWALWritesGathered(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i := range 400 {
-			if _, err := tx.ExecContext(ctx, "INSERT INTO t (v) VALUES (?)", strings.Repeat("x", 900+i)); err != nil {
-				t.Fatal(err)
-			}
-		}
+		insertWALRows(ctx, t, tx, 400, "x", 900)
 		if err := tx.Commit(); err != nil {
 			t.Fatal(err)
 		}
@@ -99,11 +96,7 @@ func TestWALCommitWritesBeforePublished(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for i := range 300 {
-					if _, err := tx.ExecContext(ctx, "INSERT INTO t (v) VALUES (?)", strings.Repeat("x", 1000+i)); err != nil {
-						t.Fatal(err)
-					}
-				}
+				insertWALRows(ctx, t, tx, 300, "x", 1000)
 				// The first pages again, spilled already.
 				if _, err := tx.ExecContext(ctx, "UPDATE t SET v = 'y' || substr(v, 2) WHERE id <= ?", 300*round+20); err != nil {
 					t.Fatal(err)
@@ -123,5 +116,16 @@ func TestWALCommitWritesBeforePublished(t *testing.T) {
 				t.Fatalf("shared-memory calls found WAL writes %d times (%d writes made): a commit's writes were left for the barrier", d, walWritten.Load()-written)
 			}
 		})
+	}
+}
+
+// insertWALRows inserts n rows into t of tx, the i-th c repeated size+i
+// times: rows of about a page each, so a transaction writes many frames.
+func insertWALRows(ctx context.Context, t *testing.T, tx *sql.Tx, n int, c string, size int) {
+	t.Helper()
+	for i := range n {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO t (v) VALUES (?)", strings.Repeat(c, size+i)); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
