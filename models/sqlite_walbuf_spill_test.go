@@ -17,12 +17,7 @@ import (
 func TestWALSpillWriteFailureDoesNotCommit(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "wal.db")
-	w, err := openSQLite(sqliteDSN(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	w.SetMaxOpenConns(1)
+	w := openWALWriter(t, sqliteDSN(path))
 	for _, q := range []string{"PRAGMA cache_size = 20", "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)"} {
 		if _, err := w.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
@@ -70,11 +65,7 @@ func TestWALSpillWriteFailureDoesNotCommit(t *testing.T) {
 		t.Logf("commit failed (%d statements failed): %v", failed, err)
 		return
 	}
-	r, err := openSQLite(sqliteReaderDSN(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := openWALReader(t, path)
 	var ic string
 	if err := r.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&ic); err != nil || ic != "ok" {
 		t.Fatalf("committed after %d failed statements; integrity_check = %q, %v", failed, ic, err)

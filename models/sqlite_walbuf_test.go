@@ -16,17 +16,7 @@ import (
 func TestWALWritesGathered(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "wal.db")
-	w, err := openSQLite(sqliteDSN(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	w.SetMaxOpenConns(1)
-	r, err := openSQLite(sqliteReaderDSN(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	w, r := openWALWriter(t, sqliteDSN(path)), openWALReader(t, path)
 	if _, err := w.ExecContext(ctx, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)"); err != nil {
 		t.Fatal(err)
 	}
@@ -73,17 +63,7 @@ func TestWALCommitWritesBeforePublished(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()
 			path := filepath.Join(t.TempDir(), "wal.db")
-			w, err := openSQLite(sqliteDSN(path) + c.query)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer w.Close()
-			w.SetMaxOpenConns(1)
-			r, err := openSQLite(sqliteReaderDSN(path))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
+			w, r := openWALWriter(t, sqliteDSN(path)+c.query), openWALReader(t, path)
 			// A cache of 20 pages: a transaction of 300 rows of 1 KB spills.
 			for _, q := range []string{"PRAGMA cache_size = 20", "PRAGMA synchronous = " + c.sync, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)"} {
 				if _, err := w.ExecContext(ctx, q); err != nil {
@@ -128,4 +108,28 @@ func insertWALRows(ctx context.Context, t *testing.T, tx *sql.Tx, n int, c strin
 			t.Fatal(err)
 		}
 	}
+}
+
+// openWALWriter opens dsn as the store opens its writer (one connection),
+// closed when the test ends.
+func openWALWriter(t *testing.T, dsn string) *sql.DB {
+	t.Helper()
+	w, err := openSQLite(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	w.SetMaxOpenConns(1)
+	return w
+}
+
+// openWALReader opens the reader pool on path, closed when the test ends.
+func openWALReader(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	r, err := openSQLite(sqliteReaderDSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
 }
