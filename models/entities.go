@@ -90,6 +90,10 @@ type Member struct {
 	EmailFailed bool    `bun:"-"`
 	// InviteExpired: invited, and the current link has expired.
 	InviteExpired bool `bun:"-"`
+	// attrs is SCIMAttributes as the map it was marshalled from, set by
+	// SCIMUser.apply, so the answer to the write that stored it (UserOf)
+	// need not decode it again; nil for a member read from the database.
+	attrs map[string]any `bun:"-"`
 }
 
 // CanBeInvited: the member has an email address to send a link to. An

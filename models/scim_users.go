@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,6 +48,12 @@ type SCIMUser struct {
 	// groups some Okta apps send inside a User. They only add; ids that
 	// name no role of the workspace are skipped, as in a Group's members.
 	GroupIDs []string
+	// attrsJSON is Attributes as clean marshalled it (to check its size),
+	// which apply stores instead of marshalling it again; attrsOf is the
+	// map it was made from, so a map put in its place since is marshalled
+	// anew.
+	attrsJSON []byte
+	attrsOf   map[string]any
 }
 
 // maxAttributes bounds a User's stored attributes (JSON bytes): far above
@@ -63,7 +70,12 @@ func UserOf(m *Member) SCIMUser {
 		FamilyName: m.FamilyName, Email: m.Email, EmailType: m.EmailType, Location: m.Location, Title: m.Title,
 		Locale: m.Locale, EmployeeNumber: m.EmployeeNumber, Department: m.Department, ManagerID: m.ManagerID,
 		Active: m.Status != StatusDeactivated, Roles: roleNames(m.Roles)}
-	if m.SCIMAttributes != "" {
+	if m.attrs != nil && m.SCIMAttributes != "" {
+		// The map SCIMAttributes was marshalled from (apply): the same
+		// JSON, without decoding it again (1 % of a POST /Users). Handed
+		// over once, since the answer adds its own keys to it.
+		u.Attributes, m.attrs = m.attrs, nil
+	} else if m.SCIMAttributes != "" {
 		d := json.NewDecoder(strings.NewReader(m.SCIMAttributes))
 		d.UseNumber()
 		if d.Decode(&u.Attributes) != nil {
@@ -126,9 +138,11 @@ func (u *SCIMUser) clean() error {
 	}
 	if u.Attributes != nil {
 		cleanAttributes(v, u.Attributes)
-		if b, err := json.Marshal(u.Attributes); err != nil || len(b) > maxAttributes {
+		b, err := json.Marshal(u.Attributes)
+		if err != nil || len(b) > maxAttributes {
 			v.add("attributes", "The user's attributes take more than "+strconv.Itoa(maxAttributes>>10)+" KB as JSON; Muster keeps at most that.")
 		}
+		u.attrsJSON, u.attrsOf = b, u.Attributes
 	}
 	for _, f := range []struct {
 		attr, value string
@@ -194,12 +208,21 @@ func (u *SCIMUser) apply(m *Member) {
 	m.UserName, m.ExternalID, m.DisplayName, m.GivenName, m.FamilyName = u.UserName, u.ExternalID, u.DisplayName, u.GivenName, u.FamilyName
 	m.Email, m.EmailType, m.Location, m.Title, m.Locale = u.Email, u.EmailType, u.Location, u.Title, u.Locale
 	m.EmployeeNumber, m.Department, m.ManagerID = u.EmployeeNumber, u.Department, u.ManagerID
-	m.SCIMAttributes = ""
-	if u.Attributes != nil {
-		b, _ := json.Marshal(u.Attributes) // clean has marshalled it
+	m.SCIMAttributes, m.attrs = "", u.Attributes
+	switch {
+	case u.Attributes == nil:
+	case u.attrsJSON != nil && sameMap(u.attrsOf, u.Attributes):
+		m.SCIMAttributes = string(u.attrsJSON)
+	default:
+		b, _ := json.Marshal(u.Attributes) // clean has checked it marshals
 		m.SCIMAttributes = string(b)
 	}
 	m.SCIMManaged = true
+}
+
+// sameMap: a and b are one map (not two maps with the same entries).
+func sameMap(a, b map[string]any) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 // memberColumns are what a SCIM change may write.
