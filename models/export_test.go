@@ -170,6 +170,10 @@ func InsertSCIMLogRows(ctx context.Context, s *Store, rows []SCIMLogEntry, viaBu
 	})
 }
 
+// SCIMLogChunkInsert is the SQL of the log writer's many-row INSERT on
+// SQLite.
+func SCIMLogChunkInsert(s *Store) string { return s.scimLogInsert(scimLogRowsPerInsert) }
+
 // SearchQueued is how many entries wait in SQLite's search queue (0 on
 // PostgreSQL).
 func SearchQueued(ctx context.Context, s *Store) int {
