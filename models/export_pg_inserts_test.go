@@ -4,7 +4,7 @@ import "context"
 
 // PGInserts runs rows as the PostgreSQL create does (pgInserts), on their own.
 func (s *Store) PGInserts(ctx context.Context, rows ...any) error {
-	return s.pgInserts(ctx, nil, rows, false)
+	return s.pgInserts(ctx, nil, rows, false, nil)
 }
 
 // IsUniqueViolation is isUniqueViolation.

@@ -32,11 +32,17 @@ import (
 // member in muster.counted so that they skip it (see the migration
 // 20261206000100_counted_creates): their three PL/pgSQL calls at COMMIT,
 // each looking the workspace up again, were a fifth of a create's backend
-// CPU.
-func (s *Store) pgInserts(ctx context.Context, tx *bun.Tx, rows []any, counted bool) error {
+// CPU. held (counted only, with one role link, to it) is a role known from
+// an earlier read and not read again: the statement fails with stale (and
+// writes nothing) unless the role still has held's name, permissions,
+// version and the Member role's place (pgKnownMemberRole).
+func (s *Store) pgInserts(ctx context.Context, tx *bun.Tx, rows []any, counted bool, held *Role) error {
 	var key strings.Builder
 	if counted {
 		key.WriteString("counted:")
+	}
+	if held != nil {
+		key.WriteString("held:")
 	}
 	tables := make([]*pgInsertTable, len(rows))
 	n := 0
@@ -47,18 +53,21 @@ func (s *Store) pgInserts(ctx context.Context, tx *bun.Tx, rows []any, counted b
 		key.WriteByte(',')
 		n += len(t.fields)
 	}
-	args := make([]any, 0, n)
+	args := make([]any, 0, n+3)
 	for i, row := range rows {
 		v := reflect.ValueOf(row).Elem()
 		for _, f := range tables[i].fields {
 			args = append(args, pgValue(f.Value(v)))
 		}
 	}
+	if held != nil { // the parameters after the rows' (pgInsertsQuery)
+		args = append(args, held.Name, held.Permissions, int64(held.Version))
+	}
 	if s.PreparedHook != nil {
 		s.PreparedHook(key.String())
 	}
 	if tx == nil {
-		stmt, err := s.pgInsertsStmt(ctx, key.String(), tables, counted)
+		stmt, err := s.pgInsertsStmt(ctx, key.String(), tables, counted, held != nil)
 		if err != nil {
 			return err
 		}
@@ -75,13 +84,13 @@ func (s *Store) pgInserts(ctx context.Context, tx *bun.Tx, rows []any, counted b
 	// ever come back. So this once the statement is prepared on tx's own
 	// connection, and the pool's is prepared aside, once a connection is
 	// free.
-	q, err := pgInsertsQuery(tables, counted)
+	q, err := pgInsertsQuery(tables, counted, held != nil)
 	if err != nil {
 		return err
 	}
 	if _, preparing := s.stmts.pgPreparing.LoadOrStore(key.String(), true); !preparing {
 		go func(key string) {
-			if _, err := s.pgInsertsStmt(context.WithoutCancel(ctx), key, tables, counted); err != nil {
+			if _, err := s.pgInsertsStmt(context.WithoutCancel(ctx), key, tables, counted, held != nil); err != nil {
 				s.stmts.pgPreparing.Delete(key) // the next miss tries again
 			}
 		}(key.String())
@@ -132,11 +141,11 @@ func (s *Store) pgInsertTable(typ reflect.Type) *pgInsertTable {
 // pgInsertsStmt is the prepared statement for one sequence of tables
 // (key), made the first time: the first table's INSERT is the statement,
 // the others its CTEs.
-func (s *Store) pgInsertsStmt(ctx context.Context, key string, tables []*pgInsertTable, counted bool) (*sql.Stmt, error) {
+func (s *Store) pgInsertsStmt(ctx context.Context, key string, tables []*pgInsertTable, counted, held bool) (*sql.Stmt, error) {
 	if st, ok := s.stmts.pgInserts.Load(key); ok {
 		return st.(*sql.Stmt), nil
 	}
-	q, err := pgInsertsQuery(tables, counted)
+	q, err := pgInsertsQuery(tables, counted, held)
 	if err != nil {
 		return nil, err
 	}
@@ -151,8 +160,9 @@ func (s *Store) pgInsertsStmt(ctx context.Context, key string, tables []*pgInser
 	return st, nil
 }
 
-// pgInsertsQuery is the text of pgInsertsStmt's statement.
-func pgInsertsQuery(tables []*pgInsertTable, counted bool) (string, error) {
+// pgInsertsQuery is the text of pgInsertsStmt's statement; held: see
+// pgInserts (its three parameters follow the rows').
+func pgInsertsQuery(tables []*pgInsertTable, counted, held bool) (string, error) {
 	var b strings.Builder
 	p := 1
 	values := func(t *pgInsertTable) {
@@ -193,6 +203,9 @@ func pgInsertsQuery(tables []*pgInsertTable, counted bool) (string, error) {
 		if pgParam(first, "id") != "$1" || ws == "" || status == "" {
 			return "", errors.New("pgInserts: counted needs a member first")
 		}
+		if held && len(roleIDs) != 1 {
+			return "", errors.New("pgInserts: held needs one role link")
+		}
 		// As workspace_changes_bump and member_counts_apply do, on the
 		// shard of the transaction, in the order every transaction takes
 		// its locks: the rows the foreign keys will check (the workspace,
@@ -209,11 +222,23 @@ func pgInsertsQuery(tables []*pgInsertTable, counted bool) (string, error) {
 		if len(roleIDs) > 0 {
 			roles = strings.Join(roleIDs, "::varchar, ") + "::varchar"
 		}
+		afterRoles, checked := "SELECT count(*) FROM held_roles", ""
+		if held {
+			// The role as the create was built with it, or an error
+			// (stale) that undoes the whole statement: an aggregate, so
+			// the planner cannot fold the failing cast away beforehand,
+			// and tested in bumped's WHERE, else the planner drops the
+			// unused column.
+			afterRoles = `SELECT (CASE WHEN count(*) = 1 THEN '1' ELSE '` + staleRole + `' END)::int AS ok FROM held_roles
+		WHERE workspace_id = ` + ws + `::varchar AND builtin = 'member' AND name = $` + strconv.Itoa(p) + `::varchar
+		AND permissions = $` + strconv.Itoa(p+1) + `::varchar AND version = $` + strconv.Itoa(p+2) + `::bigint`
+			checked = "\n\tWHERE after_roles.ok = 1"
+		}
 		b.WriteString(`held_ws AS (SELECT 1 FROM workspaces WHERE id = ` + ws + `::varchar FOR KEY SHARE)
-, held_roles AS (SELECT 1 FROM roles WHERE id IN (` + roles + `) FOR KEY SHARE)
+, held_roles AS (SELECT workspace_id, builtin, name, permissions, version FROM roles WHERE id IN (` + roles + `) FOR KEY SHARE)
 , bumped AS (INSERT INTO workspace_changes (workspace_id, shard, n, last_tx)
 	SELECT ` + ws + `::varchar, txid_current() % 16, 1, txid_current()
-	FROM (SELECT count(*) FROM held_ws) AS after_ws, (SELECT count(*) FROM held_roles) AS after_roles
+	FROM (SELECT count(*) FROM held_ws) AS after_ws, (` + afterRoles + `) AS after_roles` + checked + `
 	ON CONFLICT (workspace_id, shard) DO UPDATE SET n = workspace_changes.n + 1, last_tx = EXCLUDED.last_tx
 	WHERE workspace_changes.last_tx <> EXCLUDED.last_tx RETURNING 1)
 , counted AS (INSERT INTO member_counts (workspace_id, status, shard, n)
@@ -224,6 +249,15 @@ func pgInsertsQuery(tables []*pgInsertTable, counted bool) (string, error) {
 	p = 1
 	values(first)
 	return b.String(), nil
+}
+
+// staleRole is the text of the error a held role's create fails with
+// when the role changed since it was read (isStaleRole).
+const staleRole = "muster: the held role changed"
+
+// isStaleRole tells the error of a create whose held role changed.
+func isStaleRole(err error) bool {
+	return err != nil && strings.Contains(err.Error(), staleRole)
 }
 
 // pgParam is the parameter ("$n") of t's column col in its INSERT, the

@@ -228,7 +228,7 @@ func (s *Store) insertRows(ctx context.Context, tx bun.Tx, rows ...any) error {
 		}
 		return nil
 	}
-	return s.pgInserts(ctx, &tx, rows, false)
+	return s.pgInserts(ctx, &tx, rows, false, nil)
 }
 
 // sqliteTime is how Bun writes a time for SQLite.
