@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/uptrace/bun"
 	"golang.org/x/text/unicode/norm"
@@ -47,6 +48,10 @@ type SCIMUser struct {
 	// groups some Okta apps send inside a User. They only add; ids that
 	// name no role of the workspace are skipped, as in a Group's members.
 	GroupIDs []string
+	// attrsJSON is Attributes as clean marshalled them (checking their
+	// size), for apply to store: marshalled once, not twice ("" before
+	// clean, or without attributes).
+	attrsJSON string
 }
 
 // maxAttributes bounds a User's stored attributes (JSON bytes): far above
@@ -124,10 +129,15 @@ func (u *SCIMUser) clean() error {
 	} else if msg := checkText(u.DisplayName, true); msg != "" {
 		v.add("displayName", "displayName "+msg)
 	}
+	u.attrsJSON = ""
 	if u.Attributes != nil {
 		cleanAttributes(v, u.Attributes)
-		if b, err := json.Marshal(u.Attributes); err != nil || len(b) > maxAttributes {
+		b, err := json.Marshal(u.Attributes)
+		if err != nil || len(b) > maxAttributes {
 			v.add("attributes", "The user's attributes take more than "+strconv.Itoa(maxAttributes>>10)+" KB as JSON; Muster keeps at most that.")
+		} else if len(b) > 0 {
+			// b is Marshal's own and never written again.
+			u.attrsJSON = unsafe.String(unsafe.SliceData(b), len(b))
 		}
 	}
 	for _, f := range []struct {
@@ -196,8 +206,11 @@ func (u *SCIMUser) apply(m *Member) {
 	m.EmployeeNumber, m.Department, m.ManagerID = u.EmployeeNumber, u.Department, u.ManagerID
 	m.SCIMAttributes = ""
 	if u.Attributes != nil {
-		b, _ := json.Marshal(u.Attributes) // clean has marshalled it
-		m.SCIMAttributes = string(b)
+		m.SCIMAttributes = u.attrsJSON
+		if m.SCIMAttributes == "" { // not cleaned: clean has checked that it marshals
+			b, _ := json.Marshal(u.Attributes)
+			m.SCIMAttributes = string(b)
+		}
 	}
 	m.SCIMManaged = true
 }
