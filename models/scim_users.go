@@ -163,11 +163,16 @@ func (u *SCIMUser) clean() error {
 	return v.err()
 }
 
+// attributeBreaks are the line breaks a stored attribute may hold, as
+// spaces for checkText: built once (a Replacer is safe for concurrent
+// use), not for each user (4 MB of a /Bulk of 10,000 users).
+var attributeBreaks = strings.NewReplacer("\n", " ", "\r", " ", "\t", " ")
+
 // cleanAttributes holds every text of a stored User to the rule of names
 // (checkText, NFC), so what Muster keeps but does not use cannot carry what
 // it refuses elsewhere; line breaks may stay (a formatted address has them).
 func cleanAttributes(v validator, attrs map[string]any) {
-	breaks := strings.NewReplacer("\n", " ", "\r", " ", "\t", " ")
+	breaks := attributeBreaks
 	var walk func(path string, x any) any
 	walk = func(path string, x any) any {
 		switch x := x.(type) {
