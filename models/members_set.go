@@ -25,6 +25,10 @@ type newMemberRow struct {
 	// Action and Changes are the member's audit event; no Action, no event.
 	Action  string
 	Changes map[string]Change
+	// ChangesJSON, when set, is Changes already as JSON (Changes is then
+	// nil): for an Action whose changes the token cache ignores
+	// (authChange), as "member.provisioned".
+	ChangesJSON string
 }
 
 // memberSetChunk bounds the rows of one INSERT: on PostgreSQL Bun writes
@@ -69,8 +73,12 @@ func (s *Store) insertMembersBy(ctx context.Context, tx bun.IDB, actor Actor, ws
 				}
 			}
 			if r.Action != "" {
-				ev, err := s.auditEvent(ws.ID, actor, r.Action, "member", r.M.ID, r.M.DisplayName, r.Changes)
-				if err != nil {
+				var ev *AuditEvent
+				var err error
+				if r.ChangesJSON != "" {
+					s.tokens.authChange(r.Action, nil)
+					ev = s.auditEventJSON(ws.ID, actor, r.Action, "member", r.M.ID, r.M.DisplayName, r.ChangesJSON)
+				} else if ev, err = s.auditEvent(ws.ID, actor, r.Action, "member", r.M.ID, r.M.DisplayName, r.Changes); err != nil {
 					return nil, err
 				}
 				events = append(events, ev)

@@ -264,6 +264,11 @@ func (s *Store) auditEvent(wsID string, actor Actor, action, targetKind, targetI
 		}
 		body = string(b)
 	}
+	return s.auditEventJSON(wsID, actor, action, targetKind, targetID, targetName, body), nil
+}
+
+// auditEventJSON is auditEvent with its changes already JSON (body).
+func (s *Store) auditEventJSON(wsID string, actor Actor, action, targetKind, targetID, targetName, body string) *AuditEvent {
 	ev := &AuditEvent{
 		ID: newID(), WorkspaceID: wsID, ActorKind: actor.Kind, ActorName: truncate(actor.Name, 200),
 		Action: action, TargetKind: targetKind, TargetName: truncate(targetName, 200), Changes: body, CreatedAt: s.now(),
@@ -274,7 +279,7 @@ func (s *Store) auditEvent(wsID string, actor Actor, action, targetKind, targetI
 	if targetID != "" {
 		ev.TargetID = &targetID
 	}
-	return ev, nil
+	return ev
 }
 
 // AuditEvents returns a workspace's newest events first (the audit page grows on this).

@@ -16,7 +16,22 @@ var folder = cases.Fold()
 
 // foldCase is what search and sorting compare: Unicode case folding, so
 // "ÄNNE" finds "änne" the same way on SQLite and PostgreSQL.
-func foldCase(s string) string { return folder.String(norm.NFC.String(s)) }
+//
+// ASCII text, nearly every name and address an identity provider sends,
+// takes a shortcut: NFC leaves it as it is and folding only lowers A–Z
+// (TestFoldCaseASCII checks every byte against the full path), which
+// strings.ToLower does without a copy when nothing is upper-case. The
+// full path allocated a transformer and a copy for each of the five
+// values a new member folds: 12.8 of the 168 MB a /Bulk of 10,000 users
+// allocated.
+func foldCase(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return folder.String(norm.NFC.String(s))
+		}
+	}
+	return strings.ToLower(s) // ASCII: s itself when nothing is upper-case
+}
 
 // NormalizeEmail trims, lower-cases and NFC-normalises an address: emails
 // are compared case-insensitively everywhere, and "josé" typed with a
