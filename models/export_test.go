@@ -190,3 +190,7 @@ func SearchQueued(ctx context.Context, s *Store) int {
 // SearchFlushAt is how many queued entries make a group commit move the
 // search queue into the index.
 const SearchFlushAt = searchFlushAt
+
+// HashSlots is the password hashes' slots (TestSignInMemoryIsBounded
+// bounds memory by their number).
+func HashSlots() chan struct{} { return hashSlots }
