@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"strings"
 
@@ -50,8 +51,17 @@ func (s *Store) insertSCIMLogRows(ctx context.Context, tx bun.Tx, rows []SCIMLog
 			for i := range scimLogRowsPerInsert {
 				bind(&rows[i])
 			}
-			if _, err := multi.ExecContext(ctx, args...); err != nil {
+			res, err := multi.ExecContext(ctx, args...)
+			if err != nil {
 				return err
+			}
+			// OR IGNORE skips a row a constraint refuses without a word:
+			// a chunk short of a row fails the batch, which the writer
+			// then writes row by row with the plain INSERT, so the row is
+			// refused aloud and counted as dropped (the database's
+			// count, free to read: the driver took it with the result).
+			if n, err := res.RowsAffected(); err != nil || n != scimLogRowsPerInsert {
+				return fmt.Errorf("scim log: %d of %d rows of a chunk written (%v)", n, scimLogRowsPerInsert, err)
 			}
 			rows = rows[scimLogRowsPerInsert:]
 		}
@@ -82,7 +92,8 @@ const (
 // the chunk changes copied into memory and freed at its end, about a
 // quarter of the writer's CPU (TestSCIMLogChunkInsertNeedsNoStatementJournal).
 // Every entry has a new id, so what it ignores is an entry written twice;
-// no column can be NULL that must not be.
+// no column can be NULL that must not be. Should a row be ignored all the
+// same, insertSCIMLogRows sees the chunk's count fall short.
 func (s *Store) scimLogInsert(n int) string {
 	table := s.db.Table(reflect.TypeOf(SCIMLogEntry{}))
 	cols := make([]string, len(table.Fields))

@@ -66,3 +66,30 @@ func TestSCIMLogWriterClose(t *testing.T) {
 		}
 	})
 }
+
+// TestSCIMLogWriterCountsRefusedRowInChunk: an entry the database refuses
+// (here one whose id is already written) inside a full chunk of the
+// SQLite writer's many-row INSERT, which is OR IGNORE, is counted as
+// dropped and logged like any refused entry, and the other entries of the
+// batch are written: OR IGNORE must not skip a row silently.
+func TestSCIMLogWriterCountsRefusedRowInChunk(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		first := logEntry(s, 0)
+		l := s.StartSCIMLog(models.SCIMLogOptions{Delay: time.Hour})
+		l.Add(first)
+		if err := l.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 40 { // a chunk of 32 and 8 rows more
+			e := logEntry(s, i+1)
+			if i == 5 {
+				e.ID = first.ID // written already: the database refuses it
+			}
+			l.Add(e)
+		}
+		l.Close()
+		if n := logRows(t, s); n != 40 || l.Written() != 40 || l.Dropped() != 1 {
+			t.Errorf("%d rows, %d written, %d dropped; want 40 rows, 40 written (1 + 39), 1 dropped", n, l.Written(), l.Dropped())
+		}
+	})
+}
