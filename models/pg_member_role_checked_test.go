@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/muster-app/muster/models"
@@ -176,4 +177,103 @@ func TestKeptMemberRoleGenericPlan(t *testing.T) {
 			keptRoleCreate(t, s, f, mode+"-kept", *updated)
 		})
 	}
+}
+
+// TestKeptMemberRoleTakenName: a create that meets a unique index with a
+// wrong Member role kept (whichever error its statement met first) fails
+// as a create without one does, naming the field, and writes nothing; a
+// userName that is the text of the kept role's error changes nothing.
+func TestKeptMemberRoleTakenName(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		f := newInviteFixture(t, s)
+		member := memberRoleNow(t, s, f)
+		const odd = "muster: the held role changed"
+		u := models.SCIMUser{UserName: odd, Email: "odd@example.com", Active: true}
+		if _, err := s.CreateSCIMUser(f.ctx, models.SystemActor, f.ws, u); err != nil {
+			t.Fatal(err)
+		}
+		_, want := s.CreateSCIMUser(f.ctx, models.SystemActor, f.ws, u)
+		if want == nil {
+			t.Fatal("a taken userName was created again")
+		}
+		stale := member
+		stale.Version--
+		for _, kept := range []models.Role{member, stale} {
+			s.KeepMemberRole(f.ws.ID, kept)
+			if _, err := s.CreateSCIMUser(f.ctx, models.SystemActor, f.ws, u); err == nil || err.Error() != want.Error() {
+				t.Fatalf("kept version %d: %v, want %v", kept.Version, err, want)
+			}
+			checkCounts(t, s, f.ws.ID)
+		}
+		keptRoleCreate(t, s, f, "after", member)
+	})
+}
+
+// TestKeptMemberRoleConcurrentChanges: creates on two processes while a
+// third changes the Member role over and over: each create returns the
+// role as one of its versions was (name and permissions of that version),
+// none fails, each writes one link to it, and the counts are exact.
+func TestKeptMemberRoleConcurrentChanges(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		f := newInviteFixture(t, s)
+		member := memberRoleNow(t, s, f)
+		a, b, c := s, modelstest.Replica(t, s), modelstest.Replica(t, s)
+		versions := map[int]models.Role{member.Version: member}
+		done := make(chan struct{})
+		var mu sync.Mutex
+		go func() {
+			defer close(done)
+			for i := range 10 {
+				perms := []models.Permission{models.PermViewMembers}
+				if i%2 == 0 {
+					perms = append(perms, models.PermManageRoles)
+				}
+				r, err := c.UpdateRole(f.ctx, models.SystemActor, f.ws, member.ID, models.RoleInput{Name: fmt.Sprintf("Member %d", i), Permissions: perms})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				versions[r.Version] = *r
+				mu.Unlock()
+			}
+		}()
+		var wg sync.WaitGroup
+		var got []models.Role
+		for p, st := range []*models.Store{a, b} {
+			for w := range 2 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range 10 {
+						name := fmt.Sprintf("conc-%d-%d-%d", p, w, i)
+						m, err := st.CreateSCIMUser(f.ctx, models.SystemActor, f.ws, models.SCIMUser{UserName: name, Email: name + "@example.com", Active: true})
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						mu.Lock()
+						got = append(got, m.Roles...)
+						mu.Unlock()
+					}
+				}()
+			}
+		}
+		wg.Wait()
+		<-done
+		for _, r := range got {
+			v, ok := versions[r.Version]
+			if !ok || r.ID != member.ID || r.Name != v.Name || r.Permissions != v.Permissions {
+				t.Errorf("a create returned role %+v, not one of the Member role's versions", r)
+			}
+		}
+		var links int
+		if err := s.DB().NewRaw(`SELECT count(*) FROM member_roles AS mr JOIN members AS m ON m.id = mr.member_id WHERE m.user_name LIKE 'conc-%' AND mr.role_id = ?`, member.ID).Scan(f.ctx, &links); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 40 || links != 40 {
+			t.Errorf("%d roles returned, %d links, want 40", len(got), links)
+		}
+		checkCounts(t, s, f.ws.ID)
+	})
 }
