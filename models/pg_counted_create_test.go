@@ -21,15 +21,7 @@ import (
 func TestSCIMCreatesCountThemselves(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, s *models.Store) {
 		f := newInviteFixture(t, s)
-		token := func() int64 {
-			t.Helper()
-			tok, err := s.ChangeToken(f.ctx, f.ws.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			n, _ := strconv.ParseInt(tok, 10, 64)
-			return n
-		}
+		token := func() int64 { t.Helper(); return changeTokenNumber(t, s, f) }
 		before := token()
 		const clients, each = 4, 6
 		var wg sync.WaitGroup
@@ -137,4 +129,15 @@ func TestSCIMCreateLocksAsTheTriggersDid(t *testing.T) {
 		}
 		checkCounts(t, s, f.ws.ID)
 	})
+}
+
+// changeTokenNumber is f's workspace's change token as a number.
+func changeTokenNumber(t *testing.T, s *models.Store, f *inviteFixture) int64 {
+	t.Helper()
+	tok, err := s.ChangeToken(f.ctx, f.ws.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := strconv.ParseInt(tok, 10, 64)
+	return n
 }

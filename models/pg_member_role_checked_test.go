@@ -3,7 +3,6 @@ package models_test
 import (
 	"fmt"
 	"os"
-	"strconv"
 	"sync"
 	"testing"
 
@@ -17,15 +16,7 @@ import (
 // moved exactly once (a create whose kept statement failed wrote nothing).
 func keptRoleCreate(t *testing.T, s *models.Store, f *inviteFixture, name string, want models.Role) {
 	t.Helper()
-	token := func() int64 {
-		t.Helper()
-		tok, err := s.ChangeToken(f.ctx, f.ws.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, _ := strconv.ParseInt(tok, 10, 64)
-		return n
-	}
+	token := func() int64 { t.Helper(); return changeTokenNumber(t, s, f) }
 	before := token()
 	m, err := s.CreateSCIMUser(f.ctx, models.SystemActor, f.ws, models.SCIMUser{UserName: name, Email: name + "@example.com", Active: true})
 	if err != nil {
