@@ -137,7 +137,7 @@ func (u *SCIMUser) clean() error {
 	} else if msg := checkText(u.DisplayName, true); msg != "" {
 		v.add("displayName", "displayName "+msg)
 	}
-	u.attrsJSON = ""
+	u.attrsJSON, u.attrsOf = "", nil
 	if u.Attributes != nil {
 		cleanAttributes(v, u.Attributes)
 		b, err := json.Marshal(u.Attributes)
@@ -180,7 +180,6 @@ var attributeBreaks = strings.NewReplacer("\n", " ", "\r", " ", "\t", " ")
 // (checkText, NFC), so what Muster keeps but does not use cannot carry what
 // it refuses elsewhere; line breaks may stay (a formatted address has them).
 func cleanAttributes(v validator, attrs map[string]any) {
-	breaks := attributeBreaks
 	var walk func(path string, x any) any
 	walk = func(path string, x any) any {
 		switch x := x.(type) {
@@ -188,7 +187,7 @@ func cleanAttributes(v validator, attrs map[string]any) {
 			if utf8.ValidString(x) {
 				x = norm.NFC.String(x)
 			}
-			if msg := checkText(breaks.Replace(x), true); msg != "" {
+			if msg := checkText(attributeBreaks.Replace(x), true); msg != "" {
 				v.add(path, path+" "+msg)
 			}
 			return x
