@@ -179,7 +179,7 @@ func sqliteDSN(dbURL string) string {
 	addDefaultPragmas(v, "busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "cache_size(-16000)", "mmap_size(67108864)", "temp_store(MEMORY)",
 		// The store checkpoints beside the writer (checkpoint.go); SQLite's
 		// own checkpoint, inside a COMMIT, is the backstop.
-		"wal_autocheckpoint(4000)")
+		fmt.Sprintf("wal_autocheckpoint(%d)", walAutocheckpointPages))
 	v.Set("_txlock", "immediate")
 	return "file:" + path + "?" + v.Encode()
 }

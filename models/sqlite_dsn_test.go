@@ -24,18 +24,18 @@ func TestSQLitePragmaFromURL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var mmap, cache, timeout int64
+		var mmap, cache, timeout, autockpt int64
 		for _, q := range []struct {
 			sql string
 			dst *int64
-		}{{"PRAGMA mmap_size", &mmap}, {"PRAGMA cache_size", &cache}, {"PRAGMA busy_timeout", &timeout}} {
+		}{{"PRAGMA mmap_size", &mmap}, {"PRAGMA cache_size", &cache}, {"PRAGMA busy_timeout", &timeout}, {"PRAGMA wal_autocheckpoint", &autockpt}} {
 			if err := db.QueryRow(q.sql).Scan(q.dst); err != nil {
 				t.Fatal(err)
 			}
 		}
 		db.Close()
-		if mmap != tc.mmap || cache != tc.cacheSize || timeout != 10000 {
-			t.Errorf("%q: mmap_size %d cache_size %d busy_timeout %d, want %d %d 10000", tc.query, mmap, cache, timeout, tc.mmap, tc.cacheSize)
+		if mmap != tc.mmap || cache != tc.cacheSize || timeout != 10000 || autockpt != 16000 {
+			t.Errorf("%q: mmap_size %d cache_size %d busy_timeout %d wal_autocheckpoint %d, want %d %d 10000 16000", tc.query, mmap, cache, timeout, autockpt, tc.mmap, tc.cacheSize)
 		}
 	}
 }
