@@ -89,7 +89,7 @@ func TestSCIMLogInsertMatchesBun(t *testing.T) {
 // TestSCIMLogChunkInsertNeedsNoStatementJournal: the log writer's many-row
 // INSERT on SQLite has no constraint that aborts the statement half way
 // (OR IGNORE), so SQLite opens no statement journal for it. With one, each
-// chunk of 32 rows copied every page it changed into the journal's 1 KiB
+// chunk of rows copied every page it changed into the journal's 1 KiB
 // chunks and freed them at its end: about a quarter of the writer's CPU
 // (BenchmarkSCIMLogWrite 35 to 27 cpu-us/entry). Entries' ids are new
 // ones, so the only conflict there could be is an entry written twice.
