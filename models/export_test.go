@@ -172,7 +172,9 @@ func InsertSCIMLogRows(ctx context.Context, s *Store, rows []SCIMLogEntry, viaBu
 
 // SCIMLogChunkInsert is the SQL of the log writer's many-row INSERT on
 // SQLite.
-func SCIMLogChunkInsert(s *Store) string { return s.scimLogInsert(scimLogRowsPerInsert) }
+func SCIMLogChunkInsert(s *Store, light bool) string {
+	return s.scimLogInsert(scimLogRowsPerInsert, light)
+}
 
 // SearchQueued is how many entries wait in SQLite's search queue (0 on
 // PostgreSQL).

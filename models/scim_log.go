@@ -170,10 +170,13 @@ func (l *SCIMLog) Written() int64 {
 
 // WriteInBatch writes entries inside the batch transaction ctx carries
 // (Store.InBatch), in a savepoint of their own: /Bulk records its
-// operations this way, one INSERT per batch with no commit and no wait for
-// SQLite's write lock of its own, where the background writer would contend
-// with the batches for it. If the INSERT fails, only the savepoint is
-// undone and the entries go to the background writer instead.
+// operations this way, with no commit and no wait for SQLite's write lock
+// of its own, where the background writer would contend with the batches
+// for it. On SQLite they go through the background writer's prepared
+// chunks (insertSCIMLogRows), not one multi-row INSERT that SQLite parsed
+// and compiled anew for every batch; on PostgreSQL as one INSERT. If the
+// INSERT fails, only the savepoint is undone and the entries go to the
+// background writer instead.
 func (l *SCIMLog) WriteInBatch(ctx context.Context, entries []SCIMLogEntry) {
 	if l == nil || len(entries) == 0 {
 		return
@@ -182,6 +185,9 @@ func (l *SCIMLog) WriteInBatch(ctx context.Context, entries []SCIMLogEntry) {
 		entries[i].sanitize()
 	}
 	err := l.store.tx(ctx, func(tx bun.Tx) error {
+		if !l.store.IsPostgres() {
+			return l.store.insertSCIMLogRows(ctx, tx, entries)
+		}
 		_, err := tx.NewInsert().Model(&entries).Exec(ctx)
 		return err
 	})

@@ -13,27 +13,41 @@ import (
 )
 
 // TestSCIMLogInsertMatchesBun: the log writer's own INSERTs on SQLite
-// (fields bound directly, not through Bun; many rows a statement, and one)
-// store every column exactly as
-// Bun's INSERT does: same types, same text, NULL for no parent.
+// (fields bound directly, not through Bun; many rows a statement, and one;
+// light entries without their parent, detail and body columns, the rest
+// with every column) store every column exactly as Bun's INSERT does:
+// same types, same text, NULL for no parent, empty text for no detail or body.
 func TestSCIMLogInsertMatchesBun(t *testing.T) {
 	ctx := context.Background()
 	store := modelstest.Open(t, "sqlite")
 	parent := "parent-entry"
 	at := time.Date(2026, 3, 4, 5, 6, 7, 891234000, time.FixedZone("X", 3600))
-	// 2 odd entries and 33 more: a chunk of 32 goes as one INSERT, the
-	// rest one a row.
+	// 100 light entries and 10 each of five kinds that are not (each
+	// heavy column alone, and all of them), mixed: light and full chunks
+	// and rows left over of both. Every column's value differs from
+	// every other's, and from row to row where it can, so a value bound
+	// to the wrong column shows.
 	entries := func(prefix string) []models.SCIMLogEntry {
-		es := []models.SCIMLogEntry{
-			{ID: prefix + "1", WorkspaceID: "ws", TokenID: "tok", TokenName: "Okta é", At: at, Method: "GET",
-				Path: "/Users?filter=userName+eq+%22a%22", Status: 200, DurationUS: 1234,
-				TargetKind: "member", TargetID: "m1", TargetName: "Grace Hopper"},
-			{ID: prefix + "2", WorkspaceID: "ws", ParentID: &parent, TokenID: "tok", TokenName: "Okta", At: at.Add(time.Second),
-				Method: "POST", Path: "/Users", Status: 409, DurationUS: 99, Detail: "taken", Request: `{"a":1}`, Response: "{}"},
-		}
-		for i := 3; i <= 35; i++ {
-			e := es[i%2]
-			e.ID, e.At, e.Status, e.TargetID = prefix+strconv.Itoa(i), at.Add(time.Duration(i)*time.Millisecond), 200+i, "m"+strconv.Itoa(i)
+		var es []models.SCIMLogEntry
+		for i := 1; i <= 150; i++ {
+			n := strconv.Itoa(i)
+			e := models.SCIMLogEntry{ID: prefix + n, WorkspaceID: "ws", TokenID: "tok", TokenName: "Okta é " + n,
+				At: at.Add(time.Duration(i) * time.Millisecond), Method: "GET", Path: "/Users?filter=userName+eq+%22a" + n + "%22",
+				Status: 200 + i, DurationUS: int64(1000 + i), TargetKind: "member", TargetID: "m" + n, TargetName: "Grace Hopper " + n}
+			if i%3 == 0 {
+				switch i / 3 % 5 {
+				case 0:
+					e.ParentID = &parent
+				case 1:
+					e.Detail = "taken " + n
+				case 2:
+					e.Request = `{"a":` + n + `}`
+				case 3:
+					e.Response = `{"b":` + n + `}`
+				case 4:
+					e.ParentID, e.Detail, e.Request, e.Response, e.Method = &parent, "taken", `{"a":1}`, "{}", "POST"
+				}
+			}
 			es = append(es, e)
 		}
 		return es
@@ -57,29 +71,38 @@ func TestSCIMLogInsertMatchesBun(t *testing.T) {
 		}
 		return row
 	}
-	for i := 1; i <= 35; i++ {
+	for i := 1; i <= 150; i++ {
 		n := strconv.Itoa(i)
 		if fast, viaBun := stored("fast-"+n), stored("bun-"+n); fast != viaBun {
 			t.Errorf("entry %s stored\n%s\nwant (as Bun stores it)\n%s", n, fast, viaBun)
 		}
 	}
-	got, err := store.SCIMLogEntryByID(ctx, "ws", "fast-2")
-	if err != nil || got.ParentID == nil || *got.ParentID != parent || !got.At.Equal(at.Add(time.Second)) || got.Status != 409 {
-		t.Errorf("read back: %+v, %v", got, err)
+	for id, want := range map[string]string{"fast-15": parent, "fast-1": ""} {
+		got, err := store.SCIMLogEntryByID(ctx, "ws", id)
+		if err != nil || (got.ParentID == nil) != (want == "") || (got.ParentID != nil && *got.ParentID != want) ||
+			got.TargetName != "Grace Hopper "+id[5:] || !got.At.Equal(at.Add(time.Duration(got.Status-200)*time.Millisecond)) {
+			t.Errorf("read back %s: %+v, %v", id, got, err)
+		}
 	}
 }
 
 // TestSCIMLogChunkInsertNeedsNoStatementJournal: the log writer's many-row
 // INSERT on SQLite has no constraint that aborts the statement half way
 // (OR IGNORE), so SQLite opens no statement journal for it. With one, each
-// chunk of 32 rows copied every page it changed into the journal's 1 KiB
+// chunk of rows copied every page it changed into the journal's 1 KiB
 // chunks and freed them at its end: about a quarter of the writer's CPU
 // (BenchmarkSCIMLogWrite 35 to 27 cpu-us/entry). Entries' ids are new
 // ones, so the only conflict there could be is an entry written twice.
 func TestSCIMLogChunkInsertNeedsNoStatementJournal(t *testing.T) {
-	ctx := context.Background()
 	store := modelstest.Open(t, "sqlite")
-	q := "EXPLAIN " + models.SCIMLogChunkInsert(store)
+	for _, light := range []bool{false, true} {
+		explainNoAbort(t, store, models.SCIMLogChunkInsert(store, light))
+	}
+}
+
+func explainNoAbort(t *testing.T, store *models.Store, insert string) {
+	ctx := context.Background()
+	q := "EXPLAIN " + insert
 	rows, err := store.DB().DB.QueryContext(ctx, q, make([]any, strings.Count(q, "?"))...)
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +117,7 @@ func TestSCIMLogChunkInsertNeedsNoStatementJournal(t *testing.T) {
 		// OE_Abort (2) as a Halt's P2: a constraint that would abort the
 		// statement, for which SQLite keeps a statement journal.
 		if op := fmt.Sprint(opcode); (op == "Halt" || op == "HaltIfNull") && p2 == 2 {
-			t.Errorf("instruction %d: %s %d %d aborts the statement on a constraint", addr, op, p1, p2)
+			t.Errorf("%.60s…: instruction %d: %s %d %d aborts the statement on a constraint", insert, addr, op, p1, p2)
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -80,7 +80,7 @@ func TestSCIMLogWriterCountsRefusedRowInChunk(t *testing.T) {
 		if err := l.Flush(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		for i := range 40 { // a chunk of 32 and 8 rows more
+		for i := range 40 { // two chunks of 16 and 8 rows more
 			e := logEntry(s, i+1)
 			if i == 5 {
 				e.ID = first.ID // written already: the database refuses it
