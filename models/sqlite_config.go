@@ -22,7 +22,8 @@ func init() {
 	va := libc.NewVaList(int32(-1))
 	defer libc.Xfree(tls, va)
 	sqliteConfigRC = sqlite3.Xsqlite3_config(tls, sqlite3.SQLITE_CONFIG_STMTJRNL_SPILL, va)
-	sqliteMallocRC = useStashMalloc(tls) // sqlite_malloc.go
+	sqlitePageArenaRC = usePageArena(tls) // sqlite_pagearena.go; before the first malloc
+	sqliteMallocRC = useStashMalloc(tls)  // sqlite_malloc.go
 	pinAllocatorPages(tls)
 	sqliteVfsRC = useWalBufVfs(tls) // sqlite_walbuf.go; last: it initialises SQLite
 }
@@ -69,6 +70,6 @@ func pinAllocatorPages(tls *libc.TLS) {
 	}
 }
 
-// sqliteConfigRC, sqliteMallocRC and sqliteVfsRC are what SQLite answered (0: done); a
-// test checks them.
-var sqliteConfigRC, sqliteMallocRC, sqliteVfsRC int32
+// sqliteConfigRC, sqliteMallocRC, sqlitePageArenaRC and sqliteVfsRC are
+// what SQLite answered (0: done); a test checks them.
+var sqliteConfigRC, sqliteMallocRC, sqlitePageArenaRC, sqliteVfsRC int32
