@@ -226,19 +226,3 @@ func zeroColumns(d schema.Dialect, slice reflect.Value) []string {
 	}
 	return skip
 }
-
-// analyzeAfter is how many new rows make a bulk fill worth an ANALYZE.
-var analyzeAfter = 10000
-
-// Analyze refreshes PostgreSQL's planner statistics after a bulk fill (the
-// demo, a large import): it plans the members page by them, and before the
-// first ANALYZE (autovacuum may take minutes to get there) the page took
-// 440 ms instead of milliseconds. SQLite is left as it is: its queries
-// here were tuned, and measured, on the plans it makes without statistics.
-func (s *Store) Analyze(ctx context.Context) error {
-	if !s.IsPostgres() {
-		return nil
-	}
-	_, err := s.db.ExecContext(ctx, "ANALYZE members, member_roles, roles, invites, outbox, audit_events")
-	return err
-}
