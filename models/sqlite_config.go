@@ -45,7 +45,7 @@ func pinAllocatorPages(tls *libc.TLS) {
 			pages = 64
 		case 12:
 			pages = 16
-		case 13: // page-cache pages (4 KiB plus a header): 7 to a page
+		case 13: // blocks of 4 to 8 KiB: page-cache pages too where the page arena is full or absent (sqlite_pagearena.go); 7 to a page
 			pages = 64
 		case 14:
 			pages = 8
