@@ -39,23 +39,19 @@ func (s *Store) insertSCIMLogRows(ctx context.Context, tx bun.Tx, rows []SCIMLog
 	args := make([]any, 0, scimLogRowsPerInsert*scimLogColumns)
 	// The entries by shape, light first; what fills no chunk is written
 	// a row at a time below, light or not.
-	order := make([]int, 0, len(rows))
+	var lightRows, fullRows []int
 	for i := range rows {
 		if rows[i].light() {
-			order = append(order, i)
-		}
-	}
-	nLight := len(order)
-	for i := range rows {
-		if !rows[i].light() {
-			order = append(order, i)
+			lightRows = append(lightRows, i)
+		} else {
+			fullRows = append(fullRows, i)
 		}
 	}
 	var rest []int
 	for _, shape := range []struct {
 		light bool
 		rows  []int
-	}{{true, order[:nLight]}, {false, order[nLight:]}} {
+	}{{true, lightRows}, {false, fullRows}} {
 		full := len(shape.rows) / scimLogRowsPerInsert * scimLogRowsPerInsert
 		rest = append(rest, shape.rows[full:]...)
 		if full == 0 {
