@@ -362,6 +362,12 @@ func (bt *browserTest) fill(sel, value string) {
 
 func (bt *browserTest) click(sel string) {
 	bt.t.Helper()
+	// Content htmx has just swapped in gets its hx- attributes processed
+	// only when it settles, a timer later (20 ms, far longer on a busy
+	// machine); a link clicked before then is followed as a plain link.
+	// A person cannot click that fast, so wait for the element to settle.
+	bt.waitTrue("settled "+sel, fmt.Sprintf(
+		`(el => !!el && !el.closest(".htmx-added, .htmx-settling, .htmx-swapping"))(document.querySelector(%q))`, sel))
 	deadline := time.Now().Add(browserStepTimeout)
 	for {
 		ctx, cancel := context.WithDeadline(bt.ctx, deadline)
