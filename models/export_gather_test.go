@@ -1,5 +1,11 @@
 package models
 
+import (
+	"context"
+
+	"github.com/uptrace/bun"
+)
+
 // SetWriters makes s's next write group wait for n operations
 // (group_commit.go's gather), as if n writers were about.
 func SetWriters(s *Store, n int) {
@@ -26,4 +32,16 @@ func Writers(s *Store) int {
 	s.writes.mu.Lock()
 	defer s.writes.mu.Unlock()
 	return s.writes.writers
+}
+
+// SCIMLogInserts is how many INSERTs l's writer has queued.
+func SCIMLogInserts(l *SCIMLog) int64 { return l.inserts.Load() }
+
+// WriteNothing runs an operation that writes nothing through s's write
+// queue (writeSQLite): a writer beside others, for tests of how they share.
+func WriteNothing(ctx context.Context, s *Store) error {
+	return s.writeSQLite(ctx, func(db bun.IDB) error {
+		_, err := db.ExecContext(ctx, "SELECT 1")
+		return err
+	})
 }

@@ -159,6 +159,15 @@ func (s *Store) runGroups() {
 	}
 }
 
+// othersWriting tells whether other operations queue for the SQLite
+// writer or did when its last group ended (always false on PostgreSQL).
+func (s *Store) othersWriting() bool {
+	q := &s.writes
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.writers > 1 || len(q.ops) > 0
+}
+
 // gather waits, up to WriteWait, until as many operations have queued as
 // there were writers about when the last group ended (capped at
 // WriteGroup): the operations that group answered come back soon with

@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -92,4 +93,71 @@ func TestSCIMLogWriterCountsRefusedRowInChunk(t *testing.T) {
 			t.Errorf("%d rows, %d written, %d dropped; want 40 rows, 40 written (1 + 39), 1 dropped", n, l.Written(), l.Dropped())
 		}
 	})
+}
+
+// TestSCIMLogWriterSharesTheWriter: on SQLite, a batch of the log written
+// while other operations queue for the writer goes a share at a time, each
+// in a group of its own, so no group holds every writer behind the whole
+// batch; written alone it is one INSERT (one COMMIT). Every entry is
+// written either way.
+func TestSCIMLogWriterSharesTheWriter(t *testing.T) {
+	s := modelstest.Open(t, "sqlite")
+	ctx := context.Background()
+	const n = 1000 // four shares of 256
+	l := s.StartSCIMLog(models.SCIMLogOptions{Delay: time.Hour})
+	defer l.Close()
+
+	for i := range n {
+		l.Add(logEntry(s, i))
+	}
+	if err := l.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := models.SCIMLogInserts(l); got != 1 {
+		t.Errorf("alone: %d INSERTs, want 1", got)
+	}
+
+	// Four writers beside the log's, each writing again as soon as its
+	// group commits, until the batch is written.
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := models.WriteNothing(ctx, s); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for models.Writers(s) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the other writers never queued")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for i := range n {
+		l.Add(logEntry(s, n+i))
+	}
+	err := l.Flush(ctx)
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := models.SCIMLogInserts(l) - 1; got < 4 {
+		t.Errorf("beside other writers: %d INSERTs for %d entries, want at least 4 (shares of 256)", got, n)
+	}
+	if rows := logRows(t, s); rows != 2*n || l.Written() != 2*n || l.Dropped() != 0 {
+		t.Errorf("%d rows, %d written, %d dropped; want %d written", rows, l.Written(), l.Dropped(), 2*n)
+	}
 }
