@@ -318,8 +318,9 @@ func (l *SCIMLog) write(batch []SCIMLogEntry) {
 		// While other writers queue on SQLite, a share at a time: each
 		// waits for its group's COMMIT, so the batch spreads over that
 		// many groups. Whole, it held the one writer 14-24 ms (2,000
-		// entries) and every POST queued behind it waited that long, the
-		// bulk of the POST phase's p99. Alone (lookups only), it goes
+		// entries) and every POST queued behind it waited that long; and
+		// the bench kit's server peaked 20-30 MiB higher, holding the
+		// batch's dirty pages at once. Alone (lookups only), it goes
 		// whole: one COMMIT, not one a share.
 		n := len(batch)
 		if l.store.othersWriting() {
