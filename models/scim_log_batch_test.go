@@ -54,22 +54,30 @@ func sameLogEntries(t *testing.T, s *models.Store, want []models.SCIMLogEntry) {
 	}
 }
 
+// writeInBatch logs each of lists with l.WriteInBatch inside one batch
+// transaction (Store.InBatch), as /Bulk does.
+func writeInBatch(t *testing.T, s *models.Store, l *models.SCIMLog, lists ...[]models.SCIMLogEntry) {
+	t.Helper()
+	if err := s.InBatch(context.Background(), func(ctx context.Context) error {
+		for _, entries := range lists {
+			l.WriteInBatch(ctx, entries)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestSCIMLogWriteInBatch: a /Bulk batch's entries are written inside its
 // transaction (counted written before any flush of the background writer,
 // whose Delay is an hour here), every one, with every column as given.
 func TestSCIMLogWriteInBatch(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, s *models.Store) {
-		ctx := context.Background()
 		l := s.StartSCIMLog(models.SCIMLogOptions{Delay: time.Hour})
 		defer l.Close()
 		entries := bulkLogEntries(s, "bulk-request", 250)
 		want := append([]models.SCIMLogEntry(nil), entries...)
-		if err := s.InBatch(ctx, func(ctx context.Context) error {
-			l.WriteInBatch(ctx, entries)
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
+		writeInBatch(t, s, l, entries)
 		if l.Written() != 250 || l.Dropped() != 0 {
 			t.Fatalf("%d written, %d dropped in the batch; want 250, 0", l.Written(), l.Dropped())
 		}
@@ -89,13 +97,7 @@ func TestSCIMLogWriteInBatchFallsBack(t *testing.T) {
 		kept := bulkLogEntries(s, "bulk-request", 40)
 		refused := bulkLogEntries(s, "bulk-request", 70)
 		refused[10].ID = kept[0].ID
-		if err := s.InBatch(ctx, func(ctx context.Context) error {
-			l.WriteInBatch(ctx, kept)
-			l.WriteInBatch(ctx, refused)
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
+		writeInBatch(t, s, l, kept, refused)
 		if l.Written() != 40 {
 			t.Fatalf("%d written in the batch, want 40", l.Written())
 		}

@@ -90,7 +90,7 @@ var slab pageSlab
 // take is a free block of the arena, 0 if none.
 func (a *pageSlab) take() uintptr {
 	if p := a.free; p != 0 {
-		a.free = *(*uintptr)(unsafe.Add(unsafe.Pointer(nil), p))
+		a.free = *cLink(p)
 		a.inUse++
 		return p
 	}
@@ -103,6 +103,16 @@ func (a *pageSlab) take() uintptr {
 	}
 	return 0
 }
+
+// put gives block p of the arena back: the next take hands it out first.
+func (a *pageSlab) put(p uintptr) {
+	*cLink(p) = a.free
+	a.free = p
+	a.inUse--
+}
+
+// cLink is a freed arena block's first word: the block freed before it.
+func cLink(p uintptr) *uintptr { return (*uintptr)(unsafe.Add(unsafe.Pointer(nil), p)) }
 
 // holds tells whether p is a block of the arena.
 func (a *pageSlab) holds(p uintptr) bool { return p >= a.base && p < a.end }
@@ -163,9 +173,7 @@ func sqliteMalloc(tls *libc.TLS, n int32) uintptr {
 func sqliteFree(tls *libc.TLS, p uintptr) {
 	if slab.holds(p) {
 		stash.mu.Lock()
-		*(*uintptr)(unsafe.Add(unsafe.Pointer(nil), p)) = slab.free
-		slab.free = p
-		slab.inUse--
+		slab.put(p)
 		stash.mu.Unlock()
 		return
 	}
@@ -184,12 +192,12 @@ func sqliteFree(tls *libc.TLS, p uintptr) {
 func sqliteRealloc(tls *libc.TLS, p uintptr, n int32) uintptr {
 	n = stashRoundup(n)
 	if slab.holds(p) { // the allocator cannot resize it: a new block
-		if n == slab.block && n != 0 {
+		if n == slab.block {
 			return p
 		}
 		q := sqliteMalloc(tls, n)
 		if q != 0 {
-			copy(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(nil), q)), min(n, slab.block)), unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(nil), p)), min(n, slab.block)))
+			copy(cBytes(q, min(n, slab.block)), cBytes(p, min(n, slab.block)))
 			sqliteFree(tls, p)
 		}
 		return q
@@ -208,6 +216,11 @@ func sqliteSize(_ *libc.TLS, p uintptr) int32 {
 
 // cWord is the 8 bytes at p, in C memory (outside Go's heap).
 func cWord(p uintptr) *int64 { return (*int64)(unsafe.Add(unsafe.Pointer(nil), p)) }
+
+// cBytes is the n bytes at p, in C memory (outside Go's heap).
+func cBytes(p uintptr, n int32) []byte {
+	return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(nil), p)), n)
+}
 
 func sqliteMemInit(*libc.TLS, uintptr) int32 { return sqlite3.SQLITE_OK }
 

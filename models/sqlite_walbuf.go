@@ -252,7 +252,7 @@ func walWrite(tls *libc.TLS, file, p uintptr, n int32, off int64) int32 {
 		w.off = off
 	}
 
-	copy(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(nil), w.buf+uintptr(w.n))), n), unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(nil), p)), n))
+	copy(cBytes(w.buf+uintptr(w.n), n), cBytes(p, n))
 	w.n += n
 	walGathered.Add(1)
 	if w.commit && (!commitHdr || pageThere) {
