@@ -12,14 +12,13 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
 )
 
 // On SQLite, insertSet's rows go to one statement per table prepared once
-// on the writer, that reads them from a JSON parameter:
+// on the writer, that reads them from a JSONB parameter (below):
 //
 //	INSERT INTO members (id, …) SELECT value->>0, value->>1, … FROM jsonb_each(?)
 //
@@ -128,14 +127,14 @@ func (s *Store) insertSetJSON(ctx context.Context, db bun.IDB, rows any) (ok boo
 		return true, nil
 	}
 	pb := setBufs.Get().(*[]byte)
-	buf, err := appendJSONRows((*pb)[:0], set.fields, slice)
+	buf, err := appendJSONBRows((*pb)[:0], set.fields, slice)
 	if err != nil {
 		return true, err
 	}
-	// The driver copies the text when it binds it: the buffer is free
+	// The driver copies the JSONB when it binds it: the buffer is free
 	// again once the statement has run.
 	set.runs.Add(1)
-	_, err = tx.Tx.StmtContext(ctx, set.stmt).ExecContext(ctx, unsafe.String(unsafe.SliceData(buf), len(buf)))
+	_, err = tx.Tx.StmtContext(ctx, set.stmt).ExecContext(ctx, buf)
 	if cap(buf) <= setBufKeep {
 		*pb = buf
 		setBufs.Put(pb)
@@ -151,59 +150,107 @@ var setBufs = sync.Pool{New: func() any { return new([]byte) }}
 // setBufKeep bounds a buffer setBufs keeps (rows of large attributes).
 const setBufKeep = 4 << 20
 
-// appendJSONRows appends the rows of slice as a JSON array of arrays.
-func appendJSONRows(b []byte, fields []*schema.Field, slice reflect.Value) ([]byte, error) {
-	b = append(b, '[')
+// The rows go to SQLite as one JSONB value (https://sqlite.org/jsonb.html)
+// rather than as JSON text: jsonb_each reads a BLOB in place, where text
+// is first translated to JSONB, and strings are copied as they are
+// instead of escaped here and scanned there. In CPU profiles of /Bulk of
+// 10,000 users at 100,000 members the translation and the escaping were
+// a tenth of the INSERTs; alternated chunks of 1,000 SCIM creates took
+// 13 % less CPU with JSONB. SQLite calls JSONB its internal format, but
+// it is documented and stored in databases, so SQLite reads it as long as
+// it reads those; TestSetJSONStoresAsText compares what each way stores
+// and would fail on an SQLite that read it otherwise.
+//
+// An element is a header, its type in the low four bits and its payload's
+// size in the high four, then the payload. Sizes up to 11 are in the
+// header itself; 12, 13 and 14 say the size follows in 1, 2 or 4 bytes
+// (big-endian), a longer header than needed being allowed, which lets an
+// array's header be written before its size is known.
+const (
+	jsonbNull    = 0x0
+	jsonbInt     = 0x3 // an integer as ASCII digits
+	jsonbTextRaw = 0xa // text as it is, escaped only when turned into JSON text
+	jsonbArray   = 0xb
+	jsonbSized4  = 0xe0 // the size follows in 4 bytes
+)
+
+// appendJSONBHeader appends the header of an element of type typ and a
+// payload of n bytes.
+func appendJSONBHeader(b []byte, typ byte, n int) []byte {
+	switch {
+	case n <= 11:
+		return append(b, byte(n)<<4|typ)
+	case n <= 0xff:
+		return append(b, 0xc0|typ, byte(n))
+	case n <= 0xffff:
+		return append(b, 0xd0|typ, byte(n>>8), byte(n))
+	}
+	return append(b, jsonbSized4|typ, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+}
+
+// openJSONBArray appends an array's header with room for its size, which
+// closeJSONBArray (given the header's offset) fills in.
+func openJSONBArray(b []byte) []byte { return append(b, jsonbSized4|jsonbArray, 0, 0, 0, 0) }
+
+func closeJSONBArray(b []byte, at int) []byte {
+	n := len(b) - at - 5
+	b[at+1], b[at+2], b[at+3], b[at+4] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n)
+	return b
+}
+
+// appendJSONBRows appends the rows of slice as a JSONB array of arrays.
+func appendJSONBRows(b []byte, fields []*schema.Field, slice reflect.Value) ([]byte, error) {
+	outer := len(b)
+	b = openJSONBArray(b)
 	for i := range slice.Len() {
 		if i == 1 {
 			// Sized from the first row, an eighth more for longer rows, as
 			// setQuery does: growing by doubling copies it all again.
-			row := len(b)
+			row := len(b) - outer
 			if size := min(row*slice.Len()+row*slice.Len()/8, setBufKeep); cap(b) < size {
 				b = append(make([]byte, 0, size), b...)
 			}
 		}
-		if i > 0 {
-			b = append(b, ',')
-		}
 		row := reflect.Indirect(slice.Index(i))
-		b = append(b, '[')
-		for j, f := range fields {
-			if j > 0 {
-				b = append(b, ',')
-			}
+		at := len(b)
+		b = openJSONBArray(b)
+		for _, f := range fields {
 			var err error
-			if b, err = appendJSONValue(b, f.Value(row)); err != nil {
+			if b, err = appendJSONBValue(b, f.Value(row)); err != nil {
 				return nil, err
 			}
 		}
-		b = append(b, ']')
+		b = closeJSONBArray(b, at)
 	}
-	return append(b, ']'), nil
+	// No size overflows its 4 bytes: SQLite refuses a BLOB over 1 GB
+	// (SQLITE_MAX_LENGTH) before reading it.
+	return closeJSONBArray(b, outer), nil
 }
 
 var errJSONValue = errors.New("models: a set row's field has no JSON form")
 
-// appendJSONValue appends a field's value as the JSON item whose ->>
+// appendJSONBValue appends a field's value as the JSONB element whose ->>
 // is what Bun writes to SQLite (sqliteValue): nil as null, times as UTC
 // text in Bun's layout, booleans as 1 or 0.
-func appendJSONValue(b []byte, v reflect.Value) ([]byte, error) {
+func appendJSONBValue(b []byte, v reflect.Value) ([]byte, error) {
 	if v.Kind() == reflect.Pointer {
 		if v.IsNil() {
-			return append(b, "null"...), nil
+			return append(b, jsonbNull), nil
 		}
 		v = v.Elem()
 	}
 	switch v.Kind() {
 	case reflect.String:
-		return appendJSONString(b, v.String())
+		return appendJSONBText(b, v.String())
 	case reflect.Bool:
 		if v.Bool() {
-			return append(b, '1'), nil
+			return append(b, 1<<4|jsonbInt, '1'), nil
 		}
-		return append(b, '0'), nil
+		return append(b, 1<<4|jsonbInt, '0'), nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return strconv.AppendInt(b, v.Int(), 10), nil
+		var digits [20]byte
+		d := strconv.AppendInt(digits[:0], v.Int(), 10)
+		return append(appendJSONBHeader(b, jsonbInt, len(d)), d...), nil
 	case reflect.Struct:
 		if v.Type() == timeType {
 			var t time.Time
@@ -212,53 +259,36 @@ func appendJSONValue(b []byte, v reflect.Value) ([]byte, error) {
 			} else {
 				t = v.Interface().(time.Time)
 			}
-			b = append(b, '"')
-			b = t.UTC().AppendFormat(b, sqliteTime)
-			return append(b, '"'), nil
+			var text [40]byte
+			d := t.UTC().AppendFormat(text[:0], sqliteTime)
+			return append(appendJSONBHeader(b, jsonbTextRaw, len(d)), d...), nil
 		}
 	}
 	return nil, errJSONValue
 }
 
-// appendJSONString appends s as a JSON string for SQLite's parser, with
-// the text Bun's literal would store: bytes that are not UTF-8 each
-// become U+FFFD (Bun writes the string rune by rune), a NUL is an error
-// (Bun refuses it too). Only quotes, backslashes and control characters
-// are escaped.
-func appendJSONString(b []byte, s string) ([]byte, error) {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				b = append(b, s[start:i]...)
-				b = utf8.AppendRune(b, utf8.RuneError)
-				start = i + 1
-			}
-			i += size
-			continue
-		}
-		if c >= 0x20 && c != '"' && c != '\\' {
-			i++
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case 0:
-			return nil, errStringNul
-		case '"', '\\':
-			b = append(b, '\\', c)
-		default:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		}
-		i++
-		start = i
+// appendJSONBText appends s as a JSONB text element holding the text
+// Bun's literal would store: bytes that are not UTF-8 each become U+FFFD
+// (Bun writes the string rune by rune), a NUL is an error (Bun refuses it
+// too).
+func appendJSONBText(b []byte, s string) ([]byte, error) {
+	if strings.IndexByte(s, 0) >= 0 {
+		return nil, errStringNul
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"'), nil
+	if utf8.ValidString(s) {
+		return append(appendJSONBHeader(b, jsonbTextRaw, len(s)), s...), nil
+	}
+	var fixed []byte
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			fixed = utf8.AppendRune(fixed, utf8.RuneError)
+		} else {
+			fixed = append(fixed, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(appendJSONBHeader(b, jsonbTextRaw, len(fixed)), fixed...), nil
 }
 
 var errStringNul = errors.New("models: a string holds a NUL byte")

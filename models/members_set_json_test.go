@@ -12,9 +12,13 @@ import (
 
 // setOdd are values the two ways of writing a set must store alike:
 // quotes, backslashes, placeholders Bun or SQLite might read, unicode,
-// control characters, bytes that are not UTF-8, JSON of its own.
+// control characters, bytes that are not UTF-8, JSON of its own, and
+// lengths on either side of each JSONB size header (11 and 12 bytes,
+// 255 and 256, 65,535 and 65,536).
 var setOdd = []string{`it's "quoted"`, `back\slash\`, `q?mark ?0 ?TableName \?`, "zoë 名前 🙂", "tab\tnew\nline\r\x01\x1f\x7f",
-	"bad \xff\xfe utf-8", `{"json":[1,"two",null]}`, "null", "123", "1.5", "", " ", `\u0041`, "$[0]"}
+	"bad \xff\xfe utf-8", `{"json":[1,"two",null]}`, "null", "123", "1.5", "", " ", `\u0041`, "$[0]",
+	strings.Repeat("e", 11), strings.Repeat("é", 6), strings.Repeat("x", 255), strings.Repeat("y", 256),
+	strings.Repeat("z", 65535), strings.Repeat("w", 65536)}
 
 // TestSetJSONStoresAsText: on SQLite, the rows insertSet writes through
 // its prepared INSERT … FROM jsonb_each(?) are, column by column (value
