@@ -171,7 +171,9 @@ const (
 	jsonbInt     = 0x3 // an integer as ASCII digits
 	jsonbTextRaw = 0xa // text as it is, escaped only when turned into JSON text
 	jsonbArray   = 0xb
-	jsonbSized4  = 0xe0 // the size follows in 4 bytes
+	jsonbSized1  = 0xc0 // the size follows in 1 byte
+	jsonbSized2  = 0xd0 // in 2 bytes
+	jsonbSized4  = 0xe0 // in 4 bytes
 )
 
 // appendJSONBHeader appends the header of an element of type typ and a
@@ -181,9 +183,9 @@ func appendJSONBHeader(b []byte, typ byte, n int) []byte {
 	case n <= 11:
 		return append(b, byte(n)<<4|typ)
 	case n <= 0xff:
-		return append(b, 0xc0|typ, byte(n))
+		return append(b, jsonbSized1|typ, byte(n))
 	case n <= 0xffff:
-		return append(b, 0xd0|typ, byte(n>>8), byte(n))
+		return append(b, jsonbSized2|typ, byte(n>>8), byte(n))
 	}
 	return append(b, jsonbSized4|typ, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
 }
@@ -278,15 +280,10 @@ func appendJSONBText(b []byte, s string) ([]byte, error) {
 	if utf8.ValidString(s) {
 		return append(appendJSONBHeader(b, jsonbTextRaw, len(s)), s...), nil
 	}
-	var fixed []byte
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			fixed = utf8.AppendRune(fixed, utf8.RuneError)
-		} else {
-			fixed = append(fixed, s[i:i+size]...)
-		}
-		i += size
+	// Ranging over a string gives U+FFFD for each byte that is not UTF-8.
+	fixed := make([]byte, 0, len(s)+len(s)/2)
+	for _, r := range s {
+		fixed = utf8.AppendRune(fixed, r)
 	}
 	return append(appendJSONBHeader(b, jsonbTextRaw, len(fixed)), fixed...), nil
 }
