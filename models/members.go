@@ -79,7 +79,7 @@ func (s *Store) loadRoles(ctx context.Context, db bun.IDB, members []*Member) (e
 		Role
 	}
 	if len(ids) == 1 && db == bun.IDB(s.rdb) { // one member: the common case, prepared
-		if err := s.queryPrepared(ctx, &rows, `SELECT mr.member_id, r.* FROM member_roles AS mr JOIN roles AS r ON r.id = mr.role_id
+		if err := s.queryPrepared(ctx, &rows, `SELECT mr.member_id, `+s.modelColumns(Role{}, "r")+` FROM member_roles AS mr JOIN roles AS r ON r.id = mr.role_id
 			WHERE mr.member_id = ? ORDER BY `+roleOrder, ids[0]); err != nil {
 			return err
 		}

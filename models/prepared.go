@@ -35,9 +35,10 @@ type stmtCache struct {
 
 // queryPrepared scans the rows of query (with ? placeholders) into dest,
 // a pointer to a slice: unlike Bun's Scan, an empty result is no error.
-// On PostgreSQL, or inside a batch's transaction, it goes through Bun.
+// Inside a batch's transaction it goes through Bun, and on PostgreSQL
+// when an argument is not one to bind as it is (pgBindable).
 func (s *Store) queryPrepared(ctx context.Context, dest any, query string, args ...any) error {
-	if s.IsPostgres() || inBatch(ctx) {
+	if inBatch(ctx) || s.IsPostgres() && !pgBindable(args) {
 		return s.conn(ctx).NewRaw(query, args...).Scan(ctx, dest)
 	}
 	rows, err := s.rowsPrepared(ctx, query, args...)
@@ -50,11 +51,15 @@ func (s *Store) queryPrepared(ctx context.Context, dest any, query string, args 
 // rowsPrepared runs query as queryPrepared does but returns its rows, for
 // a caller that scans them itself (without Bun's reflection).
 func (s *Store) rowsPrepared(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if s.IsPostgres() || inBatch(ctx) {
+	pg := s.IsPostgres()
+	if inBatch(ctx) || pg && !pgBindable(args) {
 		return s.conn(ctx).QueryContext(ctx, query, args...)
 	}
 	stmt, err := s.prepared(ctx, query)
 	if err != nil {
+		if pg { // the server refused to prepare it: through Bun
+			return s.rdb.QueryContext(ctx, query, args...)
+		}
 		return nil, err
 	}
 	if s.PreparedHook != nil {
@@ -67,14 +72,24 @@ func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 	s.stmts.mu.Lock()
 	defer s.stmts.mu.Unlock()
 	if st, ok := s.stmts.stmts[query]; ok {
+		if st == nil {
+			return nil, errPrepareRefused
+		}
 		return st, nil
-	}
-	st, err := s.rdb.DB.PrepareContext(ctx, query) // reads: on the reader
-	if err != nil {
-		return nil, err
 	}
 	if s.stmts.stmts == nil {
 		s.stmts.stmts = map[string]*sql.Stmt{}
+	}
+	text := query
+	if s.IsPostgres() {
+		text = pgPlaceholders(query)
+	}
+	st, err := s.rdb.DB.PrepareContext(ctx, text) // reads: on the reader
+	if err != nil {
+		if s.IsPostgres() && pgRefused(err) {
+			s.stmts.stmts[query] = nil // not asked again on every run
+		}
+		return nil, err
 	}
 	s.stmts.stmts[query] = st
 	return st, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -79,7 +80,7 @@ func TestLookupOneStatement(t *testing.T) {
 		}
 		counter := &lookupCounter{}
 		s.AddQueryHook(counter)
-		s.PreparedHook = counter.add
+		s.PreparedHook = func(q string) { counter.add("prepared: " + q) }
 		lookup := func(wsID, f string) []*models.Member {
 			t.Helper()
 			expr, err := filter.ParseFilter([]byte(f))
@@ -94,8 +95,8 @@ func TestLookupOneStatement(t *testing.T) {
 			if total != len(ms) {
 				t.Errorf("%s: totalResults %d for %d members", f, total, len(ms))
 			}
-			if texts := counter.take(); len(texts) != 1 {
-				t.Errorf("%s: %d statements, want 1: %q", f, len(texts), texts)
+			if texts := counter.take(); len(texts) != 1 || !strings.HasPrefix(texts[0], "prepared: ") {
+				t.Errorf("%s: %d statements, want 1, prepared: %q", f, len(texts), texts)
 			}
 			return ms
 		}

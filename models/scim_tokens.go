@@ -199,12 +199,12 @@ func (s *Store) lookupSCIMToken(ctx context.Context, token, hash string) (*SCIMT
 		return nil, nil, ErrNotFound
 	}
 	var tokens []SCIMToken
-	if err := s.queryPrepared(ctx, &tokens, "SELECT * FROM scim_tokens WHERE token_hash = ?", hash); err != nil || len(tokens) == 0 {
+	if err := s.queryPrepared(ctx, &tokens, "SELECT "+s.modelColumns(SCIMToken{}, "t")+" FROM scim_tokens AS t WHERE t.token_hash = ?", hash); err != nil || len(tokens) == 0 {
 		return nil, nil, notFound(cmp.Or(err, sql.ErrNoRows))
 	}
 	t := tokens[0]
 	var wss []Workspace
-	if err := s.queryPrepared(ctx, &wss, "SELECT * FROM workspaces WHERE id = ?", t.WorkspaceID); err != nil || len(wss) == 0 {
+	if err := s.queryPrepared(ctx, &wss, "SELECT "+s.modelColumns(Workspace{}, "w")+" FROM workspaces AS w WHERE w.id = ?", t.WorkspaceID); err != nil || len(wss) == 0 {
 		return nil, nil, notFound(cmp.Or(err, sql.ErrNoRows))
 	}
 	ws := wss[0]
