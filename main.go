@@ -104,6 +104,7 @@ func run(args []string) error {
 		if err != nil {
 			return err
 		}
+		setMemoryLimit(os.Getenv)
 		return serve(cfg)
 	case "migrate":
 		cfg, err := config.Load("muster migrate", args)
