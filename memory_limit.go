@@ -5,12 +5,15 @@ import "runtime/debug"
 // defaultMemoryLimit is the server's soft limit on the Go runtime's memory
 // (heap, stacks, its own bookkeeping) where GOMEMLIMIT sets none. At the
 // default GOGC the heap may grow to twice what is live before it is
-// collected: a /Bulk of 10,000 users right after 50 clients' POSTs and
-// lookups at 100,000 members took the server's peak RSS to 145–164 MiB,
-// most of it such garbage. With this limit the collector runs sooner as the
-// heap nears it, and the same load peaked at 136 MiB, at about 1 % more CPU
-// for that /Bulk. It is soft: above it the collector works harder (Go caps
-// it at half the CPU), nothing fails. SQLite's caches are outside it.
+// collected, and freed pages go back to the system slowly: the bench kit's
+// wrk phases (50 clients' POSTs, then lookups) and a /Bulk of 10,000 users
+// at 100,000 members took the server's peak RSS to 142.9–143.8 MiB, once
+// 163.6. With this limit the collector runs, and returns pages, sooner as
+// Go's memory nears it, and the same load peaked at 135.4–136.1 MiB, at
+// about 1 % more CPU for that /Bulk. It is soft: nothing fails above it,
+// but a server whose live data stays near it collects often, up to half
+// the CPU (Go's cap), and needs a higher GOMEMLIMIT. SQLite's caches are
+// outside it.
 const defaultMemoryLimit = 64 << 20
 
 // setMemoryLimit applies defaultMemoryLimit unless the GOMEMLIMIT

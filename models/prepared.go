@@ -13,10 +13,12 @@ import (
 )
 
 // Bun writes argument values into the SQL text, so SQLite parses every
-// query anew; for the lookups an identity provider sends before nearly
-// every write (token, userName or externalId, the member's roles) parsing
-// was half the time of the request. queryPrepared runs such fixed queries
-// as prepared statements, parsed once per connection.
+// query anew, and PostgreSQL parses and plans it; for the lookups an
+// identity provider sends before nearly every write (token, userName or
+// externalId, the member's roles) parsing was half the time of the request
+// on SQLite, planning most of the server's on PostgreSQL. queryPrepared
+// runs such fixed queries as prepared statements, parsed once per
+// connection (prepared_pg.go: what differs on PostgreSQL).
 
 type stmtCache struct {
 	mu    sync.Mutex
@@ -57,7 +59,7 @@ func (s *Store) rowsPrepared(ctx context.Context, query string, args ...any) (*s
 	}
 	stmt, err := s.prepared(ctx, query)
 	if err != nil {
-		if pg { // the server refused to prepare it: through Bun
+		if pg { // not prepared (refused, or the server not reached): through Bun
 			return s.rdb.QueryContext(ctx, query, args...)
 		}
 		return nil, err
@@ -69,29 +71,45 @@ func (s *Store) rowsPrepared(ctx context.Context, query string, args ...any) (*s
 }
 
 func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
-	s.stmts.mu.Lock()
-	defer s.stmts.mu.Unlock()
-	if st, ok := s.stmts.stmts[query]; ok {
+	c := &s.stmts
+	c.mu.Lock()
+	st, ok := c.stmts[query]
+	c.mu.Unlock()
+	if ok {
 		if st == nil {
 			return nil, errPrepareRefused
 		}
 		return st, nil
 	}
-	if s.stmts.stmts == nil {
-		s.stmts.stmts = map[string]*sql.Stmt{}
-	}
+	// Prepared outside the lock: on PostgreSQL this waits for a connection
+	// of the pool and for the server, and the lookups already prepared
+	// must not wait with it.
 	text := query
 	if s.IsPostgres() {
 		text = pgPlaceholders(query)
 	}
 	st, err := s.rdb.DB.PrepareContext(ctx, text) // reads: on the reader
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if kept, ok := c.stmts[query]; ok { // another caller's, meanwhile
+		if st != nil {
+			_ = st.Close()
+		}
+		if kept == nil {
+			return nil, errPrepareRefused
+		}
+		return kept, nil
+	}
+	if c.stmts == nil {
+		c.stmts = map[string]*sql.Stmt{}
+	}
 	if err != nil {
 		if s.IsPostgres() && pgRefused(err) {
-			s.stmts.stmts[query] = nil // not asked again on every run
+			c.stmts[query] = nil // not asked again on every run
 		}
 		return nil, err
 	}
-	s.stmts.stmts[query] = st
+	c.stmts[query] = st
 	return st, nil
 }
 

@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/uptrace/bun"
@@ -20,6 +21,23 @@ func TestPGPlaceholders(t *testing.T) {
 	} {
 		if got := models.PGPlaceholders(in); got != want {
 			t.Errorf("PGPlaceholders(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestPGRefused: a refusal of the query's text is kept, an error that may
+// pass is not (pgdriver writes "SQLSTATE=…", pgx "SQLSTATE …").
+func TestPGRefused(t *testing.T) {
+	for msg, want := range map[string]bool{
+		"ERROR: could not determine data type of parameter $1 (SQLSTATE=42P18)":       true,
+		"ERROR: column \"x\" does not exist (SQLSTATE 42703)":                         true,
+		"FATAL: sorry, too many clients already (SQLSTATE=53300)":                     false,
+		"ERROR: canceling statement due to lock timeout (SQLSTATE 55P03)":             false,
+		"FATAL: terminating connection due to administrator command (SQLSTATE=57P01)": false,
+		"dial tcp 127.0.0.1:5432: connect: connection refused":                        false,
+	} {
+		if got := models.PGRefused(errors.New(msg)); got != want {
+			t.Errorf("PGRefused(%q) = %v, want %v", msg, got, want)
 		}
 	}
 }
@@ -73,6 +91,9 @@ func TestPreparedReads(t *testing.T) {
 			if s.IsPostgres() {
 				if texts := counter.take(); len(prepared) != 0 || len(texts) != 1 {
 					t.Errorf("%s: prepared %q, through Bun %q; want it through Bun once", untyped, prepared, texts)
+				}
+				if !models.PrepareRefused(s, untyped) {
+					t.Errorf("%s: the refusal is not kept: it would be asked again on every run", untyped)
 				}
 			} else if len(prepared) != 1 {
 				t.Errorf("%s: prepared %q on SQLite", untyped, prepared)
