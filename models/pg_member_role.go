@@ -29,7 +29,7 @@ func (s *Store) pgMemberRole(ctx context.Context, wsID string) ([]Role, error) {
 		for _, f := range s.db.Table(reflect.TypeOf(Role{})).Fields {
 			cols = append(cols, string(f.SQLName))
 		}
-		q := "SELECT " + strings.Join(cols, ", ") + " FROM roles WHERE " + strings.Replace(memberRoleWhere, "?", "$1", 1)
+		q := "SELECT " + strings.Join(cols, ", ") + " FROM roles WHERE " + pgPlaceholders(memberRoleWhere)
 		p.stmt, p.err = s.db.DB.PrepareContext(context.WithoutCancel(ctx), q)
 	})
 	if p.err != nil { // not prepared (the server refused it): through Bun
