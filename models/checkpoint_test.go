@@ -2,6 +2,8 @@ package models_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,6 +64,44 @@ func TestCheckpointAfterSetWrite(t *testing.T) {
 				t.Fatal("no checkpoint after a commit of 600 members")
 			}
 			time.Sleep(10 * time.Millisecond) // polling, under the deadline above
+		}
+	})
+}
+
+// TestLogRestartsUnderWrites: under a steady stream of group commits the
+// writer finishes the store's checkpoints between groups, so SQLite
+// starts the log again from its beginning long before wal_autocheckpoint
+// (whose checkpoint would run inside a COMMIT, every operation of that
+// group waiting for it). Without finishCheckpoint the log only restarts
+// there, and the checkpoints beside the writer find it that long.
+func TestLogRestartsUnderWrites(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		if s.IsPostgres() {
+			t.Skip("PostgreSQL checkpoints by itself")
+		}
+		ctx := context.Background()
+		modelstest.SetUp(t, s)
+		// About 30 pages a commit (one value of 120 KB), three times
+		// walRestartPages in all: without the writer finishing, the log
+		// would reach nearly that.
+		value := strings.Repeat("x", 120_000)
+		commits := models.WALRestartPages * 3 / 30
+		for i := range commits {
+			if err := models.Tx(ctx, s, func(tx bun.Tx) error {
+				_, err := tx.ExecContext(ctx, `INSERT INTO kv_entries (key, value) VALUES (?, ?)`, fmt.Sprintf("restart-%d", i), value)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if models.CheckpointsFinished(s) == 0 {
+			t.Fatalf("no checkpoint finished by the writer in %d commits (%d beside it)", commits, models.Checkpoints(s))
+		}
+		// A checkpoint beside the writer finds the log at most some
+		// commits past walRestartPages: 32 commits (checkpointEvery) of
+		// 30 pages, twice over (one running when the next is due).
+		if longest, most := models.LongestLog(s), int64(models.WALRestartPages+2*32*30+1000); longest > most {
+			t.Errorf("the log reached %d pages (at most %d expected; wal_autocheckpoint is %d)", longest, most, models.WALAutocheckpointPages)
 		}
 	})
 }

@@ -84,6 +84,13 @@ func SearchTextOf(m *Member) string { return searchText(m) }
 // Checkpoints is how many checkpoints the store has run beside its writer.
 func Checkpoints(s *Store) int64 { return s.ckpt.done.Load() }
 
+// CheckpointsFinished is how many checkpoints the writer finished between
+// groups, and LongestLog the longest log (pages) a checkpoint found.
+func CheckpointsFinished(s *Store) int64 { return s.ckpt.finished.Load() }
+func LongestLog(s *Store) int64          { return s.ckpt.longest.Load() }
+
+const WALRestartPages, WALAutocheckpointPages = walRestartPages, walAutocheckpointPages
+
 // FlushSearchIndex moves queued search text into the index, as a group
 // commit or Migrate does, for tests that write members with raw SQL.
 func FlushSearchIndex(ctx context.Context, s *Store) error { return flushSearchIndex(ctx, s.DB()) }

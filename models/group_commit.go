@@ -148,6 +148,7 @@ func (s *Store) runGroups() {
 		q.mu.Unlock()
 		q.groups.Add(1)
 		s.runGroup(group)
+		s.finishCheckpoint()
 		q.mu.Lock()
 		// One fewer than before at least: a group that found one or two
 		// operations (their clients slow to come back, the cores busy) is
