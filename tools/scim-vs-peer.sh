@@ -91,6 +91,12 @@ measure() {
   echo "  $line"
   record "$server" "/Bulk_${bulk}_s" "$(sed -n 's/^bulk N=[0-9]*: \([0-9.]*\) s.*/\1/p' <<<"$line")"
 
+  # A server that died under the load (the peer did, at /Bulk of 10,000)
+  # has no memory to read: say so and go on with the other runs.
+  if ! kill -0 "$pid" 2>/dev/null; then
+    echo "  memory: - (the server is no longer running)"
+    return
+  fi
   line=$(awk '/^(VmHWM|RssAnon)/ {printf "%s %.0f MiB  ", $1, $2/1024}' "/proc/$pid/status")
   echo "  memory: $line"
   record "$server" "VmHWM_MiB" "$(awk '/^VmHWM/ {printf "%.0f", $2/1024}' "/proc/$pid/status")"
