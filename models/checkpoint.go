@@ -44,8 +44,8 @@ const walRestartPages = 4096
 
 // checkpointPasses and checkpointRest: while the writer appends, a
 // checkpoint beside it runs again (up to checkpointPasses times) until a
-// pass copies fewer than checkpointRest pages, so the writer's own
-// finishing checkpoint has little left to copy.
+// pass after the first copies fewer than checkpointRest pages, so the
+// writer's own finishing checkpoint has little left to copy.
 const (
 	checkpointPasses = 4
 	checkpointRest   = 512
@@ -83,7 +83,12 @@ func (s *Store) afterCommit() {
 	c := &s.ckpt
 	c.mu.Lock()
 	c.commits++
-	if c.running || c.commits < checkpointEvery && c.rows.Load() < checkpointRows {
+	// A finish the writer is about to run (finishCheckpoint, right after
+	// this group) goes first: a checkpoint started now would take it
+	// over, and when every checkpoint outlasted checkpointEvery commits
+	// the log never restarted.
+	pending := c.finish.Load() && c.rows.Load() == 0
+	if c.running || pending || c.commits < checkpointEvery && c.rows.Load() < checkpointRows {
 		c.mu.Unlock()
 		return
 	}
@@ -97,9 +102,9 @@ func (s *Store) afterCommit() {
 		// On the reader pool where there is one: the writer has a single
 		// connection, and a checkpoint there would sit on its path again.
 		// query_only does not stop a checkpoint.
-		// Passes until one copies little (what the writer appended
-		// meanwhile), or checkpointPasses of them; then, if the log is
-		// long, the writer finishes it (finishCheckpoint).
+		// Passes until one after the first copies little (what the
+		// writer appended meanwhile), or checkpointPasses of them; then,
+		// if the log is long, the writer finishes it (finishCheckpoint).
 		var log, copied int64
 		for pass := 0; pass < checkpointPasses; pass++ {
 			var busy, before = int64(0), copied
@@ -126,19 +131,21 @@ func (s *Store) afterCommit() {
 }
 
 // finishCheckpoint runs on the writer between two groups, when the last
-// checkpoint beside it found a long log: with no write in between, a
+// checkpoint beside it found a long log: with no group in between, a
 // PASSIVE checkpoint copies what that one left (the pages written since
-// it began) and the next group's transaction starts the log again. The
-// operations of the group before are already answered; the next group
-// waits for it (in a run of the bench kit: median 12.3 ms, quartiles 8.6
-// and 16.3, most 68, against the 36-160 ms COMMITs it replaces; after a
-// single pass beside the writer it took 14-27 ms, and POST /Users ran
-// 6 % slower). Not after members written
-// set-based (a /Bulk chunk or an import batch): each of those commits
-// thousands of pages at once, so the writer would copy nearly all of them
-// itself, chunk after chunk (a /Bulk of 10,000 took 15 % longer):
-// members written set-based since that checkpoint began leave the log to
-// SQLite's own checkpoint, as before.
+// its last pass began) and the next group's transaction starts the log
+// again. The operations of the group before are already answered; the
+// next group waits for it (in a run of the bench kit: median 12.3 ms,
+// quartiles 8.6 and 16.3, most 68, against the 36-160 ms COMMITs it
+// replaces; after a single pass beside the writer it took 14-27 ms, and
+// POST /Users ran 6 % slower). Where a reader's snapshot (or another
+// replica's writes) keeps it from copying everything, the log does not
+// restart and SQLite's own checkpoint remains the backstop. Not after
+// members created set-based (a /Bulk chunk or an import batch): each of
+// those commits thousands of pages at once, so the writer would copy
+// nearly all of them itself, chunk after chunk (a /Bulk of 10,000 took
+// 15 % longer); there the log is left to SQLite's own checkpoint, as
+// before.
 func (s *Store) finishCheckpoint() {
 	c := &s.ckpt
 	if !c.finish.Load() || c.rows.Load() > 0 {

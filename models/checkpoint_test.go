@@ -81,11 +81,11 @@ func TestLogRestartsUnderWrites(t *testing.T) {
 		}
 		ctx := context.Background()
 		modelstest.SetUp(t, s)
-		// About 30 pages a commit (one value of 120 KB), three times
+		// About 30 pages a commit (one value of 120 KB), four times
 		// walRestartPages in all: without the writer finishing, the log
-		// would reach nearly that.
+		// would reach nearly wal_autocheckpoint.
 		value := strings.Repeat("x", 120_000)
-		commits := models.WALRestartPages * 3 / 30
+		commits := models.WALRestartPages * 4 / 30
 		for i := range commits {
 			if err := models.Tx(ctx, s, func(tx bun.Tx) error {
 				_, err := tx.ExecContext(ctx, `INSERT INTO kv_entries (key, value) VALUES (?, ?)`, fmt.Sprintf("restart-%d", i), value)
@@ -97,11 +97,12 @@ func TestLogRestartsUnderWrites(t *testing.T) {
 		if models.CheckpointsFinished(s) == 0 {
 			t.Fatalf("no checkpoint finished by the writer in %d commits (%d beside it)", commits, models.Checkpoints(s))
 		}
-		// A checkpoint beside the writer finds the log at most some
-		// commits past walRestartPages: 32 commits (checkpointEvery) of
-		// 30 pages, twice over (one running when the next is due).
-		if longest, most := models.LongestLog(s), int64(models.WALRestartPages+2*32*30+1000); longest > most {
-			t.Errorf("the log reached %d pages (at most %d expected; wal_autocheckpoint is %d)", longest, most, models.WALAutocheckpointPages)
+		// A checkpoint beside the writer finds the log some commits past
+		// walRestartPages (how many depends on how fast its passes run
+		// against the writer's commits: a busy machine, -race), well
+		// short of wal_autocheckpoint.
+		if longest, most := models.LongestLog(s), int64(models.WALAutocheckpointPages*3/4); longest > most {
+			t.Errorf("the log reached %d pages (at most %d expected; walRestartPages is %d, wal_autocheckpoint %d)", longest, most, models.WALRestartPages, models.WALAutocheckpointPages)
 		}
 	})
 }
