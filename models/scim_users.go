@@ -55,6 +55,17 @@ type SCIMUser struct {
 	// so a map put in its place since is marshalled anew.
 	attrsJSON string
 	attrsOf   map[string]any
+	// cleaned says clean has run (Prepare), with the error it gave.
+	cleaned  bool
+	cleanErr error
+}
+
+// Prepare cleans and checks u as a create would, ahead of CreateSCIMUsers,
+// which then takes the result instead of doing it inside the writer's
+// transaction: /Bulk prepares a chunk's users while the one before is
+// written. u must not change after.
+func (u *SCIMUser) Prepare() {
+	u.cleanErr, u.cleaned = u.clean(), true
 }
 
 // maxAttributes bounds a User's stored attributes (JSON bytes): far above

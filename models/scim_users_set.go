@@ -78,7 +78,11 @@ func (s *Store) createUsersSet(ctx context.Context, tx bun.Tx, actor Actor, ws *
 	wantMember := false
 	for i := range users {
 		u := &users[i]
-		if err := u.clean(); err != nil {
+		err := u.cleanErr
+		if !u.cleaned {
+			err = u.clean()
+		}
+		if err != nil {
 			out[i].Err = err
 			continue
 		}

@@ -3,6 +3,7 @@ package models_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"testing"
 
@@ -47,9 +48,24 @@ func TestCreateSCIMUsersSetWritesAsOneByOne(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The same chunk prepared ahead, as /Bulk does while the chunk
+		// before is written: cleaned once, stored the same.
+		preparedWS, err := s.CreateWorkspace(ctx, acc, "Prepared")
+		if err != nil {
+			t.Fatal(err)
+		}
+		prepared := make([]models.SCIMUser, len(users))
 		for i, u := range users {
-			if out[i].Err != nil {
-				t.Fatalf("set user %d: %v", i, out[i].Err)
+			prepared[i] = withAttrs(u)
+			prepared[i].Prepare()
+		}
+		preparedOut, err := s.CreateSCIMUsers(ctx, models.SystemActor, preparedWS, prepared, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, u := range users {
+			if out[i].Err != nil || preparedOut[i].Err != nil {
+				t.Fatalf("set user %d: %v; prepared: %v", i, out[i].Err, preparedOut[i].Err)
 			}
 			if _, err := s.CreateSCIMUser(ctx, models.SystemActor, oneWS, withAttrs(u)); err != nil {
 				t.Fatalf("user %d one by one: %v", i, err)
@@ -78,6 +94,46 @@ func TestCreateSCIMUsersSetWritesAsOneByOne(t *testing.T) {
 		got, want := read(bulkWS.ID), read(oneWS.ID)
 		if len(got) != len(users) || !reflect.DeepEqual(got, want) {
 			t.Errorf("set-based rows differ from one by one:\n got %+v\nwant %+v", got, want)
+		}
+		if got := read(preparedWS.ID); !reflect.DeepEqual(got, want) {
+			t.Errorf("prepared rows differ from one by one:\n got %+v\nwant %+v", got, want)
+		}
+	})
+}
+
+// TestPreparedUsersKeepTheirErrors: a user prepared ahead (Prepare) that
+// fails its checks gets the error a create checking it then would give,
+// and the users beside it are created.
+func TestPreparedUsersKeepTheirErrors(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		_, ws := modelstest.SetUp(t, s)
+		users := setUsers(3, "prep")
+		users[1].Email = "not an address"
+		users[2].UserName = "  "
+		want := make([]string, len(users)) // the errors of users not prepared
+		for i := 1; i < len(users); i++ {
+			out, err := s.CreateSCIMUsers(ctx, models.SystemActor, ws, users[i:i+1], 0)
+			if err != nil || out[0].Err == nil {
+				t.Fatalf("user %d not prepared: %v, %v", i, err, out[0].Err)
+			}
+			want[i] = out[0].Err.Error()
+		}
+		for i := range users {
+			users[i].Prepare()
+		}
+		out, err := s.CreateSCIMUsers(ctx, models.SystemActor, ws, users, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out[0].Err != nil || out[0].Member == nil {
+			t.Errorf("valid prepared user: %v", out[0].Err)
+		}
+		var verr *models.ValidationError
+		for i := 1; i < len(users); i++ {
+			if !errors.As(out[i].Err, &verr) || out[i].Err.Error() != want[i] {
+				t.Errorf("prepared user %d: %v, want the validation error %s", i, out[i].Err, want[i])
+			}
 		}
 	})
 }

@@ -37,6 +37,13 @@ type bulkOp struct {
 	Path    string   `json:"path"`
 	Version string   `json:"version"`
 	Data    bodySpan `json:"data"`
+
+	// setUser is the User a set-based create takes (setUserOf), once
+	// decoded and prepared, and setName its userName as sent; setChecked
+	// says whether that was tried.
+	setUser    *models.SCIMUser
+	setName    string
+	setChecked bool
 }
 
 // bodySpan is an operation's data as the decoder found it: unlike
@@ -85,13 +92,78 @@ type bulkState struct {
 	// later operation declares: the next round runs them.
 	deferred []bulkPending
 	stats    bulkStats
+	// held counts the operations of the first round decoded and not yet
+	// run; readAhead keeps its peak in heldPeak.
+	held, heldPeak atomic.Int64
+}
+
+// bulkChunkRead is a chunk of the first round as readAhead read it.
+type bulkChunkRead struct {
+	ops []bulkOp
+	at  []bulkPending
+	err error
+}
+
+// readAhead reads the request's operations a chunk at a time on a
+// goroutine of its own, decoding the Users a set-based create will take,
+// and hands each chunk over when the one before has been taken: at most
+// two chunks are held, the one running and the next. stop ends the
+// goroutine and waits for it, so nothing reads the request's body after
+// the handler returned.
+func (b *bulkState) readAhead(r *opReader, count int) (<-chan bulkChunkRead, func()) {
+	chunks := make(chan bulkChunkRead)
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		defer close(chunks)
+		for i := 0; ; {
+			size := max(min(count-i, bulkChunk), 0)
+			c := bulkChunkRead{ops: make([]bulkOp, 0, size), at: make([]bulkPending, 0, size)}
+			for len(c.ops) < bulkChunk {
+				op, span, ok, err := r.next()
+				if err != nil {
+					c.err = err
+					break
+				}
+				if !ok {
+					break
+				}
+				c.ops, c.at = append(c.ops, op), append(c.at, bulkPending{i, span})
+				i++
+			}
+			if len(c.ops) == 0 && c.err == nil {
+				return
+			}
+			if b.setBased {
+				for k := range c.ops {
+					c.ops[k].setUserOf()
+				}
+			}
+			if held := b.held.Add(int64(len(c.ops))); held > b.heldPeak.Load() {
+				b.heldPeak.Store(held) // this goroutine alone stores it
+			}
+			select {
+			case chunks <- c:
+			case <-done:
+				return
+			}
+			if c.err != nil {
+				return
+			}
+		}
+	}()
+	return chunks, func() {
+		close(done)
+		<-finished
+	}
 }
 
 // bulkStats is the most a /Bulk request held at once, for the tests that
 // keep it bounded by a chunk rather than by the request's size.
 type bulkStats struct {
 	Ops      int // operations in the request
-	Decoded  int // operations decoded at once
+	Decoded  int // operations decoded and held at once (the chunk running and the one read ahead)
 	Declared int // bulkIds kept as declared (only those referred to)
 	Resolved int // bulkIds kept as resolved
 	Waiting  int // operations waiting for a later round
@@ -132,32 +204,29 @@ func (s *Server) bulk(req request) response {
 	b.stats.Declared = len(b.declared)
 	b.setBased = authorize(req, "users", "").status == 0
 
-	// The first round: every operation in order, a chunk at a time.
-	ops := make([]bulkOp, 0, min(br.count, bulkChunk))
-	at := make([]bulkPending, 0, cap(ops))
-	r := newOpReader(req.body, br)
-	for i := 0; !b.stopped; {
-		ops, at = ops[:0], at[:0]
-		for len(ops) < bulkChunk {
-			op, span, ok, err := r.next()
-			if err != nil {
-				return s.internal(err)
-			}
-			if !ok {
-				break
-			}
-			ops, at = append(ops, op), append(at, bulkPending{i, span})
-			i++
+	// The first round: every operation in order, a chunk at a time, the
+	// next chunk read and its Users decoded (readAhead) while the writer
+	// runs this one, so that decoding, a tenth of a /Bulk of creates, is
+	// done on another core instead of inside the writer's transaction.
+	chunks, stop := b.readAhead(newOpReader(req.body, br), br.count)
+	defer stop()
+	for c := range chunks {
+		if c.err != nil {
+			return s.internal(c.err)
 		}
-		if len(ops) == 0 {
-			break
-		}
-		if err := b.window(ops, at, true); err != nil {
+		err := b.window(c.ops, c.at, true)
+		b.held.Add(-int64(len(c.ops)))
+		if err != nil {
 			return s.internal(err)
+		}
+		if b.stopped {
+			break
 		}
 	}
 	// Later rounds: the operations that waited, until none is left or a
 	// round settles none.
+	var ops []bulkOp
+	var at []bulkPending
 	for len(b.deferred) > 0 && !b.stopped {
 		pending := b.deferred
 		if !b.progress { // what is left refers to itself in a circle
@@ -186,6 +255,7 @@ func (s *Server) bulk(req request) response {
 		}
 	}
 	if watch := bulkWatch.Load(); watch != nil {
+		b.stats.Decoded = max(b.stats.Decoded, int(b.heldPeak.Load()))
 		b.stats.Ops, b.stats.Resolved, b.stats.Held = br.count, len(b.resolved), len(b.results.fills)
 		(*watch)(b.stats)
 	}
@@ -197,7 +267,9 @@ func (s *Server) bulk(req request) response {
 // a bulkId goes to the next round (first: this is the first round, so its
 // result gets its place in the answer now).
 func (b *bulkState) window(ops []bulkOp, at []bulkPending, first bool) error {
-	b.stats.Decoded = max(b.stats.Decoded, len(ops))
+	if !first { // the first round's are counted as read (readAhead)
+		b.stats.Decoded = max(b.stats.Decoded, len(ops))
+	}
 	for start := 0; start < len(ops) && !b.stopped; {
 		err := b.s.store.InBatch(b.req.ctx, func(ctx context.Context) error {
 			req := b.req
@@ -297,24 +369,41 @@ func createRun(ops []bulkOp) (int, []models.SCIMUser) {
 	var users []models.SCIMUser
 	n := 0
 	for ; n < len(ops) && n < bulkChunk; n++ {
-		op := ops[n]
-		if !strings.EqualFold(op.Method, http.MethodPost) || op.BulkID == "" || !strings.EqualFold(strings.Trim(op.Path, "/"), "users") ||
-			strings.Contains(op.Path, "bulkId:") || bytes.Contains(op.Data, []byte("bulkId:")) {
+		user := ops[n].setUserOf()
+		if user == nil {
 			break
-		}
-		user, _, res := userFromBody(op.Data)
-		if res.status != 0 {
-			break
-		}
-		if len(user.Roles) == 0 { // as users.create: none given
-			user.Roles = nil
 		}
 		if users == nil {
 			users = make([]models.SCIMUser, 0, len(ops)-n)
 		}
-		users = append(users, user)
+		users = append(users, *user)
 	}
 	return n, users
+}
+
+// setUserOf is the User op creates when a set-based create can take it:
+// a POST /Users with a bulkId, referring to no other operation, whose body
+// reads as a User; nil otherwise. It decodes and prepares it once.
+func (op *bulkOp) setUserOf() *models.SCIMUser {
+	if op.setChecked {
+		return op.setUser
+	}
+	op.setChecked = true
+	if !strings.EqualFold(op.Method, http.MethodPost) || op.BulkID == "" || !strings.EqualFold(strings.Trim(op.Path, "/"), "users") ||
+		strings.Contains(op.Path, "bulkId:") || bytes.Contains(op.Data, []byte("bulkId:")) {
+		return nil
+	}
+	user, _, res := userFromBody(op.Data)
+	if res.status != 0 {
+		return nil
+	}
+	if len(user.Roles) == 0 { // as users.create: none given
+		user.Roles = nil
+	}
+	op.setName = user.UserName
+	user.Prepare()
+	op.setUser = &user
+	return op.setUser
 }
 
 // createUsers creates a run of users (createRun) and answers each
@@ -323,10 +412,6 @@ func createRun(ops []bulkOp) (int, []models.SCIMUser) {
 func (b *bulkState) createUsers(ctx context.Context, req request, ops []bulkOp, at []bulkPending, batch []models.SCIMUser) (int, error) {
 	s := b.s
 	budget := max(b.failOnErrors-b.errorsSeen, 0) // errors failOnErrors still allows; 0: no limit
-	names := make([]string, len(batch))           // as sent: a log entry names the user so
-	for i, u := range batch {
-		names[i] = u.UserName
-	}
 	start := time.Now()
 	created, err := s.store.CreateSCIMUsers(ctx, req.actor, req.ws, batch, budget)
 	if err != nil {
@@ -338,7 +423,7 @@ func (b *bulkState) createUsers(ctx context.Context, req request, ops []bulkOp, 
 		op := ops[k]
 		var res response
 		if c.Err != nil {
-			res = u.createFailed(models.SCIMUser{UserName: names[k]}, c.Err)
+			res = u.createFailed(models.SCIMUser{UserName: op.setName}, c.Err) // as sent: a log entry names the user so
 		} else {
 			res = u.created(c.Member)
 		}
