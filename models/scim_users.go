@@ -68,6 +68,17 @@ func (u *SCIMUser) Prepare() {
 	u.cleanErr, u.cleaned = u.clean(), true
 }
 
+// cleanOnce is clean for a create: the result of Prepare when u was
+// prepared. Cleaning twice is not always the same as once (a display name
+// cut at 200 characters may end in a space the second time trims), so a
+// prepared user retried one at a time is not cleaned again.
+func (u *SCIMUser) cleanOnce() error {
+	if u.cleaned {
+		return u.cleanErr
+	}
+	return u.clean()
+}
+
 // maxAttributes bounds a User's stored attributes (JSON bytes): far above
 // any real profile, and a bound on what one request can store.
 const maxAttributes = 64 << 10
@@ -252,7 +263,7 @@ var memberColumns = []string{"user_name", "external_id", "display_name", "given_
 // email when the workspace sends them to provisioned members), an inactive
 // one starts deactivated.
 func (s *Store) CreateSCIMUser(ctx context.Context, actor Actor, ws *Workspace, u SCIMUser) (*Member, error) {
-	if err := u.clean(); err != nil {
+	if err := u.cleanOnce(); err != nil {
 		return nil, err
 	}
 	// First without looking for a member that holds the userName, email

@@ -78,11 +78,7 @@ func (s *Store) createUsersSet(ctx context.Context, tx bun.Tx, actor Actor, ws *
 	wantMember := false
 	for i := range users {
 		u := &users[i]
-		err := u.cleanErr
-		if !u.cleaned {
-			err = u.clean()
-		}
-		if err != nil {
+		if err := u.cleanOnce(); err != nil {
 			out[i].Err = err
 			continue
 		}

@@ -113,7 +113,7 @@ func TestPreparedUsersKeepTheirErrors(t *testing.T) {
 		users[2].UserName = "  "
 		want := make([]string, len(users)) // the errors of users not prepared
 		for i := 1; i < len(users); i++ {
-			out, err := s.CreateSCIMUsers(ctx, models.SystemActor, ws, users[i:i+1], 0)
+			out, err := s.CreateSCIMUsers(ctx, models.SystemActor, ws, []models.SCIMUser{users[i]}, 0) // a copy: users[i] stays as sent
 			if err != nil || out[0].Err == nil {
 				t.Fatalf("user %d not prepared: %v, %v", i, err, out[0].Err)
 			}

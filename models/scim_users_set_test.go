@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/uptrace/bun"
@@ -125,6 +126,49 @@ func TestCreateSCIMUsersFallsBack(t *testing.T) {
 		}
 		if n := countWhere(t, s, "audit_events", ws.ID, "action = 'member.provisioned'"); n != 3 {
 			t.Errorf("%d events, want 3", n)
+		}
+	})
+}
+
+// TestPreparedUsersRetriedAlone: a prepared chunk (/Bulk's) that the
+// database refuses is retried one user at a time from the prepared users,
+// which are not cleaned again: a display name cut from a long userName at
+// a space keeps it, as the set-based and single creates store it.
+func TestPreparedUsersRetriedAlone(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		acc, ws := modelstest.SetUp(t, s)
+		other, err := s.CreateWorkspace(ctx, acc, "Other")
+		if err != nil {
+			t.Fatal(err)
+		}
+		long := strings.Repeat("a", 199) + " b"
+		single, err := s.CreateSCIMUser(ctx, models.SystemActor, other, models.SCIMUser{UserName: long, Active: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer models.BeforeSetInsert(func(ctx context.Context, tx bun.Tx) error {
+			now := modelstest.Epoch
+			_, err := tx.NewInsert().Model(&models.Member{ID: "01937a00-0000-7000-8000-000000000002", WorkspaceID: ws.ID,
+				UserName: "r1@example.com", Email: "r1@example.com", DisplayName: "Racer", Status: models.StatusActive,
+				Version: 1, CreatedAt: now, UpdatedAt: now}).Exec(ctx)
+			return err
+		})()
+		users := setUsers(2, "r")
+		users[0] = models.SCIMUser{UserName: long, Active: true}
+		for i := range users {
+			users[i].Prepare()
+		}
+		retries := models.SetRetries()
+		out, err := s.CreateSCIMUsers(ctx, models.SystemActor, ws, users, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if models.SetRetries() != retries+1 {
+			t.Fatalf("retries: %d, want the chunk retried", models.SetRetries()-retries)
+		}
+		if out[0].Err != nil || out[0].Member.DisplayName != single.DisplayName {
+			t.Errorf("retried user: %v, display name %q, want %q as a single create stores it", out[0].Err, out[0].Member.DisplayName, single.DisplayName)
 		}
 	})
 }

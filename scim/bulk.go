@@ -3,6 +3,7 @@ package scim
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -68,8 +69,8 @@ type bulkResult struct {
 
 var bulkRef = regexp.MustCompile(`bulkId:([^"\s/?]+)`)
 
-// bulkState is a /Bulk request as it runs. It holds a chunk of decoded
-// operations at a time; across the request only what references need:
+// bulkState is a /Bulk request as it runs. It holds two chunks of decoded
+// operations at a time (readAhead); across the request only what references need:
 // the bulkIds some operation refers to (refs), and of those the ones a
 // POST may still resolve (declared) or has resolved (resolved); the
 // operations waiting for one (deferred, by position); and the answer.
@@ -114,9 +115,21 @@ func (b *bulkState) readAhead(r *opReader, count int) (<-chan bulkChunkRead, fun
 	chunks := make(chan bulkChunkRead)
 	done := make(chan struct{})
 	finished := make(chan struct{})
+	bulkReaders.Add(1)
 	go func() {
 		defer close(finished)
+		defer bulkReaders.Add(-1)
 		defer close(chunks)
+		// A panic here would end the process: it becomes the request's
+		// error, as a panic inside the writer's operation does.
+		defer func() {
+			if p := recover(); p != nil {
+				select {
+				case chunks <- bulkChunkRead{err: fmt.Errorf("scim: reading /Bulk operations: panic: %v", p)}:
+				case <-done:
+				}
+			}
+		}()
 		for i := 0; ; {
 			size := max(min(count-i, bulkChunk), 0)
 			c := bulkChunkRead{ops: make([]bulkOp, 0, size), at: make([]bulkPending, 0, size)}
@@ -137,6 +150,9 @@ func (b *bulkState) readAhead(r *opReader, count int) (<-chan bulkChunkRead, fun
 			}
 			if b.setBased {
 				for k := range c.ops {
+					if readAheadHook != nil {
+						readAheadHook(&c.ops[k])
+					}
 					c.ops[k].setUserOf()
 				}
 			}
@@ -158,6 +174,13 @@ func (b *bulkState) readAhead(r *opReader, count int) (<-chan bulkChunkRead, fun
 		<-finished
 	}
 }
+
+// readAheadHook, set by tests only, sees each operation readAhead decodes.
+var readAheadHook func(*bulkOp)
+
+// bulkReaders counts readAhead's goroutines still running (tests: none
+// outlives its request).
+var bulkReaders atomic.Int64
 
 // bulkStats is the most a /Bulk request held at once, for the tests that
 // keep it bounded by a chunk rather than by the request's size.

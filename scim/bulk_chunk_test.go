@@ -68,25 +68,6 @@ func TestBulkChunked(t *testing.T) {
 		}
 	})
 
-	// failOnErrors stopping the first chunk: the chunks read ahead never
-	// run, and the request ends with its reader (the race detector sees a
-	// reader left on the body).
-	s.alone("stopped_while_reading_ahead", func(t *testing.T, e *env) {
-		const n = 2*scim.BulkChunk + 10
-		ops := make([]string, n)
-		for i := range ops {
-			ops[i] = bulkUserOp(fmt.Sprintf("s%d", i), fmt.Sprintf("stop%d@example.com", i), nil)
-		}
-		ops[6] = bulkUserOp("s6", "stop5@example.com", nil) // taken by op 5
-		res := bulkOps(t, e.bulk(t, `"failOnErrors":1,`, ops...))
-		if len(res) != 7 || res[6]["status"] != "409" {
-			t.Fatalf("%d results, the last %v: want 7, the last a 409", len(res), res[len(res)-1])
-		}
-		if got := e.countRows(t, "members", "user_name LIKE 'stop%'"); got != 6 {
-			t.Errorf("%d members made, want the 6 before the failure", got)
-		}
-	})
-
 	s.alone("references_across_chunks", func(t *testing.T, e *env) {
 		const n = scim.BulkChunk + 200
 		far, back, nobody := scim.BulkChunk+100, scim.BulkChunk+150, scim.BulkChunk+190
@@ -159,4 +140,55 @@ func checkDecoded(t *testing.T, st *scim.BulkStats, n int) {
 		t.Errorf("/Bulk of %d held %d operations decoded at once, want %d to %d", n, st.Decoded, min(n, scim.BulkChunk), min(n, 2*scim.BulkChunk))
 	}
 	st.Decoded = 0
+}
+
+// TestBulkReadAheadEnds: failOnErrors stopping the first chunk, the chunk
+// read ahead never runs, and the goroutine reading it has ended when the
+// answer comes (it must not read the body after the handler returned).
+// Not parallel: no other request's reader runs meanwhile.
+func TestBulkReadAheadEnds(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		const n = 2*scim.BulkChunk + 10
+		ops := make([]string, n)
+		for i := range ops {
+			ops[i] = bulkUserOp(fmt.Sprintf("s%d", i), fmt.Sprintf("stop%d@example.com", i), nil)
+		}
+		ops[6] = bulkUserOp("s6", "stop5@example.com", nil) // taken by op 5
+		r := e.bulk(t, `"failOnErrors":1,`, ops...)
+		if running := scim.BulkReaders(); running != 0 {
+			t.Errorf("%d read-ahead goroutines still running after the answer", running)
+		}
+		res := bulkOps(t, r)
+		if len(res) != 7 || res[6]["status"] != "409" {
+			t.Fatalf("%d results, the last %v: want 7, the last a 409", len(res), res[len(res)-1])
+		}
+		if got := e.countRows(t, "members", "user_name LIKE 'stop%'"); got != 6 {
+			t.Errorf("%d members made, want the 6 before the failure", got)
+		}
+	})
+}
+
+// TestBulkReadAheadPanic: a panic while reading ahead answers the request
+// 500, as one inside the writer's operation does, instead of ending the
+// process; the chunk before it was written, and the server goes on.
+func TestBulkReadAheadPanic(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		ops := make([]string, scim.BulkChunk+5)
+		for i := range ops {
+			ops[i] = bulkUserOp(fmt.Sprintf("p%d", i), fmt.Sprintf("panic%d@example.com", i), nil)
+		}
+		stop := scim.PanicReadingAhead(fmt.Sprintf("p%d", scim.BulkChunk+2))
+		r := e.bulk(t, "", ops...)
+		stop()
+		if r.Status != 500 {
+			t.Fatalf("status %d, want 500: %.300s", r.Status, r.Raw)
+		}
+		if running := scim.BulkReaders(); running != 0 {
+			t.Errorf("%d read-ahead goroutines still running", running)
+		}
+		if got := e.countRows(t, "members", "user_name LIKE 'panic%'"); got != scim.BulkChunk {
+			t.Errorf("%d members made, want the first chunk's %d", got, scim.BulkChunk)
+		}
+		bulkOps(t, e.bulk(t, "", bulkUserOp("after", "after-panic@example.com", nil)))
+	})
 }
