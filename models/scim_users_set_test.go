@@ -94,6 +94,18 @@ func TestCreateSCIMUsersSet(t *testing.T) {
 	})
 }
 
+// raceSetInsert writes a member holding userName (as its address too)
+// between CreateSCIMUsers' checks and its INSERTs, as a concurrent writer
+// would, until the returned function is called.
+func raceSetInsert(wsID, id, userName string) (restore func()) {
+	return models.BeforeSetInsert(func(ctx context.Context, tx bun.Tx) error {
+		now := modelstest.Epoch
+		_, err := tx.NewInsert().Model(&models.Member{ID: id, WorkspaceID: wsID, UserName: userName, Email: userName,
+			DisplayName: "Racer", Status: models.StatusActive, Version: 1, CreatedAt: now, UpdatedAt: now}).Exec(ctx)
+		return err
+	})
+}
+
 // TestCreateSCIMUsersFallsBack: when the database refuses the chunk (here
 // a row written between the checks and the INSERTs, as a concurrent writer
 // would), the chunk is undone and each user runs on its own.
@@ -101,13 +113,7 @@ func TestCreateSCIMUsersFallsBack(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
 		_, ws := modelstest.SetUp(t, s)
-		defer models.BeforeSetInsert(func(ctx context.Context, tx bun.Tx) error {
-			now := modelstest.Epoch
-			_, err := tx.NewInsert().Model(&models.Member{ID: "01937a00-0000-7000-8000-000000000001", WorkspaceID: ws.ID,
-				UserName: "f1@example.com", Email: "f1@example.com", DisplayName: "Racer", Status: models.StatusActive,
-				Version: 1, CreatedAt: now, UpdatedAt: now}).Exec(ctx)
-			return err
-		})()
+		defer raceSetInsert(ws.ID, "01937a00-0000-7000-8000-000000000001", "f1@example.com")()
 		retries := models.SetRetries()
 		out, err := s.CreateSCIMUsers(ctx, models.SystemActor, ws, setUsers(3, "f"), 0)
 		if err != nil {
@@ -147,13 +153,7 @@ func TestPreparedUsersRetriedAlone(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer models.BeforeSetInsert(func(ctx context.Context, tx bun.Tx) error {
-			now := modelstest.Epoch
-			_, err := tx.NewInsert().Model(&models.Member{ID: "01937a00-0000-7000-8000-000000000002", WorkspaceID: ws.ID,
-				UserName: "r1@example.com", Email: "r1@example.com", DisplayName: "Racer", Status: models.StatusActive,
-				Version: 1, CreatedAt: now, UpdatedAt: now}).Exec(ctx)
-			return err
-		})()
+		defer raceSetInsert(ws.ID, "01937a00-0000-7000-8000-000000000002", "r1@example.com")()
 		users := setUsers(2, "r")
 		users[0] = models.SCIMUser{UserName: long, Active: true}
 		for i := range users {
