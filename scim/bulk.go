@@ -416,12 +416,9 @@ func (op *bulkOp) setUserOf() *models.SCIMUser {
 		strings.Contains(op.Path, "bulkId:") || bytes.Contains(op.Data, []byte("bulkId:")) {
 		return nil
 	}
-	user, _, res := userFromBody(op.Data)
+	user, res := newUserFromBody(op.Data)
 	if res.status != 0 {
 		return nil
-	}
-	if len(user.Roles) == 0 { // as users.create: none given
-		user.Roles = nil
 	}
 	op.setName = user.UserName
 	user.Prepare()

@@ -44,15 +44,9 @@ func (u users) get(req request, id string) response {
 }
 
 func (u users) create(req request) response {
-	user, _, res := userFromBody(req.body)
+	user, res := newUserFromBody(req.body)
 	if res.status != 0 {
 		return res
-	}
-	// Entra sends "roles": [] with every new user (no app role assigned):
-	// that is "none given", so the user gets the built-in Member role like
-	// any other; an empty list would leave them with no access at all.
-	if len(user.Roles) == 0 {
-		user.Roles = nil
 	}
 	m, err := u.s.store.CreateSCIMUser(req.ctx, req.actor, req.ws, user)
 	if err != nil {
@@ -61,6 +55,19 @@ func (u users) create(req request) response {
 	res = u.created(m)
 	res.body = u.s.userJSON(m)
 	return res
+}
+
+// newUserFromBody reads the User a create (POST /Users, alone or in
+// /Bulk) makes. Entra sends "roles": [] with every new user (no app role
+// assigned): that is "none given", so the user gets the built-in Member
+// role like any other; an empty list would leave them with no access at
+// all.
+func newUserFromBody(body []byte) (models.SCIMUser, response) {
+	user, _, res := userFromBody(body)
+	if len(user.Roles) == 0 {
+		user.Roles = nil
+	}
+	return user, res
 }
 
 // created answers a created user, body aside (/Bulk shows none).
