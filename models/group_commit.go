@@ -2,8 +2,10 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -78,6 +80,12 @@ type groupQueue struct {
 	// (memberRoleIn). Only the goroutine running the group touches them.
 	whole       bool
 	memberRoles map[string][]Role
+	// addLater is the transaction of a group that runs whole with no
+	// ChangeWatch, and added the members its operations inserted:
+	// membersAdded keeps them there, and runWhole writes their
+	// bookkeeping once at the end (members_added.go).
+	addLater atomic.Pointer[sql.Tx]
+	added    []*Member
 }
 
 // carefulGroups: after a failure in a group without savepoints, so many
@@ -359,13 +367,23 @@ func (s *Store) runWhole(ctx context.Context, conn bun.Conn, tx *bun.Tx, live []
 	failed := false
 	q := &s.writes
 	q.whole, q.memberRoles = true, nil
+	if !slices.ContainsFunc(live, func(op *groupOp) bool { return op.watch != nil }) {
+		q.addLater.Store(tx.Tx)
+	}
 	for _, op := range live {
 		if err := s.runOp(*tx, op); err != nil {
 			failed = true
 			break
 		}
 	}
-	q.whole, q.memberRoles = false, nil
+	added := q.added
+	q.whole, q.memberRoles, q.added = false, nil, nil
+	q.addLater.Store(nil)
+	// Should this fail, the group runs again in savepoints, where each
+	// operation writes its members' at once and gets its own error.
+	if !failed && len(added) > 0 {
+		failed = s.writeMembersAdded(ctx, *tx, added) != nil
+	}
 	if !failed {
 		return true, false
 	}

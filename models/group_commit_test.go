@@ -34,16 +34,23 @@ func groupThrough(t *testing.T, s *models.Store, write func(context.Context, *mo
 			errs[i] = write(context.Background(), s, fn)
 		}()
 		// Queue them in order, so the group runs them in order.
-		for deadline := time.Now().Add(10 * time.Second); queued() < i+1; {
-			if time.Now().After(deadline) {
-				t.Fatalf("operation %d never queued", i)
-			}
-			time.Sleep(time.Millisecond)
-		}
+		waitQueued(t, queued, i+1)
 	}
 	run()
 	wg.Wait()
 	return errs
+}
+
+// waitQueued waits until n operations have queued on a held store
+// (HoldWrites), failing t after 10 s.
+func waitQueued(t *testing.T, queued func() int, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); queued() < n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("operation %d never queued", n-1)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func putKV(key string) func(tx bun.Tx) error {

@@ -87,9 +87,9 @@ func (s *Store) insertMembersBy(ctx context.Context, tx bun.IDB, actor Actor, ws
 		if err := s.insertSet(ctx, tx, &members); err != nil {
 			return nil, err
 		}
-		// The triggers of member_counts and workspace_changes fire for each
-		// row of the INSERT above. Whatever keeps those once per transaction
-		// instead belongs here, after the members are in.
+		if err := s.membersAdded(ctx, tx, members); err != nil {
+			return nil, err
+		}
 		for _, batch := range []any{&links, &invites, &msgs, &events} {
 			if err := s.insertSet(ctx, tx, batch); err != nil {
 				return nil, err

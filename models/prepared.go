@@ -27,6 +27,7 @@ type stmtCache struct {
 	once       sync.Once
 	inserts    map[reflect.Type]*sql.Stmt // insertRow's, by entity
 	memberRole *sql.Stmt                  // memberRoleIn's
+	added      []*sql.Stmt                // execAdded's (members_added.go)
 	flush      []*sql.Stmt                // flushSearchIndexTx's: the queue's test, then searchFlush
 	sets       map[reflect.Type]*setStmt  // insertSet's (members_set_json.go)
 
@@ -114,23 +115,27 @@ func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 }
 
 // insertRow inserts one entity (a pointer to a struct) the way Bun would,
-// but on SQLite as a prepared statement: an INSERT into members compiles
-// its triggers (search index, counts, change token) each time it is
+// but on SQLite as a prepared statement: an INSERT into members compiled
+// its triggers (search index, counts, change token) each time it was
 // prepared, and that was a fifth of the cost of a SCIM create. Values are
-// bound as Bun writes them, so both paths store the same text.
+// bound as Bun writes them, so both paths store the same text. A member
+// then gets its bookkeeping (membersAdded).
 func (s *Store) insertRow(ctx context.Context, tx bun.Tx, row any) error {
 	v := reflect.ValueOf(row).Elem()
-	stmt := s.stmts.inserts[v.Type()]
-	if stmt == nil { // PostgreSQL, or not prepared
-		_, err := tx.NewInsert().Model(row).Exec(ctx)
-		return err
+	var err error
+	if stmt := s.stmts.inserts[v.Type()]; stmt == nil { // PostgreSQL, or not prepared
+		_, err = tx.NewInsert().Model(row).Exec(ctx)
+	} else {
+		fields := s.db.Table(v.Type()).Fields
+		args := make([]any, len(fields))
+		for i, f := range fields {
+			args[i] = sqliteValue(f.Value(v))
+		}
+		_, err = tx.Tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
 	}
-	fields := s.db.Table(v.Type()).Fields
-	args := make([]any, len(fields))
-	for i, f := range fields {
-		args[i] = sqliteValue(f.Value(v))
+	if m, ok := row.(*Member); ok && err == nil {
+		err = s.membersAdded(ctx, tx, []*Member{m})
 	}
-	_, err := tx.Tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
 	return err
 }
 
@@ -166,6 +171,16 @@ func (s *Store) prepareInserts(ctx context.Context) {
 		if stmt, err := s.db.DB.PrepareContext(ctx, q); err == nil {
 			s.stmts.memberRole = stmt
 		}
+		var added []*sql.Stmt
+		for _, q := range membersAddedStmts {
+			stmt, err := s.db.DB.PrepareContext(ctx, q)
+			if err != nil {
+				added = nil // execAdded compiles them each time
+				break
+			}
+			added = append(added, stmt)
+		}
+		s.stmts.added = added
 		var flush []*sql.Stmt
 		for _, q := range append([]string{searchDue}, searchFlush...) {
 			stmt, err := s.db.DB.PrepareContext(ctx, q)

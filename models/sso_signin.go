@@ -98,7 +98,7 @@ func (s *Store) SSOSignIn(ctx context.Context, ws *Workspace, id SSOIdentity) (*
 			if _, err := s.freeRevoked(ctx, tx, ws.ID, email, email, nil); err != nil {
 				return err
 			}
-			if _, err := tx.NewInsert().Model(m).Exec(ctx); err != nil {
+			if err := s.insertRow(ctx, tx, m); err != nil {
 				if isUniqueViolation(err) {
 					return &ConflictError{Code: ConflictMember, Message: "You are already a member of " + ws.Name + "."}
 				}

@@ -93,7 +93,7 @@ func (s *Store) createWorkspace(ctx context.Context, tx bun.Tx, acc *Account, na
 	m := &Member{ID: newID(), WorkspaceID: ws.ID, AccountID: &accID, Email: acc.Email, UserName: acc.Email,
 		DisplayName: acc.Name, Status: StatusActive, Version: 1, LastSeenAt: &now, CreatedAt: now, UpdatedAt: now}
 	m.setDerived()
-	if _, err := tx.NewInsert().Model(m).Exec(ctx); err != nil {
+	if err := s.insertRow(ctx, tx, m); err != nil {
 		return nil, err
 	}
 	if _, err := tx.NewInsert().Model(&MemberRole{MemberID: m.ID, RoleID: admin.ID}).Exec(ctx); err != nil {

@@ -5,8 +5,11 @@
 package migrations
 
 import (
+	"context"
 	"embed"
 
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 	"github.com/uptrace/bun/migrate"
 )
 
@@ -19,5 +22,16 @@ var Migrations = migrate.NewMigrations()
 func init() {
 	if err := Migrations.Discover(sqlFiles); err != nil {
 		panic(err)
+	}
+}
+
+// sqliteOnly is a migration step that runs stmts on SQLite and leaves
+// PostgreSQL as it is.
+func sqliteOnly(stmts ...string) migrate.MigrationFunc {
+	return func(ctx context.Context, db *bun.DB) error {
+		if db.Dialect().Name() == dialect.PG {
+			return nil
+		}
+		return execAll(ctx, db, stmts...)
 	}
 }

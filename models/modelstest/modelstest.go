@@ -103,6 +103,7 @@ func Open(t testing.TB, dialect string) *models.Store {
 	useClock(t, store)
 	dsns.Store(store, dsn)
 	t.Cleanup(func() { dsns.Delete(store) })
+	t.Cleanup(func() { checkBookkeeping(t, store) })
 	return store
 }
 
