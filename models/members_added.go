@@ -76,25 +76,21 @@ func (s *Store) writeMembersAdded(ctx context.Context, db bun.IDB, members []*Me
 	if err := s.execAdded(ctx, db, 0, string(list)); err != nil {
 		return err
 	}
+	// In order, each workspace's counts then its token.
 	slices.SortFunc(counts, func(a, b count) int { return cmp.Or(cmp.Compare(a.ws, b.ws), cmp.Compare(a.status, b.status)) })
-	for _, c := range counts {
+	added := 0 // to the workspace's token
+	for i, c := range counts {
 		if err := s.execAdded(ctx, db, 1, c.ws, c.status, c.n); err != nil {
 			return err
 		}
-	}
-	for i, c := range counts {
-		n := c.n
-		for _, d := range counts[i+1:] {
-			if d.ws == c.ws {
-				n += d.n
-			}
+		added += c.n
+		if i+1 < len(counts) && counts[i+1].ws == c.ws {
+			continue
 		}
-		if i > 0 && counts[i-1].ws == c.ws {
-			continue // counted with the first of its workspace
-		}
-		if err := s.execAdded(ctx, db, 2, n, c.ws); err != nil {
+		if err := s.execAdded(ctx, db, 2, added, c.ws); err != nil {
 			return err
 		}
+		added = 0
 	}
 	return nil
 }

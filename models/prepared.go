@@ -171,26 +171,25 @@ func (s *Store) prepareInserts(ctx context.Context) {
 		if stmt, err := s.db.DB.PrepareContext(ctx, q); err == nil {
 			s.stmts.memberRole = stmt
 		}
-		var added []*sql.Stmt
-		for _, q := range membersAddedStmts {
-			stmt, err := s.db.DB.PrepareContext(ctx, q)
-			if err != nil {
-				added = nil // execAdded compiles them each time
-				break
-			}
-			added = append(added, stmt)
-		}
-		s.stmts.added = added
-		var flush []*sql.Stmt
-		for _, q := range append([]string{searchDue}, searchFlush...) {
-			stmt, err := s.db.DB.PrepareContext(ctx, q)
-			if err != nil {
-				return // flushSearchIndexTx compiles them each time
-			}
-			flush = append(flush, stmt)
-		}
-		s.stmts.flush = flush
+		// Where they are nil, execAdded and flushSearchIndexTx compile
+		// their statements each time.
+		s.stmts.added = s.prepareAll(ctx, membersAddedStmts...)
+		s.stmts.flush = s.prepareAll(ctx, append([]string{searchDue}, searchFlush...)...)
 	})
+}
+
+// prepareAll prepares queries on the writer's pool: all of them, or none
+// (nil) if one fails.
+func (s *Store) prepareAll(ctx context.Context, queries ...string) []*sql.Stmt {
+	stmts := make([]*sql.Stmt, 0, len(queries))
+	for _, q := range queries {
+		stmt, err := s.db.DB.PrepareContext(ctx, q)
+		if err != nil {
+			return nil
+		}
+		stmts = append(stmts, stmt)
+	}
+	return stmts
 }
 
 // memberRoleIn reads a workspace's built-in Member role in tx, the role a
