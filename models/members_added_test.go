@@ -3,6 +3,7 @@ package models_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -12,16 +13,16 @@ import (
 
 // createGrouped queues one SCIM create per user on a SQLite store held
 // still, then runs them: they share one group. It returns each one's error.
-func createGrouped(t *testing.T, s *models.Store, ws *models.Workspace, users ...models.SCIMUser) []error {
+func createGrouped(t *testing.T, s *models.Store, creates ...groupedCreate) []error {
 	t.Helper()
 	queued, run := models.HoldWrites(s)
-	errs := make([]error, len(users))
+	errs := make([]error, len(creates))
 	var wg sync.WaitGroup
-	for i, u := range users {
+	for i, c := range creates {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = s.CreateSCIMUser(context.Background(), models.SystemActor, ws, u)
+			_, errs[i] = s.CreateSCIMUser(context.Background(), models.SystemActor, c.ws, c.user)
 		}()
 		waitQueued(t, queued, i+1)
 	}
@@ -30,13 +31,20 @@ func createGrouped(t *testing.T, s *models.Store, ws *models.Workspace, users ..
 	return errs
 }
 
+// groupedCreate is one create of createGrouped: user, in ws.
+type groupedCreate struct {
+	ws   *models.Workspace
+	user models.SCIMUser
+}
+
 // TestMembersAddedOncePerGroup: on SQLite members has no INSERT triggers;
 // SCIM creates that share a group get their search rows, status counts
 // and change-token bumps written together at the group's end. After a
-// clean group, and after one whose first run failed (a userName taken)
-// and ran again in savepoints, the counts are the members', each member
-// has one search row and is found by search before and after the index
-// is flushed, and the token moved once per member and role link.
+// clean group, one into two workspaces, and one whose first run failed (a
+// userName taken) and ran again in savepoints, the counts are the
+// members', each member has one search row and is found by search before
+// and after the index is flushed, and each workspace's token moved once
+// per member and role link of its own.
 func TestMembersAddedOncePerGroup(t *testing.T) {
 	s := modelstest.Open(t, "sqlite")
 	f := newInviteFixture(t, s)
@@ -48,58 +56,83 @@ func TestMembersAddedOncePerGroup(t *testing.T) {
 	if len(triggers) > 0 {
 		t.Errorf("members has INSERT triggers %v: each INSERT into it would open a statement journal", triggers)
 	}
-	user := func(name string, active bool) models.SCIMUser {
-		return models.SCIMUser{UserName: name, GivenName: "Zq" + name[:4], FamilyName: "Person", Email: name + "@example.com", Active: active}
+	create := func(ws *models.Workspace, name string, active bool) groupedCreate {
+		return groupedCreate{ws, models.SCIMUser{UserName: name, GivenName: "Zq" + name[:4], FamilyName: "Person", Email: name + "@example.com", Active: active}}
 	}
-	found := func(term string, want int) {
+	found := func(ws *models.Workspace, term string, want int) {
 		t.Helper()
 		for _, when := range []string{"queued", "flushed"} {
-			page, err := s.ListMembers(f.ctx, f.ws.ID, models.MemberQuery{Search: term, Limit: 50})
+			page, err := s.ListMembers(f.ctx, ws.ID, models.MemberQuery{Search: term, Limit: 50})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if page.Total != want || len(page.Members) != want {
-				t.Errorf("%s: search %q found %d (total %d), want %d", when, term, len(page.Members), page.Total, want)
+				t.Errorf("%s: %s: search %q found %d (total %d), want %d", ws.Name, when, term, len(page.Members), page.Total, want)
 			}
 			if err := models.FlushSearchIndex(f.ctx, s); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-
-	// after checks the counts, how far the token moved since before, and
-	// how many groups ran again in savepoints so far.
-	after := func(before, moved, reruns int64) {
+	token := func(ws *models.Workspace) int64 {
 		t.Helper()
-		checkCounts(t, s, f.ws.ID)
-		if d := changeTokenNumber(t, s, f) - before; d != moved {
-			t.Errorf("the token moved by %d, want %d", d, moved)
+		tok, err := s.ChangeToken(f.ctx, ws.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := strconv.ParseInt(tok, 10, 64)
+		return n
+	}
+	// after checks ws's counts, how far its token moved since before, and
+	// how many groups ran again in savepoints so far.
+	after := func(ws *models.Workspace, before, moved, reruns int64) {
+		t.Helper()
+		checkCounts(t, s, ws.ID)
+		if d := token(ws) - before; d != moved {
+			t.Errorf("%s: the token moved by %d, want %d", ws.Name, d, moved)
 		}
 		if n := models.GroupReruns(s); n != reruns {
 			t.Errorf("%d groups ran again, want %d", n, reruns)
 		}
 	}
 
-	before := changeTokenNumber(t, s, f)
-	var users []models.SCIMUser
+	before := token(f.ws)
+	var creates []groupedCreate
 	for i := range 6 {
-		users = append(users, user(fmt.Sprintf("grpa-%d", i), i%3 != 0))
+		creates = append(creates, create(f.ws, fmt.Sprintf("grpa-%d", i), i%3 != 0))
 	}
-	for i, err := range createGrouped(t, s, f.ws, users...) {
+	for i, err := range createGrouped(t, s, creates...) {
 		if err != nil {
 			t.Fatalf("create %d: %v", i, err)
 		}
 	}
 	// Each member and its Member role link moved the token.
-	after(before, 12, 0)
-	found("zqgrpa", 6)
+	after(f.ws, before, 12, 0)
+	found(f.ws, "zqgrpa", 6)
 
-	before = changeTokenNumber(t, s, f)
-	errs := createGrouped(t, s, f.ws, user("grpb-0", true), user("grpa-1", true), user("grpb-2", false))
+	other, err := s.CreateWorkspace(f.ctx, f.adminA, "Other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, beforeOther := token(f.ws), token(other)
+	for i, err := range createGrouped(t, s, create(f.ws, "grpc-0", true), create(other, "grpc-1", true),
+		create(f.ws, "grpc-2", false), create(other, "grpc-3", false), create(other, "grpc-4", true)) {
+		if err != nil {
+			t.Fatalf("create %d: %v", i, err)
+		}
+	}
+	after(f.ws, before, 4, 0)
+	after(other, beforeOther, 6, 0)
+	found(f.ws, "zqgrpc", 2)
+	found(other, "zqgrpc", 3)
+
+	// Last: after a failure, groups run in savepoints for a while.
+	before = token(f.ws)
+	errs := createGrouped(t, s, create(f.ws, "grpb-0", true), create(f.ws, "grpa-1", true), create(f.ws, "grpb-2", false))
 	if errs[0] != nil || errs[2] != nil || conflictCode(errs[1]) == "" {
 		t.Fatalf("errors %v, want nil, a conflict, nil", errs)
 	}
-	after(before, 4, 1)
-	found("zqgrpb", 2)
-	found("zqgrpa", 6)
+	after(f.ws, before, 4, 1)
+	found(f.ws, "zqgrpb", 2)
+	found(f.ws, "zqgrpa", 6)
 }
