@@ -24,16 +24,23 @@ func groupOf(t *testing.T, s *models.Store, fns ...func(tx bun.Tx) error) []erro
 // groupThrough is groupOf with each operation written through write.
 func groupThrough(t *testing.T, s *models.Store, write func(context.Context, *models.Store, func(bun.Tx) error) error, fns ...func(tx bun.Tx) error) []error {
 	t.Helper()
+	return heldGroup(t, s, len(fns), func(i int) error { return write(context.Background(), s, fns[i]) })
+}
+
+// heldGroup starts n write operations, op(0) to op(n-1), on a SQLite store
+// held still, each queued before the next starts, then runs them: they
+// share one group, in order. It returns each one's error.
+func heldGroup(t *testing.T, s *models.Store, n int, op func(i int) error) []error {
+	t.Helper()
 	queued, run := models.HoldWrites(s)
-	errs := make([]error, len(fns))
+	errs := make([]error, n)
 	var wg sync.WaitGroup
-	for i, fn := range fns {
+	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = write(context.Background(), s, fn)
+			errs[i] = op(i)
 		}()
-		// Queue them in order, so the group runs them in order.
 		waitQueued(t, queued, i+1)
 	}
 	run()

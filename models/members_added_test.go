@@ -4,31 +4,20 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"sync"
 	"testing"
 
 	"github.com/muster-app/muster/models"
 	"github.com/muster-app/muster/models/modelstest"
 )
 
-// createGrouped queues one SCIM create per user on a SQLite store held
-// still, then runs them: they share one group. It returns each one's error.
+// createGrouped runs one SCIM create per entry of creates in one group
+// (heldGroup). It returns each one's error.
 func createGrouped(t *testing.T, s *models.Store, creates ...groupedCreate) []error {
 	t.Helper()
-	queued, run := models.HoldWrites(s)
-	errs := make([]error, len(creates))
-	var wg sync.WaitGroup
-	for i, c := range creates {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[i] = s.CreateSCIMUser(context.Background(), models.SystemActor, c.ws, c.user)
-		}()
-		waitQueued(t, queued, i+1)
-	}
-	run()
-	wg.Wait()
-	return errs
+	return heldGroup(t, s, len(creates), func(i int) error {
+		_, err := s.CreateSCIMUser(context.Background(), models.SystemActor, creates[i].ws, creates[i].user)
+		return err
+	})
 }
 
 // groupedCreate is one create of createGrouped: user, in ws.

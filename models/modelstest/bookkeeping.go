@@ -16,8 +16,9 @@ import (
 // kept them. A query that fails (the test closed the store) checks
 // nothing.
 func checkBookkeeping(t testing.TB, s *models.Store) {
+	type check struct{ what, query string }
 	ctx := context.Background()
-	checks := []struct{ what, query string }{
+	checks := []check{
 		{"member_counts differs from count(*) of members", `SELECT count(*) FROM (
 			(SELECT workspace_id, status, sum(n) AS n FROM member_counts GROUP BY workspace_id, status HAVING sum(n) <> 0
 			EXCEPT SELECT workspace_id, status, count(*) FROM members GROUP BY workspace_id, status)
@@ -27,10 +28,10 @@ func checkBookkeeping(t testing.TB, s *models.Store) {
 	}
 	if !s.IsPostgres() {
 		checks = append(checks,
-			struct{ what, query string }{"members without their search row", `SELECT count(*) FROM members AS m
+			check{"members without their search row", `SELECT count(*) FROM members AS m
 				WHERE NOT EXISTS (SELECT 1 FROM member_search_rows AS r
 					WHERE r.member_id = m.id AND r.workspace_id = m.workspace_id AND r.search_text = m.search_text)`},
-			struct{ what, query string }{"search rows without their member", `SELECT count(*) FROM member_search_rows AS r
+			check{"search rows without their member", `SELECT count(*) FROM member_search_rows AS r
 				WHERE NOT EXISTS (SELECT 1 FROM members AS m WHERE m.id = r.member_id)`})
 	}
 	for _, c := range checks {
