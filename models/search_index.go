@@ -68,10 +68,15 @@ const searchPending = `SELECT EXISTS (SELECT 1 FROM member_search_queue)`
 // rows' text in well under a millisecond (searchMatches).
 const searchFlushAt = 256
 
-// searchDue tells whether the queue holds searchFlushAt entries (counting
-// at most that many).
-var searchDue = `SELECT count(*) >= ` + strconv.Itoa(searchFlushAt) +
-	` FROM (SELECT 1 FROM member_search_queue LIMIT ` + strconv.Itoa(searchFlushAt) + `)`
+// searchDue tells whether the queue holds searchFlushAt entries. Its ids
+// run without a gap: they are the rowid (new rows take the largest plus
+// one) and entries leave only all at once (searchFlush) or as the newest
+// (a rollback). So the queue's length is its last id less its first plus
+// one, two lookups at the ends of the table; counting up to
+// searchFlushAt entries read that many rows every group (about 1 % of a
+// POST /Users' CPU in the store).
+var searchDue = `SELECT coalesce((SELECT max(id) FROM member_search_queue) - (SELECT min(id) FROM member_search_queue) + 1, 0) >= ` +
+	strconv.Itoa(searchFlushAt)
 
 // searchMatches is the ids of member_search_rows whose text contains a term
 // (SQLite, three characters or more), as a subquery with two arguments:
