@@ -12,7 +12,7 @@ import (
 // every group queued behind it waited for a copy and an fsync (8 % of the
 // writer's time in a profile of POST /Users). The store checkpoints
 // instead on a connection of its own, beside the writer, every
-// checkpointEvery group commits; a PASSIVE checkpoint takes no lock a
+// checkpointPages of log; a PASSIVE checkpoint takes no lock a
 // writer or reader waits for. wal_autocheckpoint stays on, raised
 // (sqliteDSN), as the backstop should this one fall behind.
 
@@ -25,12 +25,27 @@ import (
 // reach this size (SQLite truncates it only on the last close).
 const walAutocheckpointPages = 16000
 
-// checkpointEvery is how many group commits pass between checkpoints: a
-// POST /Users group writes some 30–100 log pages, so the log stays a few
-// MiB.
+// checkpointPages is how many pages the log grows by between two
+// checkpoints beside the writer (18 MiB). The store reads the log's
+// length after each group commit from the VFS that gathers the WAL's
+// writes (walEnd, sqlite_walbuf.go), so a checkpoint is due by what the
+// groups wrote, whatever their size: a group of POST /Users writes some
+// 90 log pages at 8 clients, 150 at 32. Counting commits instead (32 a
+// checkpoint), the log grew by 3,000 pages a checkpoint at 8 clients and
+// 5,000 at 32, and a pass of tiny commits made a checkpoint due for a few
+// pages.
+const checkpointPages = 4500
+
+// checkpointEvery is how many group commits pass between checkpoints
+// where the log's length is not known (the other SQLite drivers, which
+// write the WAL themselves).
 const checkpointEvery = 32
 
-// walRestartPages is the log's length (in pages: 16 MiB) from which the
+// walFrameHdr is the size of a WAL frame's header; a frame is one and a
+// page.
+const walFrameHdr = 24
+
+// walRestartPages is the log's length (in pages: 35 MiB) from which the
 // writer, between two groups, finishes a checkpoint the store ran beside
 // it (finishCheckpoint), so that SQLite starts the log again from its
 // beginning. A checkpoint beside the writer copies nearly all of the
@@ -40,7 +55,13 @@ const checkpointEvery = 32
 // COMMIT copied it (SQLite's own checkpoint). Those COMMITs took 36-160
 // ms, every half second under the bench kit's POST /Users (50
 // connections), and every operation of their groups waited for them.
-const walRestartPages = 4096
+// Twice checkpointPages: every second checkpoint is finished. A finish
+// holds the writer 8-12 ms (mostly its syncs), so the longer the log
+// between them the less the writer waits; finishing at 4,096 pages, the
+// log started over every ~6,000 pages at 8 clients. It ends a little
+// past this (what the groups wrote during the passes), well short of
+// wal_autocheckpoint.
+const walRestartPages = 2 * checkpointPages
 
 // checkpointPasses and checkpointRest: while the writer appends, a
 // checkpoint beside it runs again (up to checkpointPasses times) until a
@@ -63,8 +84,15 @@ const checkpointRows = 500
 type checkpointer struct {
 	mu      sync.Mutex
 	commits int
+	// log is where the writer's WAL file ends, in bytes (walEnd; nil:
+	// not known), frame the size of one of its frames; mark is the log's
+	// length in pages when the last checkpoint began.
+	log     atomic.Pointer[atomic.Int64]
+	frame   atomic.Int64
+	mark    int64
 	rows    atomic.Int64 // members written set-based since the last checkpoint began
 	running bool
+	begun   atomic.Int64 // checkpoints started (tests)
 	done    atomic.Int64 // checkpoints run (tests)
 	// finish: the last checkpoint beside the writer found the log
 	// walRestartPages long or more; the writer finishes it.
@@ -88,11 +116,20 @@ func (s *Store) afterCommit() {
 	// over, and when every checkpoint outlasted checkpointEvery commits
 	// the log never restarted.
 	pending := c.finish.Load() && c.rows.Load() == 0
-	if c.running || pending || c.commits < checkpointEvery && c.rows.Load() < checkpointRows {
+	pages, known := c.logPages()
+	if known && pages < c.mark { // the log started over
+		c.mark = 0
+	}
+	due := c.commits >= checkpointEvery
+	if known {
+		due = pages-c.mark >= checkpointPages
+	}
+	if c.running || pending || !due && c.rows.Load() < checkpointRows {
 		c.mu.Unlock()
 		return
 	}
-	c.running, c.commits = true, 0
+	c.running, c.commits, c.mark = true, 0, pages
+	c.begun.Add(1)
 	c.rows.Store(0)
 	c.finish.Store(false) // this checkpoint tells anew
 	c.mu.Unlock()
@@ -128,6 +165,33 @@ func (s *Store) afterCommit() {
 		c.running = false
 		c.mu.Unlock()
 	}()
+}
+
+// watchLog finds the writer's WAL file, whose length tells when a
+// checkpoint is due (afterCommit): SQLite names it after the database
+// file, as pragma_database_list gives it. Nothing for a database in
+// memory, or with a driver that writes the WAL itself.
+func (s *Store) watchLog(ctx context.Context) {
+	var file string
+	var pageSize int64
+	if s.db.QueryRowContext(ctx, "SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(&file) != nil || file == "" ||
+		s.db.QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize) != nil {
+		return
+	}
+	if end := walEnd(file + "-wal"); end != nil {
+		s.ckpt.frame.Store(walFrameHdr + pageSize)
+		s.ckpt.log.Store(end)
+	}
+}
+
+// logPages is the writer's log's length in pages (its header counts as
+// none), and whether it is known.
+func (c *checkpointer) logPages() (int64, bool) {
+	end, frame := c.log.Load(), c.frame.Load()
+	if end == nil || frame == 0 {
+		return 0, false
+	}
+	return end.Load() / frame, true
 }
 
 // finishCheckpoint runs on the writer between two groups, when the last

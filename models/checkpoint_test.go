@@ -13,19 +13,23 @@ import (
 	"github.com/muster-app/muster/models/modelstest"
 )
 
-// TestCheckpointBesideWriter: on SQLite, group commits are followed by
-// checkpoints the store runs itself, so the log is copied back into the
-// database without a writer's COMMIT doing it (checkpoint.go).
+// TestCheckpointBesideWriter: on SQLite, once group commits have grown the
+// log by checkpointPages, the store runs a checkpoint itself, so the log is
+// copied back into the database without a writer's COMMIT doing it
+// (checkpoint.go).
 func TestCheckpointBesideWriter(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, s *models.Store) {
 		if s.IsPostgres() {
 			t.Skip("PostgreSQL checkpoints by itself")
 		}
 		ctx := context.Background()
-		_, ws := modelstest.SetUp(t, s)
-		for range 100 {
+		modelstest.SetUp(t, s)
+		// About 30 pages a commit (one value of 120 KB): one and a half
+		// times checkpointPages in all.
+		value := strings.Repeat("x", 120_000)
+		for i := range models.CheckpointPages * 3 / 2 / 30 {
 			if err := models.Tx(ctx, s, func(tx bun.Tx) error {
-				_, err := tx.ExecContext(ctx, `UPDATE workspaces SET name = name WHERE id = ?`, ws.ID)
+				_, err := tx.ExecContext(ctx, `INSERT INTO kv_entries (key, value) VALUES (?, ?)`, fmt.Sprintf("beside-%d", i), value)
 				return err
 			}); err != nil {
 				t.Fatal(err)
@@ -36,16 +40,53 @@ func TestCheckpointBesideWriter(t *testing.T) {
 		// lets that one pass.
 		for models.Checkpoints(s) < 1 {
 			if time.Now().After(deadline) {
-				t.Fatal("no checkpoint after 100 commits")
+				t.Fatalf("no checkpoint after %d pages of log", models.CheckpointPages*3/2)
 			}
 			time.Sleep(10 * time.Millisecond) // polling, under the deadline above
 		}
 	})
 }
 
+// TestCheckpointDueByLog: what makes a checkpoint due is how far the log
+// grew (checkpointPages), read after each group commit from the VFS that
+// writes the log: two hundred commits of a page or two, six times the
+// commits that made one due when commits were counted, start none.
+func TestCheckpointDueByLog(t *testing.T) {
+	if models.SQLiteDriver != "modernc" {
+		t.Skip("only the default driver's VFS sees the log's writes")
+	}
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		if s.IsPostgres() {
+			t.Skip("PostgreSQL checkpoints by itself")
+		}
+		ctx := context.Background()
+		_, ws := modelstest.SetUp(t, s)
+		before, known := models.LogPages(s)
+		if !known {
+			t.Fatal("the store does not know its log's length")
+		}
+		begun := models.CheckpointsBegun(s)
+		for i := range 200 {
+			if err := models.Tx(ctx, s, func(tx bun.Tx) error {
+				_, err := tx.ExecContext(ctx, `UPDATE workspaces SET name = ? WHERE id = ?`, fmt.Sprintf("Due %d", i), ws.ID)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		after, _ := models.LogPages(s)
+		if after < before+200 {
+			t.Fatalf("the log grew from %d to %d pages in 200 commits; each writes a page at least", before, after)
+		}
+		if n := models.CheckpointsBegun(s) - begun; n != 0 && after-before < models.CheckpointPages {
+			t.Errorf("%d checkpoints began while the log grew by %d pages (checkpointPages is %d)", n, after-before, models.CheckpointPages)
+		}
+	})
+}
+
 // TestCheckpointAfterSetWrite: a commit of many members written set-based
 // (a /Bulk chunk) makes a checkpoint due by itself, without waiting for
-// checkpointEvery commits, so the log does not grow past
+// checkpointPages of log, so the log does not grow past
 // wal_autocheckpoint and get copied inside a later chunk's COMMIT.
 func TestCheckpointAfterSetWrite(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, s *models.Store) {
@@ -81,11 +122,11 @@ func TestLogRestartsUnderWrites(t *testing.T) {
 		}
 		ctx := context.Background()
 		modelstest.SetUp(t, s)
-		// About 30 pages a commit (one value of 120 KB), four times
+		// About 30 pages a commit (one value of 120 KB), twice
 		// walRestartPages in all: without the writer finishing, the log
-		// would reach nearly wal_autocheckpoint.
+		// would reach wal_autocheckpoint.
 		value := strings.Repeat("x", 120_000)
-		commits := models.WALRestartPages * 4 / 30
+		commits := models.WALRestartPages * 2 / 30
 		for i := range commits {
 			if err := models.Tx(ctx, s, func(tx bun.Tx) error {
 				_, err := tx.ExecContext(ctx, `INSERT INTO kv_entries (key, value) VALUES (?, ?)`, fmt.Sprintf("restart-%d", i), value)

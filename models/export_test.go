@@ -89,7 +89,13 @@ func Checkpoints(s *Store) int64 { return s.ckpt.done.Load() }
 func CheckpointsFinished(s *Store) int64 { return s.ckpt.finished.Load() }
 func LongestLog(s *Store) int64          { return s.ckpt.longest.Load() }
 
-const WALRestartPages, WALAutocheckpointPages = walRestartPages, walAutocheckpointPages
+const WALRestartPages, WALAutocheckpointPages, CheckpointPages = walRestartPages, walAutocheckpointPages, checkpointPages
+
+// CheckpointsBegun is how many checkpoints the store started, and LogPages
+// the writer's log's length as the checkpointer reads it (false: not
+// known, as with the other SQLite drivers).
+func CheckpointsBegun(s *Store) int64 { return s.ckpt.begun.Load() }
+func LogPages(s *Store) (int64, bool) { return s.ckpt.logPages() }
 
 // FlushSearchIndex moves queued search text into the index, as a group
 // commit or Migrate does, for tests that write members with raw SQL.

@@ -150,6 +150,7 @@ func (s *Store) prepareInserts(ctx context.Context) {
 		if s.IsPostgres() {
 			return
 		}
+		s.watchLog(ctx)
 		s.stmts.inserts = map[reflect.Type]*sql.Stmt{}
 		for _, row := range []any{Member{}, MemberRole{}, Invite{}, OutboxMessage{}, AuditEvent{}, SCIMLogEntry{}} {
 			table := s.db.Table(reflect.TypeOf(row))

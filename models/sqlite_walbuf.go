@@ -95,10 +95,10 @@ type walBuf struct {
 	hi int64
 	// name is the file's path, for walFailNext.
 	name string
+	// end is hi as the checkpointer reads it (walEnd), shared by the
+	// file's handles on every connection.
+	end *atomic.Int64
 }
-
-// walFrameHdr is the size of a WAL frame's header.
-const walFrameHdr = 24
 
 // walGathered and walWritten count the writes SQLite made to WAL files
 // and those the buffers made to the files, walLateFlushes the times a
@@ -112,6 +112,19 @@ var walFailNext atomic.Pointer[walFailure]
 type walFailure struct {
 	name string
 	rc   int32
+}
+
+// walEnds is where the writes to each WAL file end since its log last
+// started over (walBuf.hi), by the file's name: the checkpointer starts a
+// checkpoint by how long the log grew (checkpoint.go). Kept for the
+// process's life, one word a database file.
+var walEnds sync.Map
+
+// walEnd is where the writes to the WAL file named name end, in bytes
+// from its start, as this process wrote them.
+func walEnd(name string) *atomic.Int64 {
+	v, _ := walEnds.LoadOrStore(name, new(atomic.Int64))
+	return v.(*atomic.Int64)
 }
 
 var walFiles = struct {
@@ -230,6 +243,7 @@ func walWrite(tls *libc.TLS, file, p uintptr, n int32, off int64) int32 {
 	commitHdr := n == walFrameHdr && *(*uint32)(unsafe.Add(unsafe.Pointer(nil), p+4)) != 0
 	pageThere := off+walFrameHdr < w.hi
 	w.hi = max(w.hi, off+int64(n))
+	w.end.Store(w.hi)
 	if commitHdr {
 		w.commit = true
 	}
@@ -328,6 +342,7 @@ func walTruncate(tls *libc.TLS, file uintptr, size int64) int32 {
 	if w := walOf(file); w != nil {
 		w.mu.Lock()
 		w.hi = min(w.hi, size)
+		w.end.Store(w.hi)
 		w.mu.Unlock()
 	}
 	fn := realMethods(file).FxTruncate
@@ -455,7 +470,8 @@ func vfsOpen(tls *libc.TLS, vfs, name, file uintptr, flags int32, outFlags uintp
 	*(*uintptr)(unsafe.Add(unsafe.Pointer(nil), file+fileExtra)) = f.FpMethods
 	if wal {
 		walFiles.Lock()
-		walFiles.byFile[file] = &walBuf{tls: tls, file: file, real: f.FpMethods, name: libc.GoString(name)}
+		walName := libc.GoString(name)
+		walFiles.byFile[file] = &walBuf{tls: tls, file: file, real: f.FpMethods, name: walName, end: walEnd(walName)}
 		walFiles.Unlock()
 	}
 	f.FpMethods = mine
