@@ -16,25 +16,28 @@ import (
 // writer or reader waits for. wal_autocheckpoint stays on, raised
 // (sqliteDSN), as the backstop should this one fall behind.
 
-// walAutocheckpointPages is the backstop's threshold, in pages (16,000:
-// 62.5 MiB of log). Under SCIM lookups the readers' snapshots keep a
+// walAutocheckpointPages is the backstop's threshold, in pages (32,000:
+// 125 MiB of log). Under SCIM lookups the readers' snapshots keep a
 // PASSIVE checkpoint from copying the log's end, so the log outgrew 4,000
 // pages between the store's checkpoints and a writer's COMMIT copied it:
 // 4.6 % of the server's CPU in a profile of the bench kit's POST phase at
-// 100,000 members, 1.5 % at 16,000. The cost is disk: the -wal file may
-// reach this size (SQLite truncates it only on the last close).
-const walAutocheckpointPages = 16000
+// 100,000 members, 1.5 % at 16,000. It sits well above walRestartPages,
+// where the store starts the log over itself. The cost is disk: the -wal
+// file may reach this size (SQLite truncates it only on the last close);
+// a /Bulk of 10,000, which leaves the log to this backstop, took it to 94
+// MiB.
+const walAutocheckpointPages = 32000
 
 // checkpointPages is how many pages the log grows by between two
-// checkpoints beside the writer (18 MiB). The store reads the log's
+// checkpoints beside the writer (35 MiB). The store reads the log's
 // length after each group commit from the VFS that gathers the WAL's
 // writes (walEnd, sqlite_walbuf.go), so a checkpoint is due by what the
 // groups wrote, whatever their size: a group of POST /Users writes some
 // 90 log pages at 8 clients, 150 at 32. Counting commits instead (32 a
 // checkpoint), the log grew by 3,000 pages a checkpoint at 8 clients and
-// 5,000 at 32, and a pass of tiny commits made a checkpoint due for a few
+// 5,000 at 32, and a run of tiny commits made a checkpoint due for a few
 // pages.
-const checkpointPages = 4500
+const checkpointPages = 9000
 
 // checkpointEvery is how many group commits pass between checkpoints
 // where the log's length is not known (the other SQLite drivers, which
@@ -45,7 +48,7 @@ const checkpointEvery = 32
 // page.
 const walFrameHdr = 24
 
-// walRestartPages is the log's length (in pages: 35 MiB) from which the
+// walRestartPages is the log's length (in pages: 70 MiB) from which the
 // writer, between two groups, finishes a checkpoint the store ran beside
 // it (finishCheckpoint), so that SQLite starts the log again from its
 // beginning. A checkpoint beside the writer copies nearly all of the
@@ -56,11 +59,11 @@ const walFrameHdr = 24
 // ms, every half second under the bench kit's POST /Users (50
 // connections), and every operation of their groups waited for them.
 // Twice checkpointPages: every second checkpoint is finished. A finish
-// holds the writer 8-12 ms (mostly its syncs), so the longer the log
-// between them the less the writer waits; finishing at 4,096 pages, the
-// log started over every ~6,000 pages at 8 clients. It ends a little
-// past this (what the groups wrote during the passes), well short of
-// wal_autocheckpoint.
+// holds the writer 8-12 ms however little is left to copy (its two
+// syncs), so the longer the log between them the less the writer waits:
+// finishing at 4,096 pages, the log started over every ~6,000 pages at 8
+// clients, 9 finishes a second. It ends a little past this (what the
+// groups wrote during the passes), well short of wal_autocheckpoint.
 const walRestartPages = 2 * checkpointPages
 
 // checkpointPasses and checkpointRest: while the writer appends, a
