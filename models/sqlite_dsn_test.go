@@ -34,8 +34,8 @@ func TestSQLitePragmaFromURL(t *testing.T) {
 			}
 		}
 		db.Close()
-		if mmap != tc.mmap || cache != tc.cacheSize || timeout != 10000 || autockpt != 16000 {
-			t.Errorf("%q: mmap_size %d cache_size %d busy_timeout %d wal_autocheckpoint %d, want %d %d 10000 16000", tc.query, mmap, cache, timeout, autockpt, tc.mmap, tc.cacheSize)
+		if mmap != tc.mmap || cache != tc.cacheSize || timeout != 10000 || autockpt != models.WALAutocheckpointPages {
+			t.Errorf("%q: mmap_size %d cache_size %d busy_timeout %d wal_autocheckpoint %d, want %d %d 10000 %d", tc.query, mmap, cache, timeout, autockpt, tc.mmap, tc.cacheSize, models.WALAutocheckpointPages)
 		}
 	}
 }
