@@ -116,7 +116,7 @@ func (s *Store) afterCommit() {
 	c.commits++
 	// A finish the writer is about to run (finishCheckpoint, right after
 	// this group) goes first: a checkpoint started now would take it
-	// over, and when every checkpoint outlasted checkpointEvery commits
+	// over, and when every checkpoint outlasted the growth to the next one
 	// the log never restarted.
 	pending := c.finish.Load() && c.rows.Load() == 0
 	pages, known := c.logPages()
