@@ -34,7 +34,9 @@ trap cleanup EXIT
 
 go build -o "$work/muster" .
 go build -o "$work/scimload" ./tools/scimload
-export MUSTER_DATABASE_URL=${DATABASE_URL:-$work/muster.db} MUSTER_LOG_LEVEL=warn
+# SQLite: filled once in filled/; each run serves a copy of it (serve).
+mkdir "$work/filled"
+export MUSTER_DATABASE_URL=${DATABASE_URL:-$work/filled/muster.db} MUSTER_LOG_LEVEL=warn
 export MUSTER_SECRET_KEY=${MUSTER_SECRET_KEY:-$(head -c 32 /dev/urandom | base64)}
 password=load-test-password
 MUSTER_SETUP_PASSWORD=$password "$work/muster" setup -workspace Load -name "Load Admin" -email admin@load.example.com >/dev/null
@@ -42,17 +44,12 @@ MUSTER_SETUP_PASSWORD=$password "$work/muster" setup -workspace Load -name "Load
 echo "demo fill: $("$work/muster" demo -workspace load -members "$members")"
 token=$("$work/muster" scim-token create -workspace load -name "Load test" | grep '^muster_scim_')
 
-# The filled database (and its log, if one is left), kept aside for each run.
-fresh=
-if [ -z "${DATABASE_URL:-}" ]; then
-  fresh=$work/filled
-  mkdir "$fresh"
-  cp "$work/muster.db" "$fresh/"
-  if [ -e "$work/muster.db-wal" ]; then cp "$work/muster.db-wal" "$fresh/"; fi
-fi
+fresh= # set on SQLite: each run serves a fresh copy
+if [ -z "${DATABASE_URL:-}" ]; then fresh=1; fi
 
-# serve: a server on a fresh copy of the filled database (SQLite), with no
-# per-token rate limit: this measures the server, not the limiter.
+# serve: a server on a fresh copy of the filled database (SQLite, as
+# scim-vs-peer.sh does), with no per-token rate limit: this measures the
+# server, not the limiter.
 serve() {
   if [ -n "$pid" ]; then
     kill "$pid" 2>/dev/null || true
@@ -60,8 +57,8 @@ serve() {
     pid=
   fi
   if [ -n "$fresh" ]; then
-    rm -f "$work/muster.db" "$work/muster.db-wal" "$work/muster.db-shm"
-    cp "$fresh"/* "$work/"
+    rm -rf "$work/run" && cp -r "$work/filled" "$work/run"
+    export MUSTER_DATABASE_URL=$work/run/muster.db
   fi
   MUSTER_ADDR=127.0.0.1:$port MUSTER_SCIM_RATE=0 "$work/muster" serve &
   pid=$!
