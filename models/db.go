@@ -176,7 +176,7 @@ func redactURL(s string) string {
 
 func sqliteDSN(dbURL string) string {
 	path, v := splitSQLiteURL(dbURL)
-	addDefaultPragmas(v, "busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "cache_size(-16000)", "mmap_size(67108864)", "temp_store(MEMORY)",
+	addDefaultPragmas(v, "busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "cache_size(-16000)", "mmap_size(0)", "temp_store(MEMORY)",
 		// The store checkpoints beside the writer (checkpoint.go); SQLite's
 		// own checkpoint, inside a COMMIT, is the backstop.
 		fmt.Sprintf("wal_autocheckpoint(%d)", walAutocheckpointPages))
@@ -201,12 +201,18 @@ func sqliteReaderDSN(dbURL string) string {
 }
 
 // addDefaultPragmas adds each default pragma the URL does not set itself
-// (…?_pragma=mmap_size(0)): the memory settings are the operator's to tune.
-// mmap_size is 64 MiB: mapped pages count in the server's RSS, and at
-// 100,000 members (a 190 MiB file) 256 MiB let one full scan take RSS to
-// 208 MiB; with 64 MiB it stayed under 120 MiB, the first members page as
-// fast, the scan 1.4 to 2 times slower (0 MiB: 92 MiB, the scan 2.3 to 3
-// times).
+// (…?_pragma=mmap_size(67108864)): the memory settings are the operator's
+// to tune.
+//
+// mmap_size is 0 on the writer too: mapped pages count in the server's
+// RSS, and the writer's reads are an operation's few pages, not scans (those
+// run on the reader pool), so the map bought no speed. With 64 MiB, the
+// bench kit's POSTs and lookups and a /Bulk of 10,000 from a 2,000-member
+// start (the file's first 64 MiB all touched) peaked at 185 MiB, 70 of them
+// the map; with none, 133–136 MiB. A SCIM DELETE of a group of 28,000
+// members at 100,000 took 0.73 s either way and peaked at 135 MiB with the
+// map, 86 without. POST /Users at 8 clients, /Bulk of 10,000 and the demo
+// fill ran as fast (paired runs within noise).
 func addDefaultPragmas(v url.Values, defaults ...string) {
 	given := map[string]bool{}
 	for _, p := range v["_pragma"] {

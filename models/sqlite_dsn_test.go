@@ -16,8 +16,8 @@ func TestSQLitePragmaFromURL(t *testing.T) {
 		mmap      int64
 		cacheSize int64
 	}{
-		{"", 64 << 20, -16000},
-		{"?_pragma=mmap_size(0)", 0, -16000},
+		{"", 0, -16000},
+		{"?_pragma=mmap_size(67108864)", 64 << 20, -16000},
 		{"?_pragma=MMAP_SIZE(1048576)&_pragma=cache_size(-2000)", 1048576, -2000},
 	} {
 		db, err := models.Open("sqlite://" + filepath.Join(t.TempDir(), "m.db") + tc.query)
