@@ -152,9 +152,23 @@ func nameFromEmail(email string) string {
 		parts[i] = string(unicode.ToUpper(r)) + p[size:]
 	}
 	if len(parts) == 0 {
-		return email
+		return derivedName(email)
 	}
-	return strings.Join(parts, " ")
+	return derivedName(strings.Join(parts, " "))
+}
+
+// maxNameRunes is how long a member's name may be (display_name).
+const maxNameRunes = 200
+
+// derivedName cuts a name Muster made up (from an address, a userName, a
+// given and family name) to maxNameRunes, without a space at the end: an
+// address may be 254 characters long, and a name nobody typed must not be
+// refused as too long.
+func derivedName(s string) string {
+	if utf8.RuneCountInString(s) <= maxNameRunes {
+		return s
+	}
+	return strings.TrimRight(string([]rune(s)[:maxNameRunes]), " ")
 }
 
 // membersByEmail finds a workspace's members with these (normalised) emails.

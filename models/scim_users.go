@@ -125,17 +125,16 @@ func (u *SCIMUser) clean() error {
 	// DisplayName is the name the members table shows: displayName is
 	// optional, so it falls back to the name, the address, the userName.
 	u.GivenName, u.FamilyName, u.DisplayName = cleanName(u.GivenName), cleanName(u.FamilyName), cleanName(u.DisplayName)
+	// A name made up here is cut to fit (derivedName): givenName and
+	// familyName may be 100 characters each, a userName 254.
 	if u.DisplayName == "" {
-		u.DisplayName = cleanName(u.GivenName + " " + u.FamilyName)
+		u.DisplayName = derivedName(cleanName(u.GivenName + " " + u.FamilyName))
 	}
 	if u.DisplayName == "" && u.Email != "" {
 		u.DisplayName = nameFromEmail(u.Email)
 	}
 	if u.DisplayName == "" {
-		u.DisplayName = cleanName(u.UserName)
-		if r := []rune(u.DisplayName); len(r) > 200 {
-			u.DisplayName = string(r[:200]) // a userName may be longer than a name
-		}
+		u.DisplayName = derivedName(cleanName(u.UserName))
 	}
 	u.Location, u.Title, u.Department = cleanName(u.Location), cleanName(u.Title), cleanName(u.Department)
 	u.Locale, u.EmployeeNumber, u.ManagerID = strings.TrimSpace(u.Locale), strings.TrimSpace(u.EmployeeNumber), strings.TrimSpace(u.ManagerID)
@@ -154,7 +153,7 @@ func (u *SCIMUser) clean() error {
 	if u.Email != "" && checkEmail(u.Email) != "" {
 		v.add("emails", "emails: "+u.Email+" is not a valid email address.")
 	}
-	if utf8.RuneCountInString(u.DisplayName) > 200 {
+	if utf8.RuneCountInString(u.DisplayName) > maxNameRunes {
 		v.add("displayName", "displayName must be at most 200 characters.")
 	} else if msg := checkText(u.DisplayName, true); msg != "" {
 		v.add("displayName", "displayName "+msg)
