@@ -121,7 +121,7 @@ func (s *Store) PreviewImport(ctx context.Context, actor Actor, ws *Workspace, s
 				row.Name = nameFromEmail(email)
 			}
 			v := validator{}
-			checkName(v, "name", row.Name, "a name", 200)
+			checkName(v, "name", row.Name, "a name", maxNameRunes)
 			checkLocation(v, row.Location)
 			if msg := v["name"] + v["location"]; msg != "" {
 				row.Outcome, row.Message = OutcomeInvalid, msg
@@ -155,20 +155,6 @@ func nameFromEmail(email string) string {
 		return derivedName(email)
 	}
 	return derivedName(strings.Join(parts, " "))
-}
-
-// maxNameRunes is how long a member's name may be (display_name).
-const maxNameRunes = 200
-
-// derivedName cuts a name Muster made up (from an address, a userName, a
-// given and family name) to maxNameRunes, without a space at the end: an
-// address may be 254 characters long, and a name nobody typed must not be
-// refused as too long.
-func derivedName(s string) string {
-	if utf8.RuneCountInString(s) <= maxNameRunes {
-		return s
-	}
-	return strings.TrimRight(string([]rune(s)[:maxNameRunes]), " ")
 }
 
 // membersByEmail finds a workspace's members with these (normalised) emails.

@@ -115,7 +115,7 @@ func inviteAddresses(addrs []InviteAddress) []InviteResult {
 			r.Name = nameFromEmail(r.Email)
 		}
 		v := validator{}
-		if checkName(v, "name", r.Name, "the name", 200); v["name"] != "" {
+		if checkName(v, "name", r.Name, "the name", maxNameRunes); v["name"] != "" {
 			r.Outcome, r.Message = InviteResultInvalid, v["name"]
 		}
 		out = append(out, r)

@@ -32,7 +32,7 @@ func (s *Store) Invite(ctx context.Context, actor Actor, ws *Workspace, in Invit
 		in.Name = nameFromEmail(in.Email)
 	}
 	if in.Name != "" || v["email"] == "" {
-		checkName(v, "name", in.Name, "a name", 200)
+		checkName(v, "name", in.Name, "a name", maxNameRunes)
 	}
 	checkLocation(v, in.Location)
 	if in.RoleID == "" {

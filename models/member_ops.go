@@ -30,7 +30,7 @@ func (s *Store) UpdateMember(ctx context.Context, actor Actor, ws *Workspace, me
 	in.Name, in.Location = cleanName(in.Name), cleanName(in.Location)
 	v := validator{}
 	if !in.RolesOnly {
-		checkName(v, "name", in.Name, "a name", 200)
+		checkName(v, "name", in.Name, "a name", maxNameRunes)
 		checkLocation(v, in.Location)
 	}
 	if len(in.RoleIDs) == 0 {

@@ -85,6 +85,20 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
+// maxNameRunes is how long a member's name may be (display_name).
+const maxNameRunes = 200
+
+// derivedName cuts a name Muster made up (from an address, a userName, a
+// given and family name) to maxNameRunes, without a space at the end: an
+// address may be 254 characters long, and a name nobody typed must not be
+// refused as too long.
+func derivedName(s string) string {
+	if utf8.RuneCountInString(s) <= maxNameRunes {
+		return s
+	}
+	return strings.TrimRight(string([]rune(s)[:maxNameRunes]), " ")
+}
+
 // cleanName trims a person's or workspace's name, folds inner runs of
 // white space, so "  Ada   Lovelace " is stored as "Ada Lovelace", and
 // normalises it to NFC, so one name is stored one way however it was typed.
