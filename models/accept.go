@@ -43,7 +43,7 @@ func (s *Store) lookupInvite(ctx context.Context, db bun.IDB, token string, lock
 		return d, nil
 	}
 	var inv Invite
-	q := db.NewSelect().Model(&inv).Where("token_hash = ?", HashToken(token))
+	q := db.NewSelect().Model(&inv).Where("token_hash = ?", inviteKey(token))
 	if lock && s.IsPostgres() {
 		q = q.For("UPDATE")
 	}

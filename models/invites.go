@@ -156,8 +156,9 @@ func (s *Store) insertInvite(ctx context.Context, tx bun.Tx, ws *Workspace, m *M
 // asked, the email that carries it, for one insert or a batch.
 func (s *Store) inviteRecords(ws *Workspace, m *Member, actor Actor, email bool) (string, *Invite, *OutboxMessage, error) {
 	now := s.now()
-	token := NewToken()
-	inv := &Invite{ID: newID(), WorkspaceID: ws.ID, MemberID: m.ID, TokenHash: HashToken(token), State: InvitePending,
+	id := newID()
+	token := newInviteToken(id)
+	inv := &Invite{ID: id, WorkspaceID: ws.ID, MemberID: m.ID, TokenHash: inviteKey(token), State: InvitePending,
 		ExpiresAt: now.Add(time.Duration(ws.InviteExpiryHours) * time.Hour), InvitedByName: actor.Name, Emailed: email, CreatedAt: now}
 	if actor.Kind == "member" {
 		inv.InvitedByID = &actor.ID
