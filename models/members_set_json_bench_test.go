@@ -32,7 +32,7 @@ func BenchmarkSetJSONRows(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		var err error
-		if buf, err = appendJSONBRows(buf[:0], fields, slice); err != nil {
+		if buf, err = appendJSONBRows(buf[:0], fields, nil, slice); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -24,7 +24,11 @@ var setOdd = []string{`it's "quoted"`, `back\slash\`, `q?mark ?0 ?TableName \?`,
 // its prepared INSERT … FROM jsonb_each(?) are, column by column (value
 // and type, as quote() shows them), the rows the text Bun writes stores:
 // times in Bun's layout, NULLs and empty strings, booleans, numbers, and
-// the columns the text leaves out when every row leaves them zero.
+// the columns the text leaves out when every row leaves them zero. Both
+// for values the rows of a chunk share (bound once as parameters) and for
+// values they do not (read from each row): the same odd values alone in a
+// chunk, where every field is shared, and times that differ by a second
+// or are one instant in two zones.
 func TestSetJSONStoresAsText(t *testing.T) {
 	ctx := context.Background()
 	s := modelstest.Open(t, "sqlite")
@@ -36,13 +40,21 @@ func TestSetJSONStoresAsText(t *testing.T) {
 	at := time.Date(2026, 3, 4, 5, 6, 7, 891234000, time.FixedZone("x", 5*3600+1800))
 	seen := at.Add(time.Hour)
 	str := func(v string) *string { return &v }
-	var full, bare []models.Member
+	var full, bare, alone []models.Member
 	for i, v := range setOdd {
 		id := "set-json-" + string(rune('a'+i))
+		updated := at // one instant, in two zones: shared
+		if i%2 == 0 {
+			updated = at.UTC()
+		}
 		full = append(full, models.Member{ID: id, WorkspaceID: ws.ID, AccountID: nil, Email: id + v + "@example.com", UserName: id + v,
 			DisplayName: v, GivenName: v, FamilyName: v, Location: v, Status: models.StatusActive, ExternalID: str(v + id),
 			SCIMManaged: i%2 == 0, EmailType: v, Title: v, Locale: v, EmployeeNumber: v, Department: v, ManagerID: v,
-			SCIMAttributes: v, RevokedRoleIDs: v, SortName: v, SearchText: v, Version: i - 3, LastSeenAt: &seen, CreatedAt: at, UpdatedAt: at.UTC()})
+			SCIMAttributes: v, RevokedRoleIDs: v, SortName: v, SearchText: v, Version: i - 3, LastSeenAt: &seen,
+			CreatedAt: at.Add(time.Duration(i) * time.Second), UpdatedAt: updated})
+		one := full[i]
+		one.ID, one.Email, one.UserName, one.ExternalID = id+"-alone", "alone-"+one.Email, "alone-"+one.UserName, str("alone-"+v+id)
+		alone = append(alone, one)
 		bare = append(bare, models.Member{ID: id + "-bare", WorkspaceID: ws.ID, UserName: id + "-bare" + v, Status: models.StatusInvited,
 			CreatedAt: at, UpdatedAt: at})
 	}
@@ -74,16 +86,27 @@ func TestSetJSONStoresAsText(t *testing.T) {
 	for _, c := range []struct {
 		table, key, like string // like picks the case's rows by key
 		rows             any
+		each             bool // a chunk a row
 	}{
-		{"members", "id", "set-json-_", &full}, {"members", "id", "set-json-_-bare", &bare}, {"member_roles", "member_id", "set-json-_", &links},
-		{"invites", "id", "%-inv", &invites}, {"outbox", "id", "%-msg", &msgs}, {"outbox", "id", "bare-msg", &bareMsgs},
-		{"audit_events", "id", "%-ev", &events}, {"audit_events", "id", "bare-ev", &bareEvents},
+		{"members", "id", "set-json-_", &full, false}, {"members", "id", "set-json-_-bare", &bare, false},
+		{"members", "id", "set-json-_-alone", &alone, true}, {"member_roles", "member_id", "set-json-_", &links, false},
+		{"invites", "id", "%-inv", &invites, false}, {"outbox", "id", "%-msg", &msgs, false}, {"outbox", "id", "bare-msg", &bareMsgs, false},
+		{"audit_events", "id", "%-ev", &events, false}, {"audit_events", "id", "bare-ev", &bareEvents, false},
 	} {
 		where := " WHERE " + c.key + " LIKE '" + c.like + "'"
 		var stored [2][]string
 		for k, viaJSON := range []bool{false, true} {
-			if err := models.InsertSetVia(ctx, s, c.rows, viaJSON); err != nil {
-				t.Fatalf("%s (json %v): %v", c.table, viaJSON, err)
+			chunks := []any{c.rows}
+			if c.each {
+				chunks = nil
+				for i := range *c.rows.(*[]models.Member) {
+					chunks = append(chunks, &[]models.Member{(*c.rows.(*[]models.Member))[i]})
+				}
+			}
+			for _, rows := range chunks {
+				if err := models.InsertSetVia(ctx, s, rows, viaJSON); err != nil {
+					t.Fatalf("%s (json %v): %v", c.table, viaJSON, err)
+				}
 			}
 			stored[k] = quotedRows(t, s, c.table, where, c.key)
 			if !viaJSON {
@@ -125,19 +148,23 @@ func quotedRows(t *testing.T, s *models.Store, table, where, key string) []strin
 }
 
 // TestSetJSONRefusesNul: a NUL in a value fails the INSERT both ways (Bun
-// refuses to write it into the text), and nothing is written.
+// refuses to write it into the text), and nothing is written: in a value
+// the chunk's rows share (a chunk of one) and in one they do not.
 func TestSetJSONRefusesNul(t *testing.T) {
 	ctx := context.Background()
 	s := modelstest.Open(t, "sqlite")
 	_, ws := modelstest.SetUp(t, s)
 	at := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
-	for _, viaJSON := range []bool{false, true} {
-		rows := []models.Member{{ID: "set-json-nul", WorkspaceID: ws.ID, UserName: "nul\x00here", Status: models.StatusInvited, CreatedAt: at, UpdatedAt: at}}
-		if err := models.InsertSetVia(ctx, s, &rows, viaJSON); err == nil {
-			t.Errorf("json %v: a NUL was written", viaJSON)
-		}
-		if got := quotedRows(t, s, "members", " WHERE id = 'set-json-nul'", "id"); len(got) != 0 {
-			t.Errorf("json %v: stored %q", viaJSON, got)
+	nul := models.Member{ID: "set-json-nul", WorkspaceID: ws.ID, UserName: "nul\x00here", Status: models.StatusInvited, CreatedAt: at, UpdatedAt: at}
+	fine := models.Member{ID: "set-json-nul-fine", WorkspaceID: ws.ID, UserName: "fine", Status: models.StatusInvited, CreatedAt: at, UpdatedAt: at}
+	for _, rows := range [][]models.Member{{nul}, {fine, nul}} {
+		for _, viaJSON := range []bool{false, true} {
+			if err := models.InsertSetVia(ctx, s, &rows, viaJSON); err == nil {
+				t.Errorf("%d rows, json %v: a NUL was written", len(rows), viaJSON)
+			}
+			if got := quotedRows(t, s, "members", " WHERE id LIKE 'set-json-nul%'", "id"); len(got) != 0 {
+				t.Errorf("%d rows, json %v: stored %q", len(rows), viaJSON, got)
+			}
 		}
 	}
 }
