@@ -170,14 +170,20 @@ func TxAgain(ctx context.Context, s *Store, fn func(tx bun.Tx) error) error {
 // GroupReruns is how many groups ran again in savepoints (runWhole).
 func GroupReruns(s *Store) int64 { return s.writes.reruns.Load() }
 
-// InsertSCIMLogRows writes rows as the provisioning log's writer does on
-// SQLite, or, with viaBun, as Bun's INSERT does.
+// InsertSCIMLogRows writes rows as the provisioning log's writer does (on
+// SQLite its bound chunks, on PostgreSQL its arrays), or, with viaBun, as
+// Bun's INSERT does.
 func InsertSCIMLogRows(ctx context.Context, s *Store, rows []SCIMLogEntry, viaBun bool) error {
-	s.prepareInserts(ctx)
+	if !s.IsPostgres() {
+		s.prepareInserts(ctx)
+	}
 	return s.tx(ctx, func(tx bun.Tx) error {
 		if viaBun {
 			_, err := tx.NewInsert().Model(&rows).Exec(ctx)
 			return err
+		}
+		if s.IsPostgres() {
+			return s.insertSCIMLogPG(ctx, tx, rows)
 		}
 		return s.insertSCIMLogRows(ctx, tx, rows)
 	})

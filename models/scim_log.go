@@ -175,7 +175,8 @@ func (l *SCIMLog) Written() int64 {
 // of its own, where the background writer would contend with the batches
 // for it. On SQLite they go through the background writer's prepared
 // chunks (insertSCIMLogRows), not one multi-row INSERT that SQLite parsed
-// and compiled anew for every batch; on PostgreSQL as one INSERT. If the
+// and compiled anew for every batch; on PostgreSQL as one INSERT of an
+// array a column (insertSCIMLogPG), as the background writer does. If the
 // INSERT fails, only the savepoint is undone and the entries go to the
 // background writer instead.
 func (l *SCIMLog) WriteInBatch(ctx context.Context, entries []SCIMLogEntry) {
@@ -189,8 +190,7 @@ func (l *SCIMLog) WriteInBatch(ctx context.Context, entries []SCIMLogEntry) {
 		if !l.store.IsPostgres() {
 			return l.store.insertSCIMLogRows(ctx, tx, entries)
 		}
-		_, err := tx.NewInsert().Model(&entries).Exec(ctx)
-		return err
+		return l.store.insertSCIMLogPG(ctx, tx, entries)
 	})
 	if err != nil {
 		for _, e := range entries {
@@ -309,6 +309,9 @@ func (l *SCIMLog) write(batch []SCIMLogEntry) {
 			// CPU under userName eq lookups (one entry each).
 			if tx, ok := db.(bun.Tx); ok && !l.store.IsPostgres() {
 				return l.store.insertSCIMLogRows(ctx, tx, rows)
+			}
+			if l.store.IsPostgres() {
+				return l.store.insertSCIMLogPG(ctx, db, rows)
 			}
 			_, err := db.NewInsert().Model(&rows).Exec(ctx)
 			return err

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/muster-app/muster/models"
 	"github.com/muster-app/muster/models/modelstest"
@@ -58,19 +59,7 @@ func TestSCIMLogInsertMatchesBun(t *testing.T) {
 	if err := models.InsertSCIMLogRows(ctx, store, entries("bun-"), true); err != nil {
 		t.Fatal(err)
 	}
-	cols := []string{"workspace_id", "parent_id", "token_id", "token_name", "at", "method", "path", "status", "duration_us",
-		"target_kind", "target_id", "target_name", "detail", "request", "response"}
-	var quoted []string
-	for _, c := range cols {
-		quoted = append(quoted, "typeof("+c+") || ':' || quote("+c+")")
-	}
-	stored := func(id string) string {
-		var row string
-		if err := store.DB().NewRaw("SELECT "+strings.Join(quoted, " || '|' || ")+" FROM scim_log WHERE id = ?", id).Scan(ctx, &row); err != nil {
-			t.Fatal(err)
-		}
-		return row
-	}
+	stored := func(id string) string { return storedSCIMLogRow(t, store, id) }
 	for i := 1; i <= 150; i++ {
 		n := strconv.Itoa(i)
 		if fast, viaBun := stored("fast-"+n), stored("bun-"+n); fast != viaBun {
@@ -84,6 +73,84 @@ func TestSCIMLogInsertMatchesBun(t *testing.T) {
 			t.Errorf("read back %s: %+v, %v", id, got, err)
 		}
 	}
+}
+
+// TestSCIMLogInsertMatchesBunPostgres: on PostgreSQL the log writer's
+// INSERT of one array a column stores every column exactly as Bun's
+// literal INSERT does: NULL and a parent, empty text and the text NULL,
+// quotes, backslashes, braces and commas (an array literal's own
+// characters), unicode and control characters, long text, times to the
+// microsecond in another zone, in one batch of many rows and in one of one.
+func TestSCIMLogInsertMatchesBunPostgres(t *testing.T) {
+	ctx := context.Background()
+	store := modelstest.Open(t, "postgres")
+	parent := "parent-entry"
+	at := time.Date(2026, 3, 4, 5, 6, 7, 891234000, time.FixedZone("X", 3600))
+	var odd []string
+	for _, v := range setOdd {
+		if utf8.ValidString(v) { // the writer makes text valid first (sanitize), as PostgreSQL requires
+			odd = append(odd, v)
+		}
+	}
+	odd = append(odd, "{a,b}", `{"x", NULL}`, "NULL", "a,b", `"`, `\`, "}", "{")
+	entries := func(prefix string) []models.SCIMLogEntry {
+		var es []models.SCIMLogEntry
+		for i, v := range odd {
+			n := strconv.Itoa(i)
+			e := models.SCIMLogEntry{ID: prefix + n, WorkspaceID: "ws", TokenID: "tok", TokenName: "Okta é " + n,
+				At: at.Add(time.Duration(i) * time.Microsecond), Method: "PATCH", Path: "/Users/" + n + "?a=\"b\"",
+				Status: 200 + i, DurationUS: int64(1000 + i), TargetKind: "member", TargetID: "m" + n, TargetName: "{" + n + "}",
+				Detail: v, Request: v, Response: v}
+			if i%2 == 0 {
+				e.ParentID = &parent
+			}
+			es = append(es, e)
+		}
+		return es
+	}
+	for _, batch := range [][2]string{{"arrays-", "bun-"}, {"one-arrays-", "one-bun-"}} {
+		es, viaBun := entries(batch[0]), entries(batch[1])
+		if batch[0] == "one-arrays-" {
+			es, viaBun = es[:1], viaBun[:1]
+		}
+		if err := models.InsertSCIMLogRows(ctx, store, es, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := models.InsertSCIMLogRows(ctx, store, viaBun, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stored := func(id string) string { return storedSCIMLogRow(t, store, id) }
+	for i := range odd {
+		n := strconv.Itoa(i)
+		if arrays, viaBun := stored("arrays-"+n), stored("bun-"+n); arrays != viaBun {
+			t.Errorf("entry %s stored\n%s\nwant (as Bun stores it)\n%s", n, arrays, viaBun)
+		}
+	}
+	if arrays, viaBun := stored("one-arrays-0"), stored("one-bun-0"); arrays != viaBun {
+		t.Errorf("a batch of one stored\n%s\nwant\n%s", arrays, viaBun)
+	}
+}
+
+// storedSCIMLogRow is the log entry id as stored, each column but the id
+// with its type and quoted value (NULL apart from empty text).
+func storedSCIMLogRow(t *testing.T, store *models.Store, id string) string {
+	t.Helper()
+	typed := "typeof(%s) || ':' || quote(%[1]s)"
+	if store.IsPostgres() {
+		typed = "pg_typeof(%s)::text || ':' || quote_nullable(%[1]s)"
+	}
+	var quoted []string
+	for _, c := range []string{"workspace_id", "parent_id", "token_id", "token_name", "at", "method", "path", "status", "duration_us",
+		"target_kind", "target_id", "target_name", "detail", "request", "response"} {
+		quoted = append(quoted, fmt.Sprintf(typed, c))
+	}
+	var row string
+	q := "SELECT " + strings.Join(quoted, " || '|' || ") + " FROM scim_log WHERE id = ?"
+	if err := store.DB().NewRaw(q, id).Scan(context.Background(), &row); err != nil {
+		t.Fatalf("entry %s: %v", id, err)
+	}
+	return row
 }
 
 // TestSCIMLogChunkInsertNeedsNoStatementJournal: the log writer's many-row

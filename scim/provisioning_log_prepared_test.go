@@ -8,10 +8,11 @@ import (
 	"github.com/muster-app/muster/models/modelstest"
 )
 
-// TestProvisioningLogPreparedWrites: on SQLite the log's writer inserts
-// its entries through a prepared statement, one a row, not a multi-row
-// INSERT compiled anew each time (on PostgreSQL one multi-row INSERT, one
-// round trip); every entry is stored as it was written.
+// TestProvisioningLogPreparedWrites: the log's writer inserts its entries
+// without Bun's multi-row INSERT, which each database parsed anew every
+// time: on SQLite through prepared statements, on PostgreSQL as one INSERT
+// of an array a column (insertSCIMLogPG), one round trip; every entry is
+// stored as it was written.
 func TestProvisioningLogPreparedWrites(t *testing.T) {
 	for _, d := range modelstest.Dialects() {
 		t.Run(d, func(t *testing.T) {
@@ -30,8 +31,8 @@ func TestProvisioningLogPreparedWrites(t *testing.T) {
 					inserts++
 				}
 			}
-			if want := map[bool]int{false: 0, true: 1}[e.store.IsPostgres()]; inserts != want {
-				t.Errorf("%d INSERTs into scim_log through Bun, want %d", inserts, want)
+			if inserts != 0 {
+				t.Errorf("%d INSERTs into scim_log through Bun, want none", inserts)
 			}
 			entries := e.allLog(models.SCIMLogQuery{})
 			if len(entries) != 21 {
