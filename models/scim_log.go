@@ -307,12 +307,13 @@ func (l *SCIMLog) write(batch []SCIMLogEntry) {
 			// of 500 entries was parsed and compiled anew each time,
 			// which with the row writes took a quarter of the server's
 			// CPU under userName eq lookups (one entry each).
-			if tx, ok := db.(bun.Tx); ok && !l.store.IsPostgres() {
-				return l.store.insertSCIMLogRows(ctx, tx, rows)
-			}
 			if l.store.IsPostgres() {
 				return l.store.insertSCIMLogPG(ctx, db, rows)
 			}
+			if tx, ok := db.(bun.Tx); ok {
+				return l.store.insertSCIMLogRows(ctx, tx, rows)
+			}
+			// Not reached: on SQLite writeSQLite hands a transaction.
 			_, err := db.NewInsert().Model(&rows).Exec(ctx)
 			return err
 		})
