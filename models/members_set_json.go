@@ -372,31 +372,14 @@ func sameSetValue(a, b reflect.Value) bool {
 }
 
 // setArg is a shared field's value bound as what its row's ->> would give
-// (appendJSONBValue): NULL, text, times as UTC text in Bun's layout,
-// integers, booleans as 1 or 0.
+// (appendJSONBValue): text as setText makes it, anything else as Bun
+// writes it to SQLite (sqliteValue: NULL, times as UTC text, booleans as
+// 1 or 0, integers). jsonWritable has kept other kinds off this path.
 func setArg(v reflect.Value) (any, error) {
-	if v.Kind() == reflect.Pointer {
-		if v.IsNil() {
-			return nil, nil
-		}
-		v = v.Elem()
+	if e := reflect.Indirect(v); e.IsValid() && e.Kind() == reflect.String {
+		return setText(e.String())
 	}
-	switch v.Kind() {
-	case reflect.String:
-		return setText(v.String())
-	case reflect.Bool:
-		if v.Bool() {
-			return int64(1), nil
-		}
-		return int64(0), nil
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return v.Int(), nil
-	case reflect.Struct:
-		if v.Type() == timeType {
-			return v.Interface().(time.Time).UTC().Format(sqliteTime), nil
-		}
-	}
-	return nil, errJSONValue
+	return sqliteValue(v), nil
 }
 
 var errStringNul = errors.New("models: a string holds a NUL byte")
