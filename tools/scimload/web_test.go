@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/muster-app/muster/handlers"
 	"github.com/muster-app/muster/models"
@@ -34,19 +33,16 @@ func TestLoaderAgainstMuster(t *testing.T) {
 		go app.Listener(ln) //nolint:errcheck // ends with Shutdown
 		t.Cleanup(func() { _ = app.Shutdown() })
 		base := "http://" + ln.Addr().String()
-		newLoader := func() *loader {
-			return &loader{base: base + "/scim/v2", token: token, client: &http.Client{Timeout: 30 * time.Second}}
-		}
 		members := base + "/w/" + url.PathEscape(ws.Slug) + "/members"
 
-		l := newLoader()
+		l := newLoader(base+"/scim/v2", token, 1)
 		if err := l.signIn(base, "ada@example.com", "wrong password"); err == nil {
 			t.Error("signing in with a wrong password succeeded")
 		}
 		if _, err := l.page(members); err == nil || !strings.Contains(err.Error(), "/signin") {
 			t.Errorf("the members page without a session: %v, want a redirect to /signin as an error", err)
 		}
-		l = newLoader()
+		l = newLoader(base+"/scim/v2", token, 1)
 		if err := l.signIn(base, "ada@example.com", modelstest.AdminPassword); err != nil {
 			t.Fatal(err)
 		}
