@@ -24,8 +24,12 @@ func init() {
 	sqliteConfigRC = sqlite3.Xsqlite3_config(tls, sqlite3.SQLITE_CONFIG_STMTJRNL_SPILL, va)
 	sqlitePageArenaRC = usePageArena(tls) // sqlite_pagearena.go; before the first malloc
 	sqliteMallocRC = useStashMalloc(tls)  // sqlite_malloc.go
+	sqliteMutexRC = useSQLiteMutexes(tls) // sqlite_mutex.go
 	pinAllocatorPages(tls)
-	sqliteVfsRC = useWalBufVfs(tls) // sqlite_walbuf.go; last: it initialises SQLite
+	sqliteVfsRC = useWalBufVfs(tls) // sqlite_walbuf.go; it initialises SQLite
+	if sqliteMutexRC == sqlite3.SQLITE_OK {
+		sqliteMutexRC = freeConnMutexes(tls) // last: connections opened from now on
+	}
 }
 
 // pinAllocatorPages keeps some of the allocator's pages mapped for good.
@@ -76,6 +80,6 @@ func pinAllocatorPages(tls *libc.TLS) {
 	}
 }
 
-// sqliteConfigRC, sqliteMallocRC, sqlitePageArenaRC and sqliteVfsRC are
-// what SQLite answered (0: done); a test checks them.
-var sqliteConfigRC, sqliteMallocRC, sqlitePageArenaRC, sqliteVfsRC int32
+// sqliteConfigRC, sqliteMallocRC, sqlitePageArenaRC, sqliteMutexRC and
+// sqliteVfsRC are what SQLite answered (0: done); a test checks them.
+var sqliteConfigRC, sqliteMallocRC, sqlitePageArenaRC, sqliteMutexRC, sqliteVfsRC int32

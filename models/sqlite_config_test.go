@@ -58,3 +58,66 @@ func minorFaults() int64 {
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return ru.Minflt
 }
+
+// TestSQLiteMutexes: connections opened after init get the mutex that does
+// nothing (sqlite_mutex.go); every other kind still excludes.
+func TestSQLiteMutexes(t *testing.T) {
+	if sqliteMutexRC != 0 {
+		t.Fatalf("SQLite's mutexes: %d, want 0", sqliteMutexRC)
+	}
+	tls := libc.NewTLS()
+	defer tls.Close()
+	if p := sqlite3.Xsqlite3_mutex_alloc(tls, sqlite3.SQLITE_MUTEX_RECURSIVE); p != connMutex {
+		t.Fatalf("a connection's mutex is %#x, want the free one %#x", p, connMutex)
+	}
+	other := libc.NewTLS()
+	defer other.Close()
+	fast := sqlite3.Xsqlite3_mutex_alloc(tls, sqlite3.SQLITE_MUTEX_FAST)
+	defer sqlite3.Xsqlite3_mutex_free(tls, fast)
+	static := sqlite3.Xsqlite3_mutex_alloc(tls, sqlite3.SQLITE_MUTEX_STATIC_LRU)
+	recursive := libc.Xcalloc(tls, 1, libc.Tsize_t(mutexSize)) // as sqlite3_initialize's own
+	defer libc.Xfree(tls, recursive)
+	mutexAt(recursive).recursive = true
+	for name, p := range map[string]uintptr{"fast": fast, "static": static, "recursive": recursive} {
+		sqlite3.Xsqlite3_mutex_enter(tls, p)
+		if name == "recursive" {
+			sqlite3.Xsqlite3_mutex_enter(tls, p)
+			if rc := sqlite3.Xsqlite3_mutex_try(tls, p); rc != sqlite3.SQLITE_OK {
+				t.Fatalf("recursive: its holder's try = %d", rc)
+			}
+			sqlite3.Xsqlite3_mutex_leave(tls, p)
+			sqlite3.Xsqlite3_mutex_leave(tls, p)
+		}
+		if rc := sqlite3.Xsqlite3_mutex_try(other, p); rc != sqlite3.SQLITE_BUSY {
+			t.Fatalf("%s: another thread's try while held = %d, want SQLITE_BUSY", name, rc)
+		}
+		sqlite3.Xsqlite3_mutex_leave(tls, p)
+		if rc := sqlite3.Xsqlite3_mutex_try(other, p); rc != sqlite3.SQLITE_OK {
+			t.Fatalf("%s: another thread's try once left = %d, want SQLITE_OK", name, rc)
+		}
+		sqlite3.Xsqlite3_mutex_leave(other, p)
+	}
+	// Contended: a counter only the mutex guards, in C memory as SQLite's
+	// state is (the race detector sees neither it nor the mutex).
+	counter := libc.Xcalloc(tls, 1, 8)
+	defer libc.Xfree(tls, counter)
+	done := make(chan bool)
+	for range 4 {
+		go func() {
+			tls := libc.NewTLS()
+			defer tls.Close()
+			for range 10000 {
+				sqlite3.Xsqlite3_mutex_enter(tls, fast)
+				*cWord(counter)++
+				sqlite3.Xsqlite3_mutex_leave(tls, fast)
+			}
+			done <- true
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	if n := *cWord(counter); n != 40000 {
+		t.Fatalf("4 × 10,000 increments under the mutex gave %d", n)
+	}
+}
