@@ -74,7 +74,12 @@ func TestSQLiteMutexes(t *testing.T) {
 	defer other.Close()
 	fast := sqlite3.Xsqlite3_mutex_alloc(tls, sqlite3.SQLITE_MUTEX_FAST)
 	defer sqlite3.Xsqlite3_mutex_free(tls, fast)
-	static := sqlite3.Xsqlite3_mutex_alloc(tls, sqlite3.SQLITE_MUTEX_STATIC_LRU)
+	// A static mutex SQLite itself never takes: a failure while holding
+	// the page cache's would hang every later test instead of failing.
+	static := sqlite3.Xsqlite3_mutex_alloc(tls, sqlite3.SQLITE_MUTEX_STATIC_APP1)
+	if other := sqlite3.Xsqlite3_mutex_alloc(tls, sqlite3.SQLITE_MUTEX_STATIC_APP2); other == static || static == 0 {
+		t.Fatalf("static mutexes %#x and %#x: want two distinct ones", static, other)
+	}
 	recursive := libc.Xcalloc(tls, 1, libc.Tsize_t(mutexSize)) // as sqlite3_initialize's own
 	defer libc.Xfree(tls, recursive)
 	mutexAt(recursive).recursive = true

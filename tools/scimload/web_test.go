@@ -54,6 +54,19 @@ func TestLoaderAgainstMuster(t *testing.T) {
 		if _, err := l.send("GET", "/Users?filter="+url.QueryEscape(`userName co "ada"`)+"&count=100", nil); err != nil {
 			t.Error(err)
 		}
+		// What the POST and /Bulk modes send, through the same client.
+		if code, err := l.send("POST", "/Users", userBody("loadtest-1")); err != nil || code != http.StatusCreated {
+			t.Errorf("POST /Users: %d %v", code, err)
+		}
+		if code, err := l.send("POST", "/Users", userBody("loadtest-1")); err == nil || code != http.StatusConflict {
+			t.Errorf("POST /Users again: %d %v, want 409 as an error", code, err)
+		}
+		if code, err := l.send("POST", "/Bulk", bulkBody("loadtest-bulk", 2)); err != nil || code != http.StatusOK {
+			t.Errorf("POST /Bulk: %d %v", code, err)
+		}
+		if _, err := l.send("POST", "/Bulk", bulkBody("loadtest-bulk", 2)); err == nil || !strings.Contains(err.Error(), "bulk operations failed") {
+			t.Errorf("POST /Bulk of users that exist: %v, want its operations' failures as an error", err)
+		}
 		l.token = "muster_scim_wrong"
 		if _, err := l.send("GET", "/Users?filter="+url.QueryEscape(`userName co "ada"`), nil); err == nil {
 			t.Error("a wrong token was accepted")
