@@ -23,9 +23,9 @@ import (
 // mutex. SQLite has no way to open a connection without the mutex once the
 // flag is passed, so once SQLite is initialised every connection's mutex
 // (the only SQLITE_MUTEX_RECURSIVE allocated after that but RBU's, which
-// Muster does not use) is connMutex, which does nothing. Every other mutex (the page-cache group's, the WAL
-// index's, the static ones) locks as modernc's pthread mutexes do: a
-// sync.Mutex, recursive where SQLite asks.
+// Muster does not use) is connMutex, which does nothing. Every other mutex
+// (the page-cache group's, the WAL index's, the static ones) locks as
+// modernc's pthread mutexes do: a sync.Mutex, recursive where SQLite asks.
 type sqliteMutex struct {
 	mu        sync.Mutex
 	recursive bool
