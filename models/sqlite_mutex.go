@@ -33,11 +33,19 @@ type sqliteMutex struct {
 	count     int32
 }
 
-// staticMutexes (SQLITE_MUTEX_STATIC_MAIN, 2, to _VFS3, 13) and connMutex
-// are in C memory, as SQLite's other mutexes: SQLite holds them as
-// addresses, which Go's pointer checks refuse for Go memory.
+// SQLite holds its mutexes as addresses. The static ones
+// (SQLITE_MUTEX_STATIC_MAIN, 2, to _VFS3, 13) guard SQLite's globals, the
+// page-cache group among them, which are in Go's memory: they are Go
+// variables too, as modernc's are, or the race detector would not see
+// them lock (it ignores synchronisation in C memory) and report every
+// page-cache access of two connections as a race. SQLite gets the address
+// of a byte of staticHandles for each (Go's pointer checks refuse an
+// address computed from a number when it points into Go's memory). The
+// others (a WAL index's, a file's) are in C memory, as modernc's are, and
+// so is connMutex.
 var (
-	staticMutexes   uintptr
+	staticMutexes   [staticMutexN]sqliteMutex
+	staticHandles   uintptr
 	connMutex       uintptr
 	connMutexesFree atomic.Bool
 )
@@ -47,7 +55,12 @@ const (
 	staticMutexN = sqlite3.SQLITE_MUTEX_STATIC_VFS3 - sqlite3.SQLITE_MUTEX_STATIC_MAIN + 1
 )
 
-func mutexAt(p uintptr) *sqliteMutex { return (*sqliteMutex)(unsafe.Add(unsafe.Pointer(nil), p)) }
+func mutexAt(p uintptr) *sqliteMutex {
+	if i := p - staticHandles; i < staticMutexN {
+		return &staticMutexes[i]
+	}
+	return (*sqliteMutex)(unsafe.Add(unsafe.Pointer(nil), p))
+}
 
 func mutexAlloc(tls *libc.TLS, id int32) uintptr {
 	switch {
@@ -60,13 +73,13 @@ func mutexAlloc(tls *libc.TLS, id int32) uintptr {
 		}
 		return p
 	case id >= sqlite3.SQLITE_MUTEX_STATIC_MAIN && id < sqlite3.SQLITE_MUTEX_STATIC_MAIN+staticMutexN:
-		return staticMutexes + uintptr(id-sqlite3.SQLITE_MUTEX_STATIC_MAIN)*mutexSize
+		return staticHandles + uintptr(id-sqlite3.SQLITE_MUTEX_STATIC_MAIN)
 	}
 	return 0
 }
 
 func mutexFree(tls *libc.TLS, p uintptr) {
-	if p != connMutex {
+	if p != connMutex && p-staticHandles >= staticMutexN { // SQLite frees no static one; never ours
 		libc.Xfree(tls, p)
 	}
 }
@@ -144,9 +157,9 @@ var (
 // useSQLiteMutexes installs the functions above; before SQLite is first
 // used.
 func useSQLiteMutexes(tls *libc.TLS) int32 {
-	staticMutexes = libc.Xcalloc(tls, staticMutexN, libc.Tsize_t(mutexSize))
+	staticHandles = libc.Xcalloc(tls, staticMutexN, 1)
 	connMutex = libc.Xcalloc(tls, 1, libc.Tsize_t(mutexSize))
-	if staticMutexes == 0 || connMutex == 0 {
+	if staticHandles == 0 || connMutex == 0 {
 		return sqlite3.SQLITE_NOMEM
 	}
 	mutexMethods = sqlite3.Tsqlite3_mutex_methods{
