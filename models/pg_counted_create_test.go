@@ -16,7 +16,7 @@ import (
 // member to the status counts and moves the change token in its own
 // statement, and the triggers skip it (migration 20261206000100): after
 // concurrent creates, active and not, the counts are the members' and the
-// token moved once per create. A raw insert of a member is still counted
+// token moved once per transaction. A raw insert of a member is still counted
 // by the triggers there (on SQLite members has no INSERT triggers: the
 // store does a new member's bookkeeping, members_added.go).
 func TestSCIMCreatesCountThemselves(t *testing.T) {
@@ -42,10 +42,10 @@ func TestSCIMCreatesCountThemselves(t *testing.T) {
 		wg.Wait()
 		checkCounts(t, s, f.ws.ID)
 		if s.IsPostgres() {
-			// One transaction each, so the token moved once per create
-			// (SQLite's group commit may put several in one).
-			if d := token() - before; d != clients*each {
-				t.Errorf("the token moved by %d, want %d", d, clients*each)
+			// Once per transaction: a create's own, or the one creates
+			// that queued together share (pg_create_batch.go).
+			if d := token() - before; d < 1 || d > clients*each {
+				t.Errorf("the token moved by %d, want 1 to %d", d, clients*each)
 			}
 		}
 		if !s.IsPostgres() {

@@ -25,7 +25,8 @@ import (
 // the end of the statement, after every CTE has inserted.
 
 // pgInserts runs rows (pointers to entities) as one prepared statement,
-// in tx when it is not nil, else on its own (an implicit transaction).
+// in tx when it is not nil, else on its own (an implicit transaction), or
+// with other such creates that queued beside it in one (pgCreate).
 // counted (rows[0] a *Member, the only member, tx nil) has the statement
 // bump the workspace's change token and add the member to its status
 // count itself, as the deferred triggers would at COMMIT, and name the
@@ -71,8 +72,7 @@ func (s *Store) pgInserts(ctx context.Context, tx *bun.Tx, rows []any, counted b
 		if err != nil {
 			return err
 		}
-		_, err = stmt.ExecContext(ctx, args...)
-		return err
+		return s.pgCreate(ctx, stmt, args) // alone, or with others (pg_create_batch.go)
 	}
 	if st, ok := s.stmts.pgInserts.Load(key.String()); ok {
 		_, err := tx.Tx.StmtContext(ctx, st.(*sql.Stmt)).ExecContext(ctx, args...)

@@ -59,7 +59,9 @@ type Store struct {
 
 	stmts  stmtCache
 	writes groupQueue
-	tokens tokenCache
+	// pgCreates queues PostgreSQL's SCIM creates (pg_create_batch.go).
+	pgCreates pgCreateQueue
+	tokens    tokenCache
 	// searchCounts keeps members searches' counts (members_count_cache.go).
 	searchCounts *bounded.Map[string, searchCount]
 	// scimCounts keeps SCIM lists' totals, scanSlots bounds their scans
