@@ -8,25 +8,27 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/muster-app/muster/models"
 	"github.com/muster-app/muster/models/modelstest"
 )
 
 // TestPGCreatesShareATransaction: on PostgreSQL, SCIM creates that queue
-// while others run commit together in one transaction (pg_create_batch.go),
-// each with its member, role, invitation, email and audit event, and the
-// counts and change token kept. A batch in which one create is refused (a
-// userName taken by another create of the same batch) rolls back and its
-// creates run again alone: the one refused gets its 409, the others are
-// created, and nothing is written twice.
+// while another runs commit together in one transaction (pg_create_batch.go),
+// each with its member, role, invitation and audit event, and the counts
+// and change token kept. A batch in which one create is refused (its
+// userName taken by a create just before) rolls back and its creates run
+// again alone: the one refused gets its 409, the others are created, and
+// nothing is written twice.
 func TestPGCreatesShareATransaction(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, s *models.Store) {
 		if !s.IsPostgres() {
 			t.Skip("SQLite's creates share transactions through the group commit (group_commit.go)")
 		}
 		f := newInviteFixture(t, s)
-		// One runner, held until every create has reached it or queued
-		// behind it: a batch of several is run, whichever it took first.
+		// One runner: the first create of a round runs alone, held until
+		// the others have queued behind it; they are then one batch.
 		s.OnePGCreateRunner()
 		var mu sync.Mutex
 		var gate chan struct{}
@@ -38,30 +40,52 @@ func TestPGCreatesShareATransaction(t *testing.T) {
 			mu.Unlock()
 			<-g
 		})()
+		waitFor := func(what string, cond func() bool) {
+			t.Helper()
+			for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("waited 20 s for %s: %d queued, %d held", what, s.PGCreatesQueued(), held.Load())
+				}
+			}
+		}
 		round := func(names []string) []error {
+			g := make(chan struct{})
+			defer func() {
+				if held.Load() < int64(len(names)) { // a failure: let the runner go
+					close(g)
+				}
+			}()
 			mu.Lock()
-			gate = make(chan struct{})
+			gate = g
 			mu.Unlock()
 			held.Store(0)
 			errs := make([]error, len(names))
 			var wg sync.WaitGroup
-			for i, name := range names {
+			create := func(i int) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					_, errs[i] = s.CreateSCIMUser(f.ctx, f.actor, f.ws, models.SCIMUser{UserName: name, Email: fmt.Sprintf("%s-%d@example.com", name, i), Active: i%4 != 3})
+					_, errs[i] = s.CreateSCIMUser(f.ctx, f.actor, f.ws, models.SCIMUser{UserName: names[i], Email: fmt.Sprintf("%s-%d@example.com", names[i], i), Active: i%4 != 3})
 				}()
 			}
-			deadline := time.Now().Add(20 * time.Second)
-			for s.PGCreatesQueued()+int(held.Load()) < len(names) {
-				if time.Now().After(deadline) {
-					t.Fatalf("%d creates queued and %d held, want %d in all", s.PGCreatesQueued(), held.Load(), len(names))
-				}
-				time.Sleep(time.Millisecond)
+			create(0)
+			waitFor("the first create", func() bool { return held.Load() == 1 })
+			for i := range names[1:] {
+				create(i + 1)
 			}
-			close(gate)
+			waitFor("the others to queue", func() bool { return s.PGCreatesQueued() == len(names)-1 })
+			held.Store(int64(len(names))) // the deferred close is not needed
+			close(g)
 			wg.Wait()
 			return errs
+		}
+		// transactions is how many transactions wrote the members named.
+		transactions := func(names []string) int {
+			var n int
+			if err := s.DB().NewRaw("SELECT count(DISTINCT xmin::text) FROM members WHERE workspace_id = ? AND user_name IN (?)", f.ws.ID, bun.In(names)).Scan(f.ctx, &n); err != nil {
+				t.Fatal(err)
+			}
+			return n
 		}
 		tokenBefore := changeTokenNumber(t, s, f)
 
@@ -71,9 +95,11 @@ func TestPGCreatesShareATransaction(t *testing.T) {
 				t.Errorf("%s: %v", names[i], err)
 			}
 		}
-		batches, alone := s.PGCreateBatches()
-		if batches < 1 || alone != 0 {
-			t.Fatalf("%d batches, %d creates run again alone; want 1 or more and none", batches, alone)
+		if batches, alone := s.PGCreateBatches(); batches != 1 || alone != 0 {
+			t.Fatalf("%d batches, %d creates run again alone; want 1 and none", batches, alone)
+		}
+		if n := transactions(names); n != 2 { // the first alone, then the batch
+			t.Errorf("the 8 members were written by %d transactions, want 2", n)
 		}
 		for _, name := range names {
 			m, err := memberNamed(t, s, f, name)
@@ -85,36 +111,31 @@ func TestPGCreatesShareATransaction(t *testing.T) {
 			}
 		}
 		checkCounts(t, s, f.ws.ID)
-		if changeTokenNumber(t, s, f) == tokenBefore {
-			t.Error("the change token did not move")
+		// Once a transaction.
+		if d := changeTokenNumber(t, s, f) - tokenBefore; d != 2 {
+			t.Errorf("the change token moved by %d, want 2", d)
 		}
 
-		// "twin" twice: one is created, the other refused, in a batch
-		// (the runner's first batch runs first, so a twin alone in it is
-		// the one created).
+		// "twin" first, alone; the batch after it holds the second "twin",
+		// fails, and its 7 creates run again alone.
 		names = []string{"twin", "batch-i", "batch-j", "twin", "batch-k", "batch-l", "batch-m", "batch-n"}
 		errs := round(names)
-		refused := 0
 		for i, err := range errs {
 			var conflict *models.ConflictError
 			switch {
-			case err == nil:
-			case names[i] == "twin" && errors.As(err, &conflict):
-				refused++
-			default:
+			case i == 3:
+				if !errors.As(err, &conflict) {
+					t.Errorf("the second twin: %v, want a conflict", err)
+				}
+			case err != nil:
 				t.Errorf("%s: %v", names[i], err)
 			}
 		}
-		if refused != 1 {
-			t.Fatalf("%d of the two twins refused, want 1: %v", refused, errs)
+		if batches, alone := s.PGCreateBatches(); batches != 1 || alone != 7 {
+			t.Errorf("%d batches committed, %d creates run again alone; want still 1, and 7", batches, alone)
 		}
-		if _, alone := s.PGCreateBatches(); alone < 2 || alone > 8 {
-			t.Errorf("%d creates run again alone, want a failed batch's (2 to 8)", alone)
-		}
-		for _, name := range names {
-			if _, err := memberNamed(t, s, f, name); err != nil {
-				t.Errorf("%s: %v", name, err)
-			}
+		if n := transactions(names[:3]) + transactions(names[4:]); n != 7 { // "twin" is in both: each alone
+			t.Errorf("the 7 members were written by %d transactions, want 7", n)
 		}
 		checkCounts(t, s, f.ws.ID)
 		var events int

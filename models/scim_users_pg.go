@@ -10,7 +10,8 @@ import (
 // transaction, and the INSERTs go as one prepared statement with no
 // BEGIN (pgInserts: the others are CTEs of the member's INSERT, which also
 // counts the member and moves the change token), one implicit transaction
-// (all of it or none). Both are prepared once per connection (the Member
+// (all of it or none), or one shared with the creates that arrived beside
+// it (pg_create_batch.go). Both are prepared once per connection (the Member
 // role's read: pgMemberRole), and the Member role, once read, is kept
 // (pgKnownMemberRole): a create that names no role is then one round
 // trip, whose statement fails and writes nothing if that role changed

@@ -163,8 +163,10 @@ func (s *Store) tx(ctx context.Context, fn func(tx bun.Tx) error) error {
 // ChangeWatch (WatchChanges, returned), not on SQLite (the write queue).
 // Only then may an operation do without BEGIN, as one statement that
 // PostgreSQL runs as one implicit transaction (createSCIMUserAtOnce's
-// pgInserts, whose muster.counted then ends with it), and be what tx would
-// have made of it.
+// pgInserts, whose muster.counted then ends with it), or with other such
+// statements in one transaction (pg_create_batch.go: each sets
+// muster.counted anew before its member's row), and be what tx would have
+// made of it.
 func (s *Store) plainTx(ctx context.Context) (plain bool, w *ChangeWatch) {
 	w, _ = ctx.Value(changeWatchKey{}).(*ChangeWatch)
 	return s.IsPostgres() && w == nil && !inBatch(ctx), w
