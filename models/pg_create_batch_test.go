@@ -3,6 +3,7 @@ package models_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,7 +21,8 @@ import (
 // and change token kept. A batch in which one create is refused (its
 // userName taken by a create just before) rolls back and its creates run
 // again alone: the one refused gets its 409, the others are created, and
-// nothing is written twice.
+// nothing is written twice. Creates that name other roles than a batch's
+// first make a batch of their own.
 func TestPGCreatesShareATransaction(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, s *models.Store) {
 		if !s.IsPostgres() {
@@ -65,7 +67,11 @@ func TestPGCreatesShareATransaction(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					_, errs[i] = s.CreateSCIMUser(f.ctx, f.actor, f.ws, models.SCIMUser{UserName: names[i], Email: fmt.Sprintf("%s-%d@example.com", names[i], i), Active: i%4 != 3})
+					u := models.SCIMUser{UserName: names[i], Email: fmt.Sprintf("%s-%d@example.com", names[i], i), Active: i%4 != 3}
+					if strings.HasPrefix(names[i], "admin-") {
+						u.Roles = []string{"Admin"}
+					}
+					_, errs[i] = s.CreateSCIMUser(f.ctx, f.actor, f.ws, u)
 				}()
 			}
 			create(0)
@@ -138,12 +144,29 @@ func TestPGCreatesShareATransaction(t *testing.T) {
 			t.Errorf("the 7 members were written by %d transactions, want 7", n)
 		}
 		checkCounts(t, s, f.ws.ID)
+
+		// Creates with other roles than the batch's first lock other rows:
+		// they make a batch of their own.
+		names = []string{"batch-o", "admin-a", "batch-p", "admin-b", "batch-q", "admin-c"}
+		for i, err := range round(names) {
+			if err != nil {
+				t.Errorf("%s: %v", names[i], err)
+			}
+		}
+		if batches, _ := s.PGCreateBatches(); batches != 3 {
+			t.Errorf("%d batches committed, want 3: one more of Members, one of Admins", batches)
+		}
+		members, admins := []string{"batch-p", "batch-q"}, []string{"admin-a", "admin-b", "admin-c"}
+		if transactions(members) != 1 || transactions(admins) != 1 || transactions(append(members, admins...)) != 2 {
+			t.Errorf("Members in %d transactions, Admins in %d, both in %d; want 1, 1 and 2", transactions(members), transactions(admins), transactions(append(members, admins...)))
+		}
+		checkCounts(t, s, f.ws.ID)
 		var events int
 		if err := s.DB().NewRaw("SELECT count(*) FROM audit_events WHERE workspace_id = ? AND action = 'member.provisioned'", f.ws.ID).Scan(f.ctx, &events); err != nil {
 			t.Fatal(err)
 		}
-		if events != 15 { // 8 + 7: one audit event a member, none for the twin refused
-			t.Errorf("%d provisioning events, want 15", events)
+		if events != 21 { // 8 + 7 + 6: one audit event a member, none for the twin refused
+			t.Errorf("%d provisioning events, want 21", events)
 		}
 	})
 }

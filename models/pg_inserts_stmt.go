@@ -72,7 +72,7 @@ func (s *Store) pgInserts(ctx context.Context, tx *bun.Tx, rows []any, counted b
 		if err != nil {
 			return err
 		}
-		return s.pgCreate(ctx, stmt, args) // alone, or with others (pg_create_batch.go)
+		return s.pgCreate(ctx, stmt, args, pgCreateLocks(rows)) // alone, or with others (pg_create_batch.go)
 	}
 	if st, ok := s.stmts.pgInserts.Load(key.String()); ok {
 		_, err := tx.Tx.StmtContext(ctx, st.(*sql.Stmt)).ExecContext(ctx, args...)
