@@ -98,6 +98,12 @@ func isForeignKeyViolation(err error) bool {
 	return strings.Contains(msg, "FOREIGN KEY constraint failed") || strings.Contains(msg, "SQLSTATE=23503") || strings.Contains(msg, "SQLSTATE 23503")
 }
 
+// isDeadlock tells PostgreSQL's deadlock error (40P01: the transaction was
+// rolled back), as either driver words it.
+func isDeadlock(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "SQLSTATE=40P01") || strings.Contains(err.Error(), "SQLSTATE 40P01"))
+}
+
 // RateLimitedError: too many attempts; try again after RetryAfter.
 type RateLimitedError struct {
 	RetryAfter time.Duration

@@ -206,11 +206,6 @@ func (op *pgCreateOp) alone() error {
 	return err
 }
 
-// isDeadlock tells PostgreSQL's deadlock error, as either driver words it.
-func isDeadlock(err error) bool {
-	return err != nil && (strings.Contains(err.Error(), "SQLSTATE=40P01") || strings.Contains(err.Error(), "SQLSTATE 40P01"))
-}
-
 // runPGCreatesInTx runs ops' statements in one transaction; atCommit: the
 // error is COMMIT's.
 func (s *Store) runPGCreatesInTx(ctx context.Context, ops []*pgCreateOp) (err error, atCommit bool) {
