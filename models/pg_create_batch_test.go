@@ -7,7 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/uptrace/bun"
 
@@ -42,14 +41,6 @@ func TestPGCreatesShareATransaction(t *testing.T) {
 			mu.Unlock()
 			<-g
 		})()
-		waitFor := func(what string, cond func() bool) {
-			t.Helper()
-			for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(time.Millisecond) {
-				if time.Now().After(deadline) {
-					t.Fatalf("waited 20 s for %s: %d queued, %d held", what, s.PGCreatesQueued(), held.Load())
-				}
-			}
-		}
 		round := func(names []string) []error {
 			g := make(chan struct{})
 			defer func() {
@@ -75,12 +66,12 @@ func TestPGCreatesShareATransaction(t *testing.T) {
 				}()
 			}
 			create(0)
-			waitFor("the first create", func() bool { return held.Load() == 1 })
+			waitQueued(t, func() int { return int(held.Load()) }, 1) // the first create, held by the runner
 			for i := range names[1:] {
 				create(i + 1)
 			}
-			waitFor("the others to queue", func() bool { return s.PGCreatesQueued() == len(names)-1 })
-			held.Store(int64(len(names))) // the deferred close is not needed
+			waitQueued(t, s.PGCreatesQueued, len(names)-1) // the others, behind it
+			held.Store(int64(len(names)))                  // the deferred close is not needed
 			close(g)
 			wg.Wait()
 			return errs
