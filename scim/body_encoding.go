@@ -66,7 +66,7 @@ func decodeBody(c *fiber.Ctx, codings []string, body []byte) ([]byte, *response)
 	case "deflate": // HTTP's deflate is the zlib format (RFC 9110 §8.4.1.2)
 		open = func(r io.Reader) (io.Reader, error) { return zlib.NewReader(r) }
 	}
-	if open == nil && len(codings) == 1 && looksLikeJSON(body) {
+	if open == nil && len(codings) == 1 && !compressing[codings[0]] && looksLikeJSON(body) {
 		// Not a coding but a charset in the wrong header ("UTF-8", which
 		// some HTTP clients send): the body is as it was written. Fiber
 		// read such a body as is, too.
@@ -92,6 +92,11 @@ func decodeBody(c *fiber.Ctx, codings []string, body []byte) ([]byte, *response)
 	}
 	return out, nil
 }
+
+// compressing are codings Muster does not decode that surely compress: a
+// body with one of them is refused even if its first byte happens to be
+// a bracket (a brotli stream may start with "[").
+var compressing = map[string]bool{"br": true, "zstd": true, "compress": true, "x-compress": true}
 
 // looksLikeJSON: body starts as a JSON object or array does.
 func looksLikeJSON(body []byte) bool {
