@@ -33,6 +33,20 @@ func (e *env) allLog(q models.SCIMLogQuery) []models.SCIMLogEntry {
 	}
 }
 
+// fullLog is allLog with each entry read whole, its bodies included.
+func (e *env) fullLog(q models.SCIMLogQuery) []models.SCIMLogEntry {
+	e.t.Helper()
+	entries := e.allLog(q)
+	for i, en := range entries {
+		full, err := e.store.SCIMLogEntryByID(context.Background(), e.ws.ID, en.ID)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		entries[i] = *full
+	}
+	return entries
+}
+
 // logBulkSize is 1,000 operations; MUSTER_TEST_BULK_LOG raises it (10,000
 // is the figure, and BenchmarkBulk10000 measures it).
 var logBulkSize = func() int {
